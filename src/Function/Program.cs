@@ -1,0 +1,1 @@
+namespace MskClickHouse.Function; internal static class Program { private static int Main() => 0; }
