@@ -1,0 +1,95 @@
+using System.Collections.Frozen;
+using MskClickHouse.Core.Decoding;
+using MskClickHouse.Core.Routing;
+
+namespace MskClickHouse.Core.Configuration;
+
+/// <summary>Structured log level, as Powertools names them.</summary>
+public enum LogLevel
+{
+    Trace = 0,
+    Debug = 1,
+    Information = 2,
+    Warning = 3,
+    Error = 4,
+    Critical = 5,
+}
+
+/// <summary>Compression of insert bodies sent to ClickHouse.</summary>
+public enum RequestCompression
+{
+    None,
+    Gzip,
+}
+
+/// <summary>
+/// The sink's whole configuration, parsed once at start-up from environment variables
+/// (see <see cref="SinkOptionsParser"/> and docs/configuration.md). Immutable.
+/// </summary>
+public sealed record SinkOptions
+{
+    public required Uri ClickHouseUrl { get; init; }
+
+    public string User { get; init; } = "default";
+
+    /// <summary>The password, from CLICKHOUSE_PASSWORD (local use) or resolved from the secret at init.</summary>
+    public string? Password { get; init; }
+
+    public string? PasswordSecretArn { get; init; }
+
+    public string Database { get; init; } = "default";
+
+    public string? CaFile { get; init; }
+
+    /// <summary>Explicit topic → table routes; topics not listed go to the table named like the topic.</summary>
+    public FrozenDictionary<string, TableName> TopicTables { get; init; } = FrozenDictionary<string, TableName>.Empty;
+
+    public ValueFormat DefaultValueFormat { get; init; } = ValueFormat.Json;
+
+    public FrozenDictionary<string, ValueFormat> TopicValueFormats { get; init; } = FrozenDictionary<string, ValueFormat>.Empty;
+
+    /// <summary>Column that receives the value for the <c>string</c> format.</summary>
+    public string StringColumn { get; init; } = "value";
+
+    public TombstonePolicy Tombstones { get; init; } = TombstonePolicy.Skip;
+
+    public required TableName DeadLetterTable { get; init; }
+
+    public required TableName StateTable { get; init; }
+
+    public required string SinkId { get; init; }
+
+    /// <summary>Extra ClickHouse settings applied to every insert (CLICKHOUSE_SETTINGS).</summary>
+    public FrozenDictionary<string, string> ExtraInsertSettings { get; init; } = FrozenDictionary<string, string>.Empty;
+
+    /// <summary>Fail instead of warn when a batch lies before the recorded range (offsets rewound).</summary>
+    public bool StrictOffsets { get; init; }
+
+    /// <summary>How many partitions are inserted at once.</summary>
+    public int InsertParallelism { get; init; } = 4;
+
+    /// <summary>Time kept free before the invocation deadline: retries stop when less is left.</summary>
+    public TimeSpan DeadlineSafetyMargin { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>Timeout of one ClickHouse request.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    public RequestCompression Compression { get; init; } = RequestCompression.None;
+
+    public string ServiceName { get; init; } = "msk-clickhouse";
+
+    public LogLevel LogLevel { get; init; } = LogLevel.Information;
+
+    public string MetricsNamespace { get; init; } = "MskClickHouse";
+
+    public TableName RouteOf(string topic) =>
+        TopicTables.TryGetValue(topic, out var table) ? table : new TableName(Database, topic);
+
+    public ValueFormat FormatOf(string topic) =>
+        TopicValueFormats.TryGetValue(topic, out var format) ? format : DefaultValueFormat;
+
+    /// <summary>Never print the password.</summary>
+    public override string ToString() =>
+        $"SinkOptions {{ ClickHouseUrl = {ClickHouseUrl}, User = {User}, Database = {Database}, SinkId = {SinkId}, " +
+        $"DeadLetterTable = {DeadLetterTable}, StateTable = {StateTable}, Routes = {TopicTables.Count}, Password = {(Password is null ? "unset" : "***")} }}";
+}

@@ -1,0 +1,283 @@
+using System.Collections.Frozen;
+using System.Globalization;
+using MskClickHouse.Core.Decoding;
+using MskClickHouse.Core.Errors;
+using MskClickHouse.Core.Routing;
+
+namespace MskClickHouse.Core.Configuration;
+
+/// <summary>
+/// Parses <see cref="SinkOptions"/> from environment variables. Pure: the environment is passed in.
+/// Every error is a <see cref="ConfigurationException"/> naming the variable and what it expected.
+/// </summary>
+public static class SinkOptionsParser
+{
+    /// <summary>Settings the sink pins itself; CLICKHOUSE_SETTINGS may not override them.</summary>
+    public static readonly FrozenSet<string> PinnedSettings = new[]
+    {
+        "insert_deduplication_token", "insert_deduplicate", "async_insert", "date_time_input_format",
+        "max_insert_block_size", "input_format_parallel_parsing", "input_format_allow_errors_num",
+        "input_format_allow_errors_ratio", "deduplicate_blocks_in_dependent_materialized_views",
+    }.ToFrozenSet(StringComparer.Ordinal);
+
+    public static SinkOptions Parse(IReadOnlyDictionary<string, string?> env)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        string? Get(string name) => env.TryGetValue(name, out var v) && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null;
+
+        var database = Get("CLICKHOUSE_DATABASE") ?? "default";
+        var password = env.TryGetValue("CLICKHOUSE_PASSWORD", out var pw) && !string.IsNullOrEmpty(pw) ? pw : null;
+        var secretArn = Get("CLICKHOUSE_PASSWORD_SECRET_ARN");
+        if (password is not null && secretArn is not null)
+        {
+            throw new ConfigurationException("CLICKHOUSE_PASSWORD_SECRET_ARN", "set either CLICKHOUSE_PASSWORD or CLICKHOUSE_PASSWORD_SECRET_ARN, not both");
+        }
+
+        if (secretArn is not null && !secretArn.StartsWith("arn:", StringComparison.Ordinal))
+        {
+            throw new ConfigurationException("CLICKHOUSE_PASSWORD_SECRET_ARN", $"expected a Secrets Manager ARN (arn:aws:secretsmanager:region:account:secret:name), got '{secretArn}'");
+        }
+
+        var sinkId = Get("SINK_ID") ?? Get("AWS_LAMBDA_FUNCTION_NAME")
+            ?? throw new ConfigurationException("SINK_ID", "missing: set SINK_ID (it defaults to AWS_LAMBDA_FUNCTION_NAME, which is not set either)");
+        if (sinkId.Length > 128 || !sinkId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+        {
+            throw new ConfigurationException("SINK_ID", $"expected 1-128 characters of letters, digits, '-', '_' or '.', got '{sinkId}'");
+        }
+
+        var (defaultFormat, topicFormats) = ParseValueFormats(Get("VALUE_FORMAT"));
+
+        return new SinkOptions
+        {
+            ClickHouseUrl = ParseUrl(Get("CLICKHOUSE_URL")),
+            User = Get("CLICKHOUSE_USER") ?? "default",
+            Password = password,
+            PasswordSecretArn = secretArn,
+            Database = database,
+            CaFile = ParseCaFile(Get("CLICKHOUSE_CA_FILE")),
+            TopicTables = ParseTopicTables(Get("TOPIC_TABLES"), database),
+            DefaultValueFormat = defaultFormat,
+            TopicValueFormats = topicFormats,
+            StringColumn = Get("STRING_VALUE_COLUMN") ?? "value",
+            Tombstones = ParseTombstones(Get("TOMBSTONES")),
+            DeadLetterTable = ParseTable("DEAD_LETTER_TABLE", Get("DEAD_LETTER_TABLE") ?? "kafka_dead_letters", database),
+            StateTable = ParseTable("STATE_TABLE", Get("STATE_TABLE") ?? "kafka_sink_state", database),
+            SinkId = sinkId,
+            ExtraInsertSettings = ParseSettings(Get("CLICKHOUSE_SETTINGS")),
+            StrictOffsets = ParseBool("STRICT_OFFSETS", Get("STRICT_OFFSETS"), false),
+            InsertParallelism = ParseInt("INSERT_PARALLELISM", Get("INSERT_PARALLELISM"), 4, 1, 64),
+            DeadlineSafetyMargin = TimeSpan.FromMilliseconds(ParseInt("DEADLINE_SAFETY_MARGIN_MS", Get("DEADLINE_SAFETY_MARGIN_MS"), 3000, 0, 600_000)),
+            RequestTimeout = TimeSpan.FromMilliseconds(ParseInt("CLICKHOUSE_TIMEOUT_MS", Get("CLICKHOUSE_TIMEOUT_MS"), 30_000, 100, 900_000)),
+            Compression = ParseCompression(Get("CLICKHOUSE_COMPRESSION")),
+            ServiceName = Get("POWERTOOLS_SERVICE_NAME") ?? "msk-clickhouse",
+            LogLevel = ParseLogLevel(env),
+            MetricsNamespace = Get("POWERTOOLS_METRICS_NAMESPACE") ?? "MskClickHouse",
+        };
+    }
+
+    /// <summary>Reads the process environment into a dictionary and parses it.</summary>
+    public static SinkOptions FromEnvironment()
+    {
+        var env = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
+        {
+            env[(string)e.Key] = e.Value as string;
+        }
+
+        return Parse(env);
+    }
+
+    private static Uri ParseUrl(string? value)
+    {
+        if (value is null)
+        {
+            throw new ConfigurationException("CLICKHOUSE_URL", "missing: expected the ClickHouse HTTP(S) endpoint, e.g. https://abc123.eu-west-1.aws.clickhouse.cloud:8443");
+        }
+
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new ConfigurationException("CLICKHOUSE_URL", $"expected an absolute http:// or https:// URL, got '{value}'");
+        }
+
+        if (!string.IsNullOrEmpty(uri.UserInfo))
+        {
+            throw new ConfigurationException("CLICKHOUSE_URL", "must not carry credentials; use CLICKHOUSE_USER and CLICKHOUSE_PASSWORD_SECRET_ARN");
+        }
+
+        return uri;
+    }
+
+    private static string? ParseCaFile(string? value)
+    {
+        if (value is not null && !File.Exists(value))
+        {
+            throw new ConfigurationException("CLICKHOUSE_CA_FILE", $"file '{value}' does not exist (expected a PEM bundle of CA certificates)");
+        }
+
+        return value;
+    }
+
+    private static FrozenDictionary<string, TableName> ParseTopicTables(string? value, string database)
+    {
+        var map = new Dictionary<string, TableName>(StringComparer.Ordinal);
+        foreach (var (topic, table) in Pairs("TOPIC_TABLES", value, "topic=table or topic=database.table"))
+        {
+            if (!map.TryAdd(topic, ParseTable("TOPIC_TABLES", table, database)))
+            {
+                throw new ConfigurationException("TOPIC_TABLES", $"topic '{topic}' is listed twice");
+            }
+        }
+
+        return map.ToFrozenDictionary(StringComparer.Ordinal);
+    }
+
+    private static (ValueFormat Default, FrozenDictionary<string, ValueFormat> PerTopic) ParseValueFormats(string? value)
+    {
+        var defaultFormat = ValueFormat.Json;
+        var perTopic = new Dictionary<string, ValueFormat>(StringComparer.Ordinal);
+        if (value is null)
+        {
+            return (defaultFormat, perTopic.ToFrozenDictionary(StringComparer.Ordinal));
+        }
+
+        foreach (var item in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var eq = item.LastIndexOf('=');
+            if (eq < 0)
+            {
+                defaultFormat = ParseFormat(item);
+            }
+            else
+            {
+                var topic = item[..eq].Trim();
+                if (topic.Length == 0)
+                {
+                    throw new ConfigurationException("VALUE_FORMAT", $"'{item}' has an empty topic name");
+                }
+
+                perTopic[topic] = ParseFormat(item[(eq + 1)..].Trim());
+            }
+        }
+
+        return (defaultFormat, perTopic.ToFrozenDictionary(StringComparer.Ordinal));
+
+        static ValueFormat ParseFormat(string f) => f.ToUpperInvariant() switch
+        {
+            "JSON" => ValueFormat.Json,
+            "STRING" => ValueFormat.String,
+            _ => throw new ConfigurationException("VALUE_FORMAT", $"unknown format '{f}': expected json or string, or topic=format pairs separated by commas"),
+        };
+    }
+
+    private static TableName ParseTable(string variable, string text, string database)
+    {
+        try
+        {
+            return TableName.Parse(text, database);
+        }
+        catch (FormatException e)
+        {
+            throw new ConfigurationException(variable, e.Message);
+        }
+    }
+
+    private static TombstonePolicy ParseTombstones(string? value) => value?.ToUpperInvariant() switch
+    {
+        null or "SKIP" => TombstonePolicy.Skip,
+        "DEAD-LETTER" or "DEAD_LETTER" or "DEADLETTER" => TombstonePolicy.DeadLetter,
+        _ => throw new ConfigurationException("TOMBSTONES", $"expected skip or dead-letter, got '{value}'"),
+    };
+
+    private static RequestCompression ParseCompression(string? value) => value?.ToUpperInvariant() switch
+    {
+        null or "NONE" => RequestCompression.None,
+        "GZIP" => RequestCompression.Gzip,
+        _ => throw new ConfigurationException("CLICKHOUSE_COMPRESSION", $"expected none or gzip, got '{value}'"),
+    };
+
+    private static FrozenDictionary<string, string> ParseSettings(string? value)
+    {
+        var settings = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, setting) in Pairs("CLICKHOUSE_SETTINGS", value, "setting=value"))
+        {
+            if (!key.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
+            {
+                throw new ConfigurationException("CLICKHOUSE_SETTINGS", $"'{key}' is not a setting name");
+            }
+
+            if (PinnedSettings.Contains(key))
+            {
+                throw new ConfigurationException("CLICKHOUSE_SETTINGS", $"'{key}' is pinned by the sink for exactly-once delivery and cannot be overridden");
+            }
+
+            settings[key] = setting;
+        }
+
+        return settings.ToFrozenDictionary(StringComparer.Ordinal);
+    }
+
+    private static IEnumerable<(string Key, string Value)> Pairs(string variable, string? value, string expected)
+    {
+        if (value is null)
+        {
+            yield break;
+        }
+
+        foreach (var item in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var eq = item.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0 || eq == item.Length - 1)
+            {
+                throw new ConfigurationException(variable, $"'{item}' is not {expected}; separate pairs with commas");
+            }
+
+            yield return (item[..eq].Trim(), item[(eq + 1)..].Trim());
+        }
+    }
+
+    private static bool ParseBool(string variable, string? value, bool fallback) => value?.ToUpperInvariant() switch
+    {
+        null => fallback,
+        "TRUE" or "1" or "YES" => true,
+        "FALSE" or "0" or "NO" => false,
+        _ => throw new ConfigurationException(variable, $"expected true or false, got '{value}'"),
+    };
+
+    private static int ParseInt(string variable, string? value, int fallback, int min, int max)
+    {
+        if (value is null)
+        {
+            return fallback;
+        }
+
+        if (!int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) || n < min || n > max)
+        {
+            throw new ConfigurationException(variable, $"expected a whole number from {min} to {max}, got '{value}'");
+        }
+
+        return n;
+    }
+
+    private static LogLevel ParseLogLevel(IReadOnlyDictionary<string, string?> env)
+    {
+        // Lambda's own advanced logging control wins over Powertools' variable, as in Powertools.
+        foreach (var variable in new[] { "AWS_LAMBDA_LOG_LEVEL", "POWERTOOLS_LOG_LEVEL" })
+        {
+            if (env.TryGetValue(variable, out var value) && !string.IsNullOrWhiteSpace(value))
+            {
+                return value.Trim().ToUpperInvariant() switch
+                {
+                    "TRACE" => LogLevel.Trace,
+                    "DEBUG" => LogLevel.Debug,
+                    "INFO" or "INFORMATION" => LogLevel.Information,
+                    "WARN" or "WARNING" => LogLevel.Warning,
+                    "ERROR" => LogLevel.Error,
+                    "FATAL" or "CRITICAL" => LogLevel.Critical,
+                    _ => throw new ConfigurationException(variable, $"expected TRACE, DEBUG, INFO, WARN, ERROR or FATAL, got '{value}'"),
+                };
+            }
+        }
+
+        return LogLevel.Information;
+    }
+}

@@ -1,0 +1,32 @@
+namespace MskClickHouse.Core.Metrics;
+
+/// <summary>The figures of one invocation, published as one CloudWatch Embedded Metric Format line.</summary>
+public sealed record InvocationMetrics
+{
+    public long RecordsReceived { get; init; }
+
+    public long RowsInserted { get; init; }
+
+    public long DeadLettered { get; init; }
+
+    public long Replayed { get; init; }
+
+    public long PossibleDuplicates { get; init; }
+
+    public long TombstonesSkipped { get; init; }
+
+    public double InsertLatencyMs { get; init; }
+
+    public long BatchBytes { get; init; }
+
+    /// <summary>Now minus the oldest record timestamp of the batch; null for an empty batch.</summary>
+    public double? RecordLagMs { get; init; }
+
+    public long FailedPartitions { get; init; }
+}
+
+/// <summary>Publishes invocation metrics.</summary>
+public interface IMetricsSink
+{
+    void Publish(InvocationMetrics metrics);
+}
