@@ -16,7 +16,7 @@ public static class SinkOptionsParser
     public static readonly FrozenSet<string> PinnedSettings = new[]
     {
         "insert_deduplication_token", "insert_deduplicate", "async_insert", "date_time_input_format",
-        "max_insert_block_size", "input_format_parallel_parsing", "input_format_allow_errors_num",
+        "max_insert_block_size", "min_insert_block_size_rows", "min_insert_block_size_bytes", "input_format_allow_errors_num",
         "input_format_allow_errors_ratio", "deduplicate_blocks_in_dependent_materialized_views",
     }.ToFrozenSet(StringComparer.Ordinal);
 

@@ -1,0 +1,47 @@
+using MskClickHouse.Core.Errors;
+
+namespace MskClickHouse.Core.ClickHouse;
+
+/// <summary>How the sink reacts to a ClickHouse failure.</summary>
+public enum ClickHouseErrorKind
+{
+    /// <summary>Connection errors, timeouts, overload, 5xx: retry the same request.</summary>
+    Transient,
+
+    /// <summary>The data of the insert was rejected (parse or type errors): dead-letter the row.</summary>
+    Data,
+
+    /// <summary>The table or database does not exist.</summary>
+    MissingTable,
+
+    /// <summary>Authentication or authorization failed.</summary>
+    Auth,
+
+    /// <summary>Anything else: not retried within the invocation.</summary>
+    Permanent,
+}
+
+/// <summary>A failed ClickHouse request: the server's error code (if it answered), and whether a retry may help.</summary>
+public sealed class ClickHouseException : SinkException
+{
+    public ClickHouseException(string message, ClickHouseErrorKind kind, int? serverCode = null, int? httpStatus = null, int? rowNumber = null, Exception? inner = null)
+        : base(message, inner)
+    {
+        Kind = kind;
+        ServerCode = serverCode;
+        HttpStatus = httpStatus;
+        RowNumber = rowNumber;
+    }
+
+    public ClickHouseErrorKind Kind { get; }
+
+    /// <summary>ClickHouse's error code (e.g. 60 UNKNOWN_TABLE), null when the server did not answer.</summary>
+    public int? ServerCode { get; }
+
+    public int? HttpStatus { get; }
+
+    /// <summary>The 1-based row of the insert body the server complained about ("(at row N)"), when it said.</summary>
+    public int? RowNumber { get; }
+
+    public override bool IsRetryable => Kind == ClickHouseErrorKind.Transient;
+}

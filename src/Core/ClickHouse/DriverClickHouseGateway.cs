@@ -1,0 +1,230 @@
+using System.Diagnostics.CodeAnalysis;
+using System.IO.Compression;
+using System.Net;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json;
+using ClickHouse.Driver;
+using ClickHouse.Driver.ADO;
+using MskClickHouse.Core.Configuration;
+
+namespace MskClickHouse.Core.ClickHouse;
+
+/// <summary>
+/// <see cref="IClickHouseGateway"/> over the official ClickHouse.Driver HTTP client. One instance per process:
+/// its HttpClient keeps connections alive across invocations.
+/// </summary>
+public sealed class DriverClickHouseGateway : IClickHouseGateway, IDisposable
+{
+    private readonly ClickHouseClient _client;
+    private readonly HttpClient _http;
+    private readonly RequestCompression _compression;
+
+    /// <param name="options">URL, user, password, database, CA file, timeout, compression.</param>
+    /// <param name="innerHandler">Replaces the socket handler (tests put a fault injector here).</param>
+    // ClickHouse.Driver 1.5.0 builds Tuple<double,double> by reflection in a static initializer; keep its constructor under trimming.
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicConstructors, typeof(Tuple<double, double>))]
+    public DriverClickHouseGateway(SinkOptions options, HttpMessageHandler? innerHandler = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _compression = options.Compression;
+        _http = new HttpClient(innerHandler ?? CreateHandler(options.CaFile), disposeHandler: true)
+        {
+            Timeout = options.RequestTimeout,
+        };
+        var url = options.ClickHouseUrl;
+        var settings = new ClickHouseClientSettings
+        {
+            Host = url.Host,
+            Port = (ushort)url.Port,
+            Protocol = url.Scheme,
+            Path = url.AbsolutePath.Trim('/').Length == 0 ? null : url.AbsolutePath,
+            Username = options.User,
+            Password = options.Password ?? string.Empty,
+            Database = options.Database,
+            HttpClient = _http,
+            Timeout = options.RequestTimeout,
+            UseCompression = false,
+        };
+        _client = new ClickHouseClient(settings);
+    }
+
+    public async Task<InsertResult> InsertAsync(string insertSql, IReadOnlyList<ReadOnlyMemory<byte>> body, IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var options = new QueryOptions { CustomSettings = new Dictionary<string, object>(settings.Count) };
+        foreach (var (key, value) in settings)
+        {
+            options.CustomSettings[key] = value;
+        }
+
+        return await Call(insertSql, async () =>
+        {
+            Stream data = new SegmentStream(body);
+            var compressed = false;
+            if (_compression == RequestCompression.Gzip)
+            {
+                data = Gzip(body);
+                compressed = true;
+            }
+
+            await using (data)
+            {
+                using var response = await _client.PostStreamAsync(insertSql, data, compressed, cancellationToken, options);
+                return ParseSummary(response);
+            }
+        }, cancellationToken);
+    }
+
+    public Task<byte[]> QueryAsync(string sql, CancellationToken cancellationToken) =>
+        Call(sql, async () =>
+        {
+            using var result = await _client.ExecuteRawResultAsync(sql, null, cancellationToken);
+            return await result.ReadAsByteArrayAsync();
+        }, cancellationToken);
+
+    public Task ExecuteAsync(string sql, CancellationToken cancellationToken) =>
+        Call(sql, () => _client.ExecuteNonQueryAsync(sql, null, null, cancellationToken), cancellationToken);
+
+    public void Dispose()
+    {
+        _client.Dispose();
+        _http.Dispose();
+    }
+
+    internal static InsertResult ParseSummary(HttpResponseMessage response)
+    {
+        if (!response.Headers.TryGetValues("X-ClickHouse-Summary", out var values))
+        {
+            return default;
+        }
+
+        long written = 0, bytes = 0;
+        var json = Encoding.UTF8.GetBytes(string.Concat(values));
+        var reader = new Utf8JsonReader(json);
+        string? name = null;
+        while (reader.Read())
+        {
+            if (reader.TokenType == JsonTokenType.PropertyName)
+            {
+                name = reader.GetString();
+            }
+            else if (name is "written_rows" or "written_bytes")
+            {
+                var n = reader.TokenType == JsonTokenType.Number ? reader.GetInt64()
+                    : long.TryParse(reader.GetString(), out var parsed) ? parsed : 0;
+                if (name == "written_rows")
+                {
+                    written = n;
+                }
+                else
+                {
+                    bytes = n;
+                }
+            }
+        }
+
+        return new InsertResult(written, bytes);
+    }
+
+    private static SocketsHttpHandler CreateHandler(string? caFile)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(50),
+            PooledConnectionLifetime = TimeSpan.FromMinutes(10),
+            AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
+            ConnectTimeout = TimeSpan.FromSeconds(10),
+        };
+        if (caFile is not null)
+        {
+            var roots = new X509Certificate2Collection();
+            roots.ImportFromPemFile(caFile);
+            handler.SslOptions = new SslClientAuthenticationOptions
+            {
+                RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+                    CertificateTrust.IsTrusted(certificate as X509Certificate2, errors, roots),
+            };
+        }
+
+        return handler;
+    }
+
+    private static MemoryStream Gzip(IReadOnlyList<ReadOnlyMemory<byte>> body)
+    {
+        var output = new MemoryStream();
+        using (var gzip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            foreach (var segment in body)
+            {
+                gzip.Write(segment.Span);
+            }
+        }
+
+        output.Position = 0;
+        return output;
+    }
+
+    private static async Task<T> Call<T>(string sql, Func<Task<T>> call, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (ClickHouseServerException e)
+        {
+            var message = e.Message;
+            throw new ClickHouseException(
+                $"ClickHouse error {e.ErrorCode}: {Truncate(message)}",
+                ClickHouseErrors.Classify(e.ErrorCode),
+                serverCode: e.ErrorCode,
+                rowNumber: ClickHouseErrors.RowNumberOf(message),
+                inner: e);
+        }
+        catch (HttpRequestException e) when (e.StatusCode is { } status)
+        {
+            var code = ClickHouseErrors.CodeOf(e.Message);
+            var kind = code is { } c ? ClickHouseErrors.Classify(c) : ClickHouseErrors.ClassifyStatus((int)status);
+            throw new ClickHouseException($"ClickHouse answered HTTP {(int)status}: {Truncate(e.Message)}", kind, code, (int)status, ClickHouseErrors.RowNumberOf(e.Message), e);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new ClickHouseException($"ClickHouse is unreachable: {e.Message}", ClickHouseErrorKind.Transient, inner: e);
+        }
+        catch (IOException e)
+        {
+            throw new ClickHouseException($"connection to ClickHouse failed: {e.Message}", ClickHouseErrorKind.Transient, inner: e);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new ClickHouseException($"ClickHouse request timed out: {Truncate(sql)}", ClickHouseErrorKind.Transient, inner: e);
+        }
+    }
+
+    private static async Task<bool> Call(string sql, Func<Task<int>> call, CancellationToken cancellationToken)
+    {
+        await Call<int>(sql, call, cancellationToken);
+        return true;
+    }
+
+    private static string Truncate(string s) => s.Length <= 2000 ? s : s[..2000] + "…";
+}
+
+/// <summary>Certificate validation against a private CA bundle (CLICKHOUSE_CA_FILE); the system roots are not used then.</summary>
+internal static class CertificateTrust
+{
+    public static bool IsTrusted(X509Certificate2? certificate, SslPolicyErrors errors, X509Certificate2Collection roots)
+    {
+        if (certificate is null || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0 || (errors & SslPolicyErrors.RemoteCertificateNotAvailable) != 0)
+        {
+            return false;
+        }
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(certificate);
+    }
+}

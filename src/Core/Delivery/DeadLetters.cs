@@ -1,0 +1,106 @@
+using System.Buffers;
+using MskClickHouse.Core.ClickHouse;
+using MskClickHouse.Core.Decoding;
+using MskClickHouse.Core.Routing;
+
+namespace MskClickHouse.Core.Delivery;
+
+/// <summary>A record that will not reach its table, with the reason.</summary>
+public readonly record struct DeadLetter(int RecordIndex, string Reason);
+
+/// <summary>The dead-letter table: its DDL and the JSONEachRow rows the sink writes to it.</summary>
+public static class DeadLetters
+{
+    public static string CreateTableSql(TableName table)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        return $"""
+            CREATE TABLE IF NOT EXISTS {table.Sql}
+            (
+                sink_id LowCardinality(String),
+                topic LowCardinality(String),
+                partition Int32,
+                offset Int64,
+                timestamp DateTime64(3, 'UTC'),
+                key Nullable(String),
+                value Nullable(String),
+                headers Map(String, String),
+                target_table String,
+                error String,
+                failed_at DateTime64(3, 'UTC')
+            )
+            ENGINE = MergeTree
+            ORDER BY (topic, partition, offset)
+            SETTINGS non_replicated_deduplication_window = 1000
+            """;
+    }
+
+    /// <summary>Writes one dead-letter row per record: everything that arrived, so nothing is lost.</summary>
+    public static void Encode(
+        IBufferWriter<byte> output,
+        KafkaBatch batch,
+        PartitionRecords partition,
+        IEnumerable<DeadLetter> letters,
+        string sinkId,
+        TableName target,
+        DateTimeOffset failedAt)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(partition);
+        ArgumentNullException.ThrowIfNull(letters);
+        ArgumentNullException.ThrowIfNull(target);
+        foreach (var letter in letters)
+        {
+            var r = partition.Records[letter.RecordIndex];
+            output.Write("{\"sink_id\":"u8);
+            JsonText.WriteString(output, sinkId);
+            output.Write(",\"topic\":"u8);
+            JsonText.WriteString(output, partition.Topic);
+            output.Write(",\"partition\":"u8);
+            JsonText.WriteNumber(output, partition.Partition);
+            output.Write(",\"offset\":"u8);
+            JsonText.WriteNumber(output, r.Offset);
+            output.Write(",\"timestamp\":"u8);
+            JsonText.WriteTimestamp(output, r.TimestampMs);
+            output.Write(",\"key\":"u8);
+            WriteNullable(output, batch, r.Key);
+            output.Write(",\"value\":"u8);
+            WriteNullable(output, batch, r.Value);
+            output.Write(",\"headers\":{"u8);
+            var first = true;
+            foreach (var h in batch.HeadersOf(r))
+            {
+                if (!first)
+                {
+                    output.Write(","u8);
+                }
+
+                first = false;
+                JsonText.WriteString(output, batch.Bytes(h.Name));
+                output.Write(":"u8);
+                JsonText.WriteString(output, h.Value.IsNull ? default : batch.Bytes(h.Value));
+            }
+
+            output.Write("},\"target_table\":"u8);
+            JsonText.WriteString(output, target.ToString());
+            output.Write(",\"error\":"u8);
+            JsonText.WriteString(output, letter.Reason);
+            output.Write(",\"failed_at\":"u8);
+            JsonText.WriteTimestamp(output, failedAt.ToUnixTimeMilliseconds());
+            output.Write("}\n"u8);
+        }
+    }
+
+    private static void WriteNullable(IBufferWriter<byte> output, KafkaBatch batch, ByteRange range)
+    {
+        if (range.IsNull)
+        {
+            output.Write("null"u8);
+        }
+        else
+        {
+            JsonText.WriteString(output, batch.Bytes(range));
+        }
+    }
+}

@@ -1,0 +1,49 @@
+using System.Collections.Frozen;
+
+namespace MskClickHouse.Core.Delivery;
+
+/// <summary>
+/// The settings of every data insert. Pinned so that a retry of the same unit is parsed the same way and forms one
+/// block that carries its deduplication token; the user's CLICKHOUSE_SETTINGS come first and cannot override them.
+/// </summary>
+public static class InsertSettings
+{
+    /// <summary>Bodies above this size are parsed single-threaded so that "(at row N)" in errors is exact.</summary>
+    public const int ParallelParsingLimitBytes = 8 * 1024 * 1024;
+
+    private static readonly KeyValuePair<string, string>[] Pinned =
+    [
+        new("insert_deduplicate", "1"),
+        new("async_insert", "0"),
+        new("date_time_input_format", "best_effort"),
+        new("input_format_allow_errors_num", "0"),
+        new("input_format_allow_errors_ratio", "0"),
+        new("max_insert_block_size", "1048449"),
+        new("min_insert_block_size_rows", "1048449"),
+        new("min_insert_block_size_bytes", "268402944"),
+        new("deduplicate_blocks_in_dependent_materialized_views", "1"),
+    ];
+
+    public static Dictionary<string, string> For(FrozenDictionary<string, string> extra, string token, long bodyBytes)
+    {
+        ArgumentNullException.ThrowIfNull(extra);
+        var settings = new Dictionary<string, string>(extra.Count + Pinned.Length + 2, StringComparer.Ordinal);
+        foreach (var (k, v) in extra)
+        {
+            settings[k] = v;
+        }
+
+        foreach (var (k, v) in Pinned)
+        {
+            settings[k] = v;
+        }
+
+        settings["insert_deduplication_token"] = token;
+        if (bodyBytes > ParallelParsingLimitBytes)
+        {
+            settings["input_format_parallel_parsing"] = "0";
+        }
+
+        return settings;
+    }
+}

@@ -1,0 +1,209 @@
+using System.Diagnostics;
+using MskClickHouse.Core.ClickHouse;
+using MskClickHouse.Core.Configuration;
+using MskClickHouse.Core.Decoding;
+using MskClickHouse.Core.Logging;
+using MskClickHouse.Core.Metrics;
+using MskClickHouse.Core.Routing;
+using MskClickHouse.Core.Runtime;
+
+namespace MskClickHouse.Core.Delivery;
+
+/// <summary>
+/// One invocation: decode, route, encode, reconcile with the recorded state, record the new state, insert every
+/// partition (in parallel), dead-letter what cannot be inserted, and answer with the partitions that must be retried.
+/// </summary>
+public sealed class SinkHandler : IInvocationHandler
+{
+    private readonly SinkOptions _options;
+    private readonly TableCatalog _catalog;
+    private readonly IStateStore _state;
+    private readonly PartitionDelivery _delivery;
+    private readonly Retrier _retrier;
+    private readonly ISinkLog _log;
+    private readonly IMetricsSink _metrics;
+    private readonly TimeProvider _time;
+    private readonly HashSet<TableName> _warnedTables = [];
+
+    public SinkHandler(SinkOptions options, IClickHouseGateway gateway, TableCatalog catalog, IStateStore state, ISinkLog log, IMetricsSink metrics, TimeProvider time, Func<double> random)
+    {
+        _options = options;
+        _catalog = catalog;
+        _state = state;
+        _log = log;
+        _metrics = metrics;
+        _time = time;
+        _retrier = new Retrier(RetryPolicy.Default, time, random);
+        _delivery = new PartitionDelivery(gateway, _retrier, options, log, time);
+    }
+
+    public async Task<byte[]> HandleAsync(InvocationContext context, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var started = Stopwatch.GetTimestamp();
+        using var batch = KafkaEventDecoder.Decode(payload.Span);
+        var giveUpAt = context.Deadline - _options.DeadlineSafetyMargin;
+
+        var outcomes = batch.Partitions.Select(p => new PartitionOutcome(p, _options.RouteOf(p.Topic))).ToList();
+        var work = await PrepareAsync(batch, outcomes, giveUpAt, cancellationToken);
+
+        await Parallel.ForEachAsync(
+            work,
+            new ParallelOptions { MaxDegreeOfParallelism = _options.InsertParallelism, CancellationToken = cancellationToken },
+            async (w, ct) =>
+            {
+                try
+                {
+                    await _delivery.DeliverAsync(batch, w.Encoded, w.Plan, w.Outcome, giveUpAt, ct);
+                }
+                catch (Exception e) when (e is Errors.SinkException or OperationCanceledException)
+                {
+                    Fail(w.Outcome, e);
+                }
+            });
+
+        return Finish(context, batch, outcomes, Stopwatch.GetElapsedTime(started));
+    }
+
+    private async Task<List<Work>> PrepareAsync(KafkaBatch batch, List<PartitionOutcome> outcomes, DateTimeOffset giveUpAt, CancellationToken ct)
+    {
+        var tables = new Dictionary<TableName, TableInfo?>();
+        foreach (var table in outcomes.Select(o => o.Table).Distinct())
+        {
+            try
+            {
+                tables[table] = await _retrier.RunAsync(c => _catalog.GetAsync(table, c), giveUpAt, null, ct);
+            }
+            catch (ClickHouseException e)
+            {
+                tables[table] = null;
+                foreach (var o in outcomes.Where(o => o.Table == table))
+                {
+                    Fail(o, e);
+                }
+            }
+        }
+
+        var prepared = new List<(PartitionOutcome Outcome, EncodedPartition Encoded)>();
+        foreach (var o in outcomes.Where(o => o.Failure is null))
+        {
+            var info = tables[o.Table]!;
+            if (!info.Exists)
+            {
+                _catalog.Forget(o.Table);
+                Fail(o, new ClickHouseException(
+                    $"table {o.Table} does not exist: create it (docs/configuration.md shows a schema) or route topic '{o.Source.Topic}' elsewhere with TOPIC_TABLES",
+                    ClickHouseErrorKind.MissingTable,
+                    serverCode: 60));
+                continue;
+            }
+
+            WarnIfCannotDeduplicate(info);
+            var shape = new TableShape(o.Table, ColumnSet.MetadataOf(info.Columns), _options.FormatOf(o.Source.Topic), _options.StringColumn);
+            var encoded = RowEncoder.Encode(batch, o.Source, shape, _options.Tombstones);
+            o.TombstonesSkipped = encoded.TombstonesSkipped;
+            prepared.Add((o, encoded));
+        }
+
+        if (prepared.Count == 0)
+        {
+            return [];
+        }
+
+        var keys = prepared.Select(p => new PartitionKey(p.Outcome.Source.Topic, p.Outcome.Source.Partition)).ToList();
+        var recorded = await _retrier.RunAsync(c => _state.LoadAsync(keys, c), giveUpAt, null, ct);
+        var work = new List<Work>(prepared.Count);
+        foreach (var (o, encoded) in prepared)
+        {
+            var key = new PartitionKey(o.Source.Topic, o.Source.Partition);
+            try
+            {
+                var plan = Reconciler.Plan(
+                    key,
+                    recorded.GetValueOrDefault(key),
+                    new OffsetRange(o.Source.FirstOffset, o.Source.LastOffset),
+                    encoded.Shape.HasOffsetColumns,
+                    _options.StrictOffsets);
+                work.Add(new Work(o, encoded, plan));
+            }
+            catch (OffsetsRewoundException e)
+            {
+                Fail(o, e);
+            }
+        }
+
+        // State before insert: one small insert for every partition of this invocation.
+        var states = work.Select(w => w.Plan.NewState).ToList();
+        await _retrier.RunAsync(async c => { await _state.SaveAsync(states, c); return true; }, giveUpAt, null, ct);
+        return work;
+    }
+
+    private void WarnIfCannotDeduplicate(TableInfo info)
+    {
+        if (info.CanDeduplicate)
+        {
+            return;
+        }
+
+        lock (_warnedTables)
+        {
+            if (!_warnedTables.Add(info.Table))
+            {
+                return;
+            }
+        }
+
+        _log.Write(
+            LogLevel.Warning,
+            $"table {info.Table} ({info.Engine}) cannot deduplicate retried inserts, so a retry after a lost answer may duplicate rows: " +
+            "use a Replicated*/Shared* MergeTree, or ALTER TABLE ... MODIFY SETTING non_replicated_deduplication_window = 1000",
+            new LogFields(Table: info.Table.ToString()));
+    }
+
+    private void Fail(PartitionOutcome outcome, Exception e)
+    {
+        outcome.Failure = e;
+        _log.Write(
+            LogLevel.Error,
+            $"partition not delivered, reported for retry: {e.Message}",
+            new LogFields(outcome.Source.Topic, outcome.Source.Partition, outcome.Source.FirstOffset, outcome.Source.LastOffset, outcome.Table.ToString(), (e as ClickHouseException)?.ServerCode),
+            e is ClickHouseException ? null : e);
+    }
+
+    private byte[] Finish(InvocationContext context, KafkaBatch batch, List<PartitionOutcome> outcomes, TimeSpan elapsed)
+    {
+        var failed = outcomes.Where(o => o.Failure is not null).ToList();
+        var inserts = outcomes.Sum(o => o.Inserts);
+        var metrics = new InvocationMetrics
+        {
+            RecordsReceived = batch.RecordCount,
+            RowsInserted = outcomes.Sum(o => o.RowsInserted),
+            DeadLettered = outcomes.Sum(o => o.DeadLettered),
+            Replayed = outcomes.Sum(o => o.Replayed),
+            PossibleDuplicates = outcomes.Sum(o => o.PossibleDuplicates),
+            TombstonesSkipped = outcomes.Sum(o => o.TombstonesSkipped),
+            InsertLatencyMs = inserts == 0 ? 0 : outcomes.Sum(o => o.InsertMilliseconds) / inserts,
+            BatchBytes = batch.PayloadBytes,
+            RecordLagMs = batch.OldestTimestampMs is { } oldest ? (_time.GetUtcNow().ToUnixTimeMilliseconds() - oldest) : null,
+            FailedPartitions = failed.Count,
+        };
+        _metrics.Publish(metrics);
+
+        var perTable = outcomes.GroupBy(o => o.Table.ToString()).Select(g => new KeyValuePair<string, long>("rows." + g.Key, g.Sum(o => o.RowsInserted))).ToList();
+        perTable.Add(new("records_in", metrics.RecordsReceived));
+        perTable.Add(new("dead_lettered", metrics.DeadLettered));
+        perTable.Add(new("replayed", metrics.Replayed));
+        perTable.Add(new("possible_duplicates", metrics.PossibleDuplicates));
+        perTable.Add(new("tombstones_skipped", metrics.TombstonesSkipped));
+        perTable.Add(new("failed_partitions", failed.Count));
+        perTable.Add(new("milliseconds", (long)elapsed.TotalMilliseconds));
+        _log.Write(
+            failed.Count == 0 ? LogLevel.Information : LogLevel.Warning,
+            "invocation summary",
+            new LogFields(Numbers: perTable, Strings: [new("request_id", context.RequestId)]));
+
+        return BatchResponse.Write(failed.Select(o => (o.Source.MapKey, o.Source.FirstOffset)));
+    }
+
+    private sealed record Work(PartitionOutcome Outcome, EncodedPartition Encoded, PartitionPlan Plan);
+}

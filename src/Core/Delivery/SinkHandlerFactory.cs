@@ -1,0 +1,66 @@
+using MskClickHouse.Core.ClickHouse;
+using MskClickHouse.Core.Configuration;
+using MskClickHouse.Core.Errors;
+using MskClickHouse.Core.Logging;
+using MskClickHouse.Core.Metrics;
+using MskClickHouse.Core.Runtime;
+
+namespace MskClickHouse.Core.Delivery;
+
+/// <summary>Composes the sink at start-up and checks what can be checked before the first batch.</summary>
+public static class SinkHandlerFactory
+{
+    /// <summary>
+    /// Connects to ClickHouse, creates the dead-letter and state tables if missing, and checks that every table named
+    /// in TOPIC_TABLES exists. Failures here are start-up failures (the Runtime API's init error).
+    /// </summary>
+    public static async Task<IInvocationHandler> CreateAsync(SinkOptions options, ISinkLog log, IMetricsSink metrics, TimeProvider time, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var gateway = new DriverClickHouseGateway(options);
+        return await CreateAsync(options, gateway, log, metrics, time, cancellationToken);
+    }
+
+    /// <summary>The same, over a given gateway (tests put a fault injector in front of the engine).</summary>
+    public static async Task<IInvocationHandler> CreateAsync(SinkOptions options, IClickHouseGateway gateway, ISinkLog log, IMetricsSink metrics, TimeProvider time, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(log);
+        var state = new ClickHouseStateStore(gateway, options.StateTable, options.SinkId, time);
+        try
+        {
+            await gateway.ExecuteAsync(DeadLetters.CreateTableSql(options.DeadLetterTable), cancellationToken);
+            await state.EnsureCreatedAsync(cancellationToken);
+        }
+        catch (ClickHouseException e)
+        {
+            throw new ClickHouseException(
+                $"start-up: cannot create the dead-letter table {options.DeadLetterTable} or the state table {options.StateTable} at {options.ClickHouseUrl} as user '{options.User}': {e.Message}",
+                e.Kind,
+                e.ServerCode,
+                e.HttpStatus,
+                inner: e);
+        }
+
+        var catalog = new TableCatalog(gateway);
+        foreach (var (topic, table) in options.TopicTables)
+        {
+            var info = await catalog.GetAsync(table, cancellationToken);
+            if (!info.Exists)
+            {
+                throw new ConfigurationException("TOPIC_TABLES", $"table {table} (for topic '{topic}') does not exist in ClickHouse at {options.ClickHouseUrl}: create it first");
+            }
+
+            if (!info.CanDeduplicate)
+            {
+                log.Write(
+                    LogLevel.Warning,
+                    $"table {table} ({info.Engine}) cannot deduplicate retried inserts: set non_replicated_deduplication_window or use a Replicated/Shared MergeTree (docs/exactly-once.md)",
+                    new LogFields(Topic: topic, Table: table.ToString(), Strings: [new("metric", "NonDeduplicatingTable")]));
+            }
+        }
+
+        log.Write(LogLevel.Information, "sink ready", new LogFields(Strings: [new("sink_id", options.SinkId), new("clickhouse", options.ClickHouseUrl.GetLeftPart(UriPartial.Authority))]));
+        return new SinkHandler(options, gateway, catalog, state, log, metrics, time, Random.Shared.NextDouble);
+    }
+}
