@@ -1,0 +1,57 @@
+using MskClickHouse.Core.Delivery;
+using Xunit;
+
+namespace MskClickHouse.Core.Tests.Delivery;
+
+public class DeduplicationTokenTests
+{
+    [Fact]
+    public void ForData_FirstGeneration_NamesSinkTopicPartitionAndRange()
+    {
+        Assert.Equal("sink-1:orders:3:100-199", DeduplicationToken.ForData("sink-1", "orders", 3, new OffsetRange(100, 199), 0));
+    }
+
+    [Fact]
+    public void ForData_LaterGeneration_DiffersFromFirst()
+    {
+        Assert.Equal("sink-1:orders:3:100-199~g2", DeduplicationToken.ForData("sink-1", "orders", 3, new OffsetRange(100, 199), 2));
+    }
+
+    [Fact]
+    public void ForDeadLetters_DiffersFromDataToken()
+    {
+        Assert.Equal("dlq:s:t:0:1-2", DeduplicationToken.ForDeadLetters("s:t:0:1-2"));
+    }
+}
+
+public class RetryPolicyTests
+{
+    [Theory]
+    [InlineData(0, 1.0, 100)]
+    [InlineData(1, 1.0, 200)]
+    [InlineData(3, 0.5, 400)]
+    [InlineData(10, 1.0, 5000)]
+    [InlineData(100, 1.0, 5000)]
+    [InlineData(2, 0.0, 0)]
+    public void Delay_IsCappedExponentialWithJitter(int attempt, double draw, double expectedMs)
+    {
+        Assert.Equal(expectedMs, RetryPolicy.Default.Delay(attempt, draw).TotalMilliseconds, 3);
+    }
+}
+
+public class BatchResponseTests
+{
+    [Fact]
+    public void Write_NoFailures_IsAnEmptyList()
+    {
+        Assert.Equal("""{"batchItemFailures":[]}""", System.Text.Encoding.UTF8.GetString(BatchResponse.Write([])));
+    }
+
+    [Fact]
+    public void Write_Failure_UsesKafkaItemIdentifierShape()
+    {
+        var json = System.Text.Encoding.UTF8.GetString(BatchResponse.Write([("mytopic-0", 1)]));
+
+        Assert.Equal("""{"batchItemFailures":[{"itemIdentifier":{"topic-partition":"mytopic-0","offset":1}}]}""", json);
+    }
+}
