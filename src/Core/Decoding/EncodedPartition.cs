@@ -8,9 +8,13 @@ public readonly record struct RejectedRecord(int RecordIndex, string Reason);
 /// <summary>
 /// The rows of one topic-partition ready to insert: JSONEachRow lines, one per accepted record, in offset order,
 /// contiguous in <see cref="Buffer"/>, so the body of any offset sub-range is one slice.
+/// When made by <see cref="RowEncoder"/> the buffer is pooled: <see cref="Dispose"/> returns it, after which
+/// <see cref="Buffer"/> must not be used.
 /// </summary>
-public sealed class EncodedPartition
+public sealed class EncodedPartition : IDisposable
 {
+    private byte[]? pooled;
+
     public EncodedPartition(
         PartitionRecords source,
         TableShape shape,
@@ -34,6 +38,21 @@ public sealed class EncodedPartition
         RowOffsets = rowOffsets;
         Rejected = rejected;
         TombstonesSkipped = tombstonesSkipped;
+    }
+
+    /// <summary>Rows in a buffer rented from <see cref="System.Buffers.ArrayPool{T}.Shared"/>, returned by <see cref="Dispose"/>.</summary>
+    internal EncodedPartition(
+        PartitionRecords source,
+        TableShape shape,
+        byte[] pooledBuffer,
+        int length,
+        int[] rowStarts,
+        long[] rowOffsets,
+        IReadOnlyList<RejectedRecord> rejected,
+        int tombstonesSkipped)
+        : this(source, shape, pooledBuffer.AsMemory(0, length), rowStarts, rowOffsets, rejected, tombstonesSkipped)
+    {
+        pooled = pooledBuffer;
     }
 
     public PartitionRecords Source { get; }
@@ -67,5 +86,17 @@ public sealed class EncodedPartition
     {
         var i = Array.BinarySearch(RowOffsets, offset);
         return i >= 0 ? i : ~i;
+    }
+
+    /// <summary>The total size of the rows in bytes.</summary>
+    public int ByteCount => Buffer.Length;
+
+    public void Dispose()
+    {
+        var buffer = Interlocked.Exchange(ref pooled, null);
+        if (buffer is not null)
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 }

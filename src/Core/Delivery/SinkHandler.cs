@@ -45,9 +45,25 @@ public sealed class SinkHandler : IInvocationHandler
         var giveUpAt = context.Deadline - _options.DeadlineSafetyMargin;
 
         var outcomes = batch.Partitions.Select(p => new PartitionOutcome(p, _options.RouteOf(p.Topic))).ToList();
-        var work = await PrepareAsync(batch, outcomes, giveUpAt, cancellationToken);
+        var encoded = new List<EncodedPartition>();
+        try
+        {
+            var work = await PrepareAsync(batch, outcomes, encoded, giveUpAt, cancellationToken);
+            await DeliverAllAsync(batch, work, giveUpAt, cancellationToken);
+        }
+        finally
+        {
+            foreach (var e in encoded)
+            {
+                e.Dispose();
+            }
+        }
 
-        await Parallel.ForEachAsync(
+        return Finish(context, batch, outcomes, Stopwatch.GetElapsedTime(started));
+    }
+
+    private Task DeliverAllAsync(KafkaBatch batch, List<Work> work, DateTimeOffset giveUpAt, CancellationToken cancellationToken) =>
+        Parallel.ForEachAsync(
             work,
             new ParallelOptions { MaxDegreeOfParallelism = _options.InsertParallelism, CancellationToken = cancellationToken },
             async (w, ct) =>
@@ -62,10 +78,7 @@ public sealed class SinkHandler : IInvocationHandler
                 }
             });
 
-        return Finish(context, batch, outcomes, Stopwatch.GetElapsedTime(started));
-    }
-
-    private async Task<List<Work>> PrepareAsync(KafkaBatch batch, List<PartitionOutcome> outcomes, DateTimeOffset giveUpAt, CancellationToken ct)
+    private async Task<List<Work>> PrepareAsync(KafkaBatch batch, List<PartitionOutcome> outcomes, List<EncodedPartition> encodedAll, DateTimeOffset giveUpAt, CancellationToken ct)
     {
         var tables = new Dictionary<TableName, TableInfo?>();
         foreach (var table in outcomes.Select(o => o.Table).Distinct())
@@ -101,6 +114,7 @@ public sealed class SinkHandler : IInvocationHandler
             WarnIfCannotDeduplicate(info);
             var shape = new TableShape(o.Table, ColumnSet.MetadataOf(info.Columns), _options.FormatOf(o.Source.Topic), _options.StringColumn);
             var encoded = RowEncoder.Encode(batch, o.Source, shape, _options.Tombstones);
+            encodedAll.Add(encoded);
             o.TombstonesSkipped = encoded.TombstonesSkipped;
             prepared.Add((o, encoded));
         }
@@ -176,7 +190,7 @@ public sealed class SinkHandler : IInvocationHandler
         var inserts = outcomes.Sum(o => o.Inserts);
         var metrics = new InvocationMetrics
         {
-            RecordsReceived = batch.RecordCount,
+            RecordsReceived = batch.ReceivedRecordCount,
             RowsInserted = outcomes.Sum(o => o.RowsInserted),
             DeadLettered = outcomes.Sum(o => o.DeadLettered),
             Replayed = outcomes.Sum(o => o.Replayed),

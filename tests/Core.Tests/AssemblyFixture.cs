@@ -1,0 +1,4 @@
+using Xunit;
+using MskClickHouse.TestSupport;
+
+[assembly: AssemblyFixture(typeof(ClickHouseFixture))]

@@ -1,0 +1,214 @@
+using MskClickHouse.Simulation;
+using MskClickHouse.TestSupport;
+using Xunit;
+
+namespace MskClickHouse.Core.Tests.Delivery;
+
+/// <summary>
+/// The exactly-once cases of docs/exactly-once.md, each against the embedded engine through the real sink with a
+/// fault-injecting HTTP layer in between. Every test ends with the invariant: each produced offset present once.
+/// </summary>
+public class ExactlyOnceTests(ClickHouseFixture fixture)
+{
+    private static readonly string[] Topics = ["orders"];
+
+    private static bool IsGood(SimRecord r) => r.Value is [(byte)'{', ..] && !System.Text.Encoding.UTF8.GetString(r.Value).Contains("not-a-number", StringComparison.Ordinal);
+
+    private static Dictionary<(string Topic, int Partition), IReadOnlyList<SimRecord>> Log(string topic = "orders", int records = 100, double bad = 0, int partitions = 1, int seed = 1) =>
+        SimulatedLog.Build(seed, [topic], partitions, records, bad);
+
+    private static byte[] Event(IReadOnlyList<SimRecord> records, int from, int count) => KafkaEventWriter.Write(records.Skip(from).Take(count));
+
+    private static Func<HttpRequestMessage, Fault> OnInsertsInto(string table, Fault fault) =>
+        r => FaultInjectingHandler.IsInsert(r) && Uri.UnescapeDataString(r.RequestUri!.Query).Contains($"`{table}`", StringComparison.Ordinal) ? fault : Fault.None;
+
+    private static async Task AssertEachOffsetOnceAsync(SinkHarness h, IEnumerable<SimRecord> produced)
+    {
+        var good = produced.Where(IsGood).ToList();
+        var db = h.Database;
+        Assert.Equal(good.Count, await h.ScalarAsync($"SELECT count() FROM {db}.events"));
+        Assert.Equal(good.Count, await h.ScalarAsync($"SELECT uniqExact(_topic, _partition, _offset) FROM {db}.events"));
+        var bad = produced.Count(r => !IsGood(r));
+        Assert.Equal(bad, await h.ScalarAsync($"SELECT count() FROM {db}.kafka_dead_letters"));
+        Assert.Equal(bad, await h.ScalarAsync($"SELECT uniqExact(topic, partition, offset) FROM {db}.kafka_dead_letters"));
+    }
+
+    [Fact]
+    public async Task Invoke_SameBatchTwice_LandsOnce()
+    {
+        using var h = await SinkHarness.CreateAsync(fixture);
+        var log = Log(bad: 0.1)[("orders", 0)];
+
+        Assert.Empty((await h.InvokeAsync(Event(log, 0, 100))).Failures);
+        Assert.Empty((await h.InvokeAsync(Event(log, 0, 100))).Failures);
+
+        await AssertEachOffsetOnceAsync(h, log);
+        Assert.True(h.Metrics.Sum(m => m.Replayed) > 0);
+    }
+
+    [Fact]
+    public async Task Invoke_AnswerLostAfterInsertApplied_RetryLandsOnce()
+    {
+        using var h = await SinkHarness.CreateAsync(fixture);
+        var log = Log()[("orders", 0)];
+        var lost = 0;
+        h.Faults.Decide = r => OnInsertsInto("events", Fault.LoseAnswerAfterApplying)(r) == Fault.LoseAnswerAfterApplying && Interlocked.Increment(ref lost) == 1
+            ? Fault.LoseAnswerAfterApplying
+            : Fault.None;
+
+        var outcome = await h.InvokeAsync(Event(log, 0, 100));
+
+        Assert.True(outcome.Succeeded);
+        Assert.Empty(outcome.Failures);
+        Assert.Equal(1, h.Faults.Lost);
+        await AssertEachOffsetOnceAsync(h, log);
+    }
+
+    [Fact]
+    public async Task Invoke_ClickHouseRefusesThenRecovers_LandsOnce()
+    {
+        using var h = await SinkHarness.CreateAsync(fixture);
+        var log = Log(bad: 0.05)[("orders", 0)];
+        var refused = 0;
+        h.Faults.Decide = _ => Interlocked.Increment(ref refused) <= 4 ? Fault.RefuseBeforeSending : Fault.None;
+
+        var outcome = await h.InvokeAsync(Event(log, 0, 100));
+
+        Assert.Empty(outcome.Failures);
+        Assert.Equal(4, h.Faults.Refused);
+        await AssertEachOffsetOnceAsync(h, log);
+    }
+
+    [Fact]
+    public async Task Invoke_TimeoutNearDeadline_ReportsPartitionThenRetryLandsOnce()
+    {
+        using var h = await SinkHarness.CreateAsync(fixture, requestTimeout: TimeSpan.FromMilliseconds(700));
+        var log = Log()[("orders", 0)];
+        h.Faults.Delay = TimeSpan.FromSeconds(1);
+        h.Faults.Decide = OnInsertsInto("events", Fault.Delay);
+
+        var first = await h.InvokeAsync(Event(log, 0, 100), timeout: TimeSpan.FromSeconds(2));
+
+        Assert.Equal([("orders-0", 0L)], first.Failures);
+        h.Faults.Decide = _ => Fault.None;
+        Assert.Empty((await h.InvokeAsync(Event(log, 0, 100))).Failures);
+        await AssertEachOffsetOnceAsync(h, log);
+    }
+
+    [Fact]
+    public async Task Invoke_ExtendedBatchAfterLostAnswer_LandsOnce()
+    {
+        using var h = await SinkHarness.CreateAsync(fixture);
+        var log = Log(records: 150)[("orders", 0)];
+        h.Faults.Decide = OnInsertsInto("events", Fault.LoseAnswerAfterApplying);
+        Assert.NotEmpty((await h.InvokeAsync(Event(log, 0, 100), TimeSpan.FromSeconds(1.5))).Failures);
+
+        h.Faults.Decide = _ => Fault.None;
+        Assert.Empty((await h.InvokeAsync(Event(log, 0, 150))).Failures);
+
+        await AssertEachOffsetOnceAsync(h, log);
+    }
+
+    [Fact]
+    public async Task Invoke_BisectedHalvesWithOffsetColumns_FillOnlyMissingOffsets()
+    {
+        using var h = await SinkHarness.CreateAsync(fixture);
+        var log = Log(bad: 0.1)[("orders", 0)];
+        h.Faults.Decide = OnInsertsInto("events", Fault.LoseAnswerAfterApplying);
+        Assert.NotEmpty((await h.InvokeAsync(Event(log, 0, 100), TimeSpan.FromSeconds(1.5))).Failures);
+
+        h.Faults.Decide = _ => Fault.None;
+        Assert.Empty((await h.InvokeAsync(Event(log, 0, 50))).Failures);
+        Assert.Empty((await h.InvokeAsync(Event(log, 50, 50))).Failures);
+
+        await AssertEachOffsetOnceAsync(h, log);
+        Assert.Equal(0, h.Metrics.Sum(m => m.PossibleDuplicates));
+    }
+
+    [Fact]
+    public async Task Invoke_BatchStartingInsideRecordedRange_LandsOnce()
+    {
+        using var h = await SinkHarness.CreateAsync(fixture);
+        var log = Log(records: 160)[("orders", 0)];
+        h.Faults.Decide = OnInsertsInto("events", Fault.RefuseBeforeSending);
+        Assert.NotEmpty((await h.InvokeAsync(Event(log, 0, 100), TimeSpan.FromSeconds(1.5))).Failures);
+
+        h.Faults.Decide = _ => Fault.None;
+        Assert.Empty((await h.InvokeAsync(Event(log, 0, 40))).Failures);
+        Assert.Empty((await h.InvokeAsync(Event(log, 40, 120))).Failures);
+
+        await AssertEachOffsetOnceAsync(h, log);
+    }
+
+    [Fact]
+    public async Task Invoke_BisectedHalvesWithoutOffsetColumns_StayWithinReportedBound()
+    {
+        using var h = await SinkHarness.CreateAsync(fixture);
+        var log = Log(topic: "legacy")[("legacy", 0)];
+        h.Faults.Decide = OnInsertsInto("plain", Fault.LoseAnswerAfterApplying);
+        Assert.NotEmpty((await h.InvokeAsync(Event(log, 0, 100), TimeSpan.FromSeconds(1.5))).Failures);
+
+        h.Faults.Decide = _ => Fault.None;
+        Assert.Empty((await h.InvokeAsync(Event(log, 0, 50))).Failures);
+        Assert.Empty((await h.InvokeAsync(Event(log, 50, 50))).Failures);
+
+        var possible = h.Metrics.Sum(m => m.PossibleDuplicates);
+        Assert.Equal(100, await h.ScalarAsync($"SELECT uniqExact(id) FROM {h.Database}.plain"));
+        Assert.Equal(100 + possible, await h.ScalarAsync($"SELECT count() FROM {h.Database}.plain"));
+        Assert.Equal(50, possible);
+        Assert.Contains(h.Log.Lines, l => l.Message.StartsWith("PossibleDuplicates", StringComparison.Ordinal) && l.Fields.Offset == 50 && l.Fields.LastOffset == 99);
+    }
+
+    [Fact]
+    public async Task Invoke_SameBatchConcurrently_LandsOnce()
+    {
+        using var h = await SinkHarness.CreateAsync(fixture);
+        var log = Log(bad: 0.1, partitions: 3);
+        var payload = KafkaEventWriter.Write(log.Values.SelectMany(r => r));
+
+        var outcomes = await Task.WhenAll(h.InvokeAsync(payload), h.InvokeAsync(payload), h.InvokeAsync(payload));
+
+        Assert.All(outcomes, o => Assert.Empty(o.Failures));
+        await AssertEachOffsetOnceAsync(h, log.Values.SelectMany(r => r));
+    }
+
+    [Fact]
+    public async Task Invoke_OffsetsRewound_InsertsAgainUnderNewGenerationAndWarns()
+    {
+        using var h = await SinkHarness.CreateAsync(fixture);
+        var log = Log(records: 200)[("orders", 0)];
+        Assert.Empty((await h.InvokeAsync(Event(log, 0, 100))).Failures);
+        Assert.Empty((await h.InvokeAsync(Event(log, 100, 100))).Failures);
+
+        Assert.Empty((await h.InvokeAsync(Event(log, 0, 50))).Failures);
+
+        Assert.Equal(250, await h.ScalarAsync($"SELECT count() FROM {h.Database}.events"));
+        Assert.Contains(h.Log.Lines, l => l.Message.Contains("rewound", StringComparison.Ordinal) && l.Fields.Offset == 0);
+    }
+
+    [Theory]
+    [InlineData(11)]
+    [InlineData(29)]
+    public async Task Soak_RandomRebatchingBisectsAndFaults_EveryOffsetOnce(int seed)
+    {
+        using var h = await SinkHarness.CreateAsync(fixture, requestTimeout: TimeSpan.FromSeconds(2));
+        var logs = SimulatedLog.Build(seed, ["orders"], 3, 250, 0.04);
+        var random = new Random(seed);
+        h.Faults.Delay = TimeSpan.FromMilliseconds(300);
+        h.Faults.Decide = _ =>
+        {
+            lock (random)
+            {
+                var x = random.NextDouble();
+                return x < 0.04 ? Fault.RefuseBeforeSending : x < 0.08 ? Fault.LoseAnswerAfterApplying : x < 0.09 ? Fault.Delay : Fault.None;
+            }
+        };
+        var simulator = new EventSourceMappingSimulator(logs, new SimulatorOptions { MaxBatchRecords = 40, MaxInvocations = 3000 }, seed);
+
+        var report = await simulator.RunAsync((payload, _) => h.InvokeAsync(payload, TimeSpan.FromSeconds(1.2)), CancellationToken.None);
+
+        Assert.True(report.Drained, $"the simulated mapping did not drain: {report}");
+        Assert.True(h.Faults.Lost + h.Faults.Refused > 10, "the soak injected too few faults to mean anything");
+        await AssertEachOffsetOnceAsync(h, logs.Values.SelectMany(r => r));
+    }
+}
