@@ -101,6 +101,24 @@ public sealed class InsertTests(ClickHouseFixture fixture) : DriverTests(fixture
         Assert.Equal(8UL, await CountAsync("events"));
     }
 
+    [Fact]
+    public async Task Insert_FromInfileWithFormat_ReadsTheFileNotTheBody()
+    {
+        await CreateMergeTreeAsync("events", EventColumns);
+        var file = Path.Combine(Path.GetTempPath(), ClickHouseFixture.UniqueName("rows") + ".json");
+        await File.WriteAllTextAsync(file, Rows(1, 6), Cancel);
+        try
+        {
+            await Fixture.Server.QueryAsync($"INSERT INTO {Database}.events FROM INFILE '{file}' FORMAT JSONEachRow", Cancel);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+
+        Assert.Equal(6UL, await CountAsync("events"));
+    }
+
     private static Dictionary<string, object> DeduplicationSettings(string token) =>
         new() { ["insert_deduplication_token"] = token, ["async_insert"] = 0 };
 

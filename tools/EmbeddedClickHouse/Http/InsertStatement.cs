@@ -12,7 +12,7 @@ internal sealed partial record InsertStatement(string Statement, string Format)
     public static InsertStatement? FromQuery(string sql)
     {
         var match = WholeQuery().Match(sql);
-        return match.Success ? new InsertStatement(match.Groups["statement"].Value, match.Groups["format"].Value) : null;
+        return match.Success && CarriesData(match) ? new InsertStatement(match.Groups["statement"].Value, match.Groups["format"].Value) : null;
     }
 
     /// <summary>
@@ -24,9 +24,16 @@ internal sealed partial record InsertStatement(string Statement, string Format)
     public static InsertStatement? FromBodyHead(string head, out int dataOffset)
     {
         var match = BodyHead().Match(head);
-        dataOffset = match.Success ? match.Index + match.Length : 0;
-        return match.Success ? new InsertStatement(match.Groups["statement"].Value, match.Groups["format"].Value) : null;
+        var success = match.Success && CarriesData(match);
+        dataOffset = success ? match.Index + match.Length : 0;
+        return success ? new InsertStatement(match.Groups["statement"].Value, match.Groups["format"].Value) : null;
     }
+
+    /// <summary><c>INSERT ... FROM INFILE 'f' FORMAT X</c> names its data source; nothing follows it.</summary>
+    private static bool CarriesData(Match match) => !FromInfile().IsMatch(match.Groups["statement"].ValueSpan);
+
+    [GeneratedRegex(@"\bFROM\s+INFILE\b", RegexOptions.IgnoreCase)]
+    private static partial Regex FromInfile();
 
     [GeneratedRegex(@"^(?<statement>\s*INSERT\s+INTO\s.*?)\s+FORMAT\s+(?<format>[A-Za-z0-9_]+)\s*;?\s*$", RegexOptions.IgnoreCase | RegexOptions.Singleline)]
     private static partial Regex WholeQuery();
