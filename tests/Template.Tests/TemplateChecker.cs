@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
@@ -35,9 +36,13 @@ public static partial class TemplateChecker
             .Select(kv => (kv.Key, kv.Value as JsonObject ?? [], (kv.Value as JsonObject)?["Type"]?.GetValue<string>() ?? ""));
 
     // ------------------------------------------------------------------ CloudFormation resource spec
-    public static List<string> CheckAgainstSpec(JsonObject template, CfnSpec spec)
+    public static List<string> CheckAgainstSpec(JsonObject template, CfnSpec spec) => CheckAgainstSpec(template, spec, out _);
+
+    /// <param name="propertiesChecked">How many property values (nested ones included) were matched against the spec.</param>
+    public static List<string> CheckAgainstSpec(JsonObject template, CfnSpec spec, out int propertiesChecked)
     {
         var problems = new List<string>();
+        propertiesChecked = 0;
         var resourceTypes = Resources(template).ToDictionary(r => r.Id, r => r.Type, StringComparer.Ordinal);
         foreach (var (id, resource, type) in Resources(template))
         {
@@ -66,6 +71,9 @@ public static partial class TemplateChecker
             CheckObject(spec, $"{id}.Properties", properties, propertySpecs, problems);
         }
 
+        propertiesChecked = checkedCount.Value;
+        checkedCount.Value = 0;
+
         foreach (var (path, target, attribute) in GetAtts(template))
         {
             if (!resourceTypes.TryGetValue(target, out var type))
@@ -88,6 +96,11 @@ public static partial class TemplateChecker
         return problems;
     }
 
+    [ThreadStatic]
+    private static StrongBox<int>? checkedCountBox;
+
+    private static StrongBox<int> checkedCount => checkedCountBox ??= new StrongBox<int>();
+
     private static void CheckObject(CfnSpec spec, string path, JsonNode value, JsonElement propertySpecs, List<string> problems)
     {
         foreach (var branch in Branches(value))
@@ -104,6 +117,8 @@ public static partial class TemplateChecker
                     problems.Add($"{path}: unknown property '{name}'");
                     continue;
                 }
+
+                checkedCount.Value++;
 
                 if (child is not null)
                 {

@@ -60,9 +60,11 @@ public class TemplateTests
     public void Template_NonSamResourcesMatchCloudFormationSpec()
     {
         var spec = CfnSpec.Installed;
-        AssertNone(TemplateChecker.CheckAgainstSpec(Template, spec));
+        AssertNone(TemplateChecker.CheckAgainstSpec(Template, spec, out var propertiesChecked));
         var checkedResources = TemplateChecker.Resources(Template).Count(r => !r.Type.StartsWith("AWS::Serverless::", StringComparison.Ordinal));
+        TestContext.Current.SendDiagnosticMessage($"spec check: {checkedResources} resources, {propertiesChecked} property values");
         Assert.True(checkedResources >= 25, $"only {checkedResources} CloudFormation resources were checked");
+        Assert.True(propertiesChecked >= 120, $"only {propertiesChecked} property values were matched against the spec");
     }
 
     [Fact]
