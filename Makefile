@@ -11,6 +11,8 @@
 
 ARCH ?= $(shell uname -m)
 CONFIGURATION ?= Release
+# Extra `dotnet publish` arguments, e.g. the sysroot/linker properties for an arm64 cross build (docs/deploy.md).
+PUBLISH_FLAGS ?=
 FUNCTION_PROJECT := src/Function/Function.csproj
 
 ifneq ($(filter $(ARCH),x86_64 amd64 x64),)
@@ -34,4 +36,4 @@ build-MskToClickHouseFunction: publish-function
 
 publish-function:
 	rm -rf "$(PUBLISH_DIR)"
-	dotnet publish $(FUNCTION_PROJECT) -c $(CONFIGURATION) -r $(RID) -p:PublishAot=true --self-contained true -o "$(PUBLISH_DIR)"
+	dotnet publish $(FUNCTION_PROJECT) -c $(CONFIGURATION) -r $(RID) -p:PublishAot=true --self-contained true $(PUBLISH_FLAGS) -o "$(PUBLISH_DIR)"
