@@ -118,17 +118,17 @@ public sealed class ClickHouseStateStore : IStateStore
                     body.Write(","u8);
                 }
 
-                body.Write("["u8);
+                body.Write("{\"first\":"u8);
                 JsonText.WriteNumber(body, e.Range.First);
-                body.Write(","u8);
+                body.Write(",\"last\":"u8);
                 JsonText.WriteNumber(body, e.Range.Last);
-                body.Write(","u8);
+                body.Write(",\"token_first\":"u8);
                 JsonText.WriteNumber(body, e.TokenRange.First);
-                body.Write(","u8);
+                body.Write(",\"token_last\":"u8);
                 JsonText.WriteNumber(body, e.TokenRange.Last);
-                body.Write(","u8);
+                body.Write(",\"generation\":"u8);
                 JsonText.WriteNumber(body, e.Generation);
-                body.Write(e.Pending ? ",1]"u8 : ",0]"u8);
+                body.Write(e.Pending ? ",\"pending\":1}"u8 : ",\"pending\":0}"u8);
             }
 
             body.Write("],\"updated_at\":"u8);

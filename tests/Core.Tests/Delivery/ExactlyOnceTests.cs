@@ -39,7 +39,9 @@ public class ExactlyOnceTests(ClickHouseFixture fixture)
         using var h = await SinkHarness.CreateAsync(fixture);
         var log = Log(bad: 0.1)[("orders", 0)];
 
-        Assert.Empty((await h.InvokeAsync(Event(log, 0, 100))).Failures);
+        var first = await h.InvokeAsync(Event(log, 0, 100));
+        Assert.True(first.Succeeded, h.LastError?.ToString());
+        Assert.Empty(first.Failures);
         Assert.Empty((await h.InvokeAsync(Event(log, 0, 100))).Failures);
 
         await AssertEachOffsetOnceAsync(h, log);

@@ -69,6 +69,9 @@ internal sealed class SinkHarness : IDisposable
 
     public RecordingMetrics Metrics { get; }
 
+    /// <summary>The exception of the last invocation that ended in a function error.</summary>
+    public Exception? LastError { get; private set; }
+
     public static async Task<SinkHarness> CreateAsync(ClickHouseFixture fixture, TimeSpan? requestTimeout = null)
     {
         var db = await fixture.CreateDatabaseAsync("sink");
@@ -116,6 +119,7 @@ internal sealed class SinkHarness : IDisposable
         }
         catch (Exception e) when (e is Errors.SinkException or OperationCanceledException)
         {
+            LastError = e;
             return InvocationOutcome.FunctionError;
         }
     }
