@@ -1,1 +1,41 @@
-namespace MskClickHouse.Function; internal static class Program { private static int Main() => 0; }
+using MskClickHouse.Core.Configuration;
+using MskClickHouse.Core.Delivery;
+using MskClickHouse.Core.Logging;
+using MskClickHouse.Core.Metrics;
+using MskClickHouse.Core.Runtime;
+using MskClickHouse.Core.Secrets;
+
+namespace MskClickHouse.Function;
+
+/// <summary>
+/// The Lambda bootstrap: options from the environment, the password from its secret, the log and metrics on stdout,
+/// the handler from <see cref="SinkHandlerFactory"/>, then the Runtime API loop. Init failures go to /runtime/init/error.
+/// </summary>
+internal static class Program
+{
+    private static Task<int> Main() => LambdaBootstrap.RunAsync(InitAsync);
+
+    private static async Task<LambdaApplication> InitAsync(CancellationToken ct)
+    {
+        var env = EnvironmentSnapshot();
+        var options = SinkOptionsParser.Parse(env);
+        var output = JsonLineWriter.StandardOutput();
+        var log = new JsonLog(output, JsonLogOptions.From(options, env));
+        options = await PasswordResolver.ResolveAsync(options, env, ct);
+        var metrics = new EmfMetricsSink(output, options.MetricsNamespace, options.ServiceName);
+        var handler = await SinkHandlerFactory.CreateAsync(options, log, metrics, TimeProvider.System, ct);
+        log.Write(LogLevel.Information, $"Init done: {options}");
+        return new LambdaApplication(handler, log, [log, metrics]);
+    }
+
+    private static Dictionary<string, string?> EnvironmentSnapshot()
+    {
+        var env = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
+        {
+            env[(string)e.Key] = e.Value as string;
+        }
+
+        return env;
+    }
+}

@@ -1,0 +1,116 @@
+using System.Text.Json;
+using MskClickHouse.Core.Logging;
+using MskClickHouse.Core.Runtime;
+
+namespace MskClickHouse.Core.Metrics;
+
+/// <summary>
+/// Publishes <see cref="InvocationMetrics"/> as one CloudWatch Embedded Metric Format line per call:
+/// <c>{"_aws":{"Timestamp":ms,"CloudWatchMetrics":[{"Namespace":..,"Dimensions":[["service"]],"Metrics":[{"Name":..,"Unit":..}]}]},
+/// "service":..,"function_request_id":..,"RecordsReceived":n,...}</c>. Every metric named in the directive is a
+/// root member; RecordLagMs is left out (from both) when the batch was empty.
+/// </summary>
+public sealed class EmfMetricsSink : IMetricsSink, IInvocationObserver
+{
+    private readonly JsonLineWriter _output;
+    private readonly string _namespace;
+    private readonly string _service;
+    private readonly TimeProvider _time;
+    private volatile string? _requestId;
+
+    public EmfMetricsSink(JsonLineWriter output, string metricsNamespace, string service, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentException.ThrowIfNullOrWhiteSpace(metricsNamespace);
+        ArgumentException.ThrowIfNullOrWhiteSpace(service);
+        _output = output;
+        _namespace = metricsNamespace;
+        _service = service;
+        _time = time ?? TimeProvider.System;
+    }
+
+    public void InvocationStarted(InvocationContext context, bool coldStart)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        _requestId = context.RequestId;
+    }
+
+    public void InvocationEnded(InvocationContext context) => _requestId = null;
+
+    public void Publish(InvocationMetrics metrics)
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        var line = new Line(this, metrics, _time.GetUtcNow().ToUnixTimeMilliseconds(), _requestId);
+        _output.WriteLine(in line, WriteLine);
+    }
+
+    private static void WriteLine(Utf8JsonWriter w, in Line line)
+    {
+        var m = line.Metrics;
+        w.WriteStartObject();
+        w.WriteStartObject("_aws");
+        w.WriteNumber("Timestamp", line.Timestamp);
+        w.WriteStartArray("CloudWatchMetrics");
+        w.WriteStartObject();
+        w.WriteString("Namespace", line.Sink._namespace);
+        w.WriteStartArray("Dimensions");
+        w.WriteStartArray();
+        w.WriteStringValue("service");
+        w.WriteEndArray();
+        w.WriteEndArray();
+        w.WriteStartArray("Metrics");
+        Definition(w, "RecordsReceived", "Count");
+        Definition(w, "RowsInserted", "Count");
+        Definition(w, "DeadLettered", "Count");
+        Definition(w, "Replayed", "Count");
+        Definition(w, "PossibleDuplicates", "Count");
+        Definition(w, "TombstonesSkipped", "Count");
+        Definition(w, "FailedPartitions", "Count");
+        Definition(w, "InsertLatencyMs", "Milliseconds");
+        if (m.RecordLagMs is not null)
+        {
+            Definition(w, "RecordLagMs", "Milliseconds");
+        }
+
+        Definition(w, "BatchBytes", "Bytes");
+        w.WriteEndArray();
+        w.WriteEndObject();
+        w.WriteEndArray();
+        w.WriteEndObject();
+
+        w.WriteString("service", line.Sink._service);
+        if (line.RequestId is not null)
+        {
+            w.WriteString("function_request_id", line.RequestId);
+        }
+
+        w.WriteNumber("RecordsReceived", m.RecordsReceived);
+        w.WriteNumber("RowsInserted", m.RowsInserted);
+        w.WriteNumber("DeadLettered", m.DeadLettered);
+        w.WriteNumber("Replayed", m.Replayed);
+        w.WriteNumber("PossibleDuplicates", m.PossibleDuplicates);
+        w.WriteNumber("TombstonesSkipped", m.TombstonesSkipped);
+        w.WriteNumber("FailedPartitions", m.FailedPartitions);
+        w.WriteNumber("InsertLatencyMs", Finite(m.InsertLatencyMs));
+        if (m.RecordLagMs is { } lag)
+        {
+            w.WriteNumber("RecordLagMs", Finite(lag));
+        }
+
+        w.WriteNumber("BatchBytes", m.BatchBytes);
+        w.WriteEndObject();
+    }
+
+    private static void Definition(Utf8JsonWriter w, string name, string unit)
+    {
+        w.WriteStartObject();
+        w.WriteString("Name", name);
+        w.WriteString("Unit", unit);
+        w.WriteEndObject();
+    }
+
+    /// <summary>JSON has no NaN or infinity; EMF would drop the whole line.</summary>
+    private static double Finite(double value) => double.IsFinite(value) ? Math.Round(value, 3) : 0;
+
+    private readonly record struct Line(EmfMetricsSink Sink, InvocationMetrics Metrics, long Timestamp, string? RequestId);
+}
