@@ -104,6 +104,18 @@ public sealed class BootstrapEndToEndTests(PublishedBootstrap published)
         Assert.NotEqual(0, await process.WaitForExitAsync(Timeout));
     }
 
+    [Fact]
+    public async Task Bootstrap_WithoutRuntimeApiVariable_SaysSoAndExitsNonZero()
+    {
+        await using var emulator = Emulator.Start();
+        var env = RequiredEnvironment();
+        env["AWS_LAMBDA_RUNTIME_API"] = null;
+        using var process = BootstrapProcess.Start(published.AotBootstrap, emulator.Endpoint, env);
+
+        Assert.Equal(2, await process.WaitForExitAsync(Timeout));
+        Assert.Contains(process.StandardOutputLines, l => l.Contains("AWS_LAMBDA_RUNTIME_API", StringComparison.Ordinal));
+    }
+
     private string Path(string flavour) => flavour == "aot" ? published.AotBootstrap : published.JitBootstrap;
 
     private static string Output(BootstrapProcess process) =>

@@ -46,7 +46,21 @@ public static class LambdaBootstrap
         using var sigterm = options.StopOnSigterm ? Register(PosixSignal.SIGTERM, stopping) : null;
         using var sigint = options.StopOnSigterm ? Register(PosixSignal.SIGINT, stopping) : null;
 
-        var ownedApi = options.RuntimeApi is null ? RuntimeApiClient.FromEnvironment() : null;
+        RuntimeApiClient? ownedApi = null;
+        if (options.RuntimeApi is null)
+        {
+            try
+            {
+                ownedApi = RuntimeApiClient.FromEnvironment();
+            }
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+            {
+                // No Runtime API to report to: say so where a person running the binary by hand will see it.
+                (options.FallbackLog ?? DefaultFallbackLog)().Write(LogLevel.Critical, e.Message, exception: e);
+                return ExitRuntimeApiFailed;
+            }
+        }
+
         var api = options.RuntimeApi ?? ownedApi!;
         try
         {
