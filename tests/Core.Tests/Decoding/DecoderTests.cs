@@ -254,4 +254,34 @@ public sealed class DecoderTests
         batch.Dispose();
         Assert.Throws<ObjectDisposedException>(() => batch.Bytes(r.Value).Length);
     }
+
+    [Theory]
+    [InlineData("[1.5]")]
+    [InlineData("[01]")]
+    [InlineData("[256]")]
+    [InlineData("[-129]")]
+    [InlineData("[\"a\"]")]
+    public void Decode_HeaderValuesThatAreNotBytes_AreRecordErrors(string array)
+    {
+        var rec = Record("t", 0, 1, JsonValue("{}")).Replace("\"headers\":[]", "\"headers\":[{\"h\":" + array + "}]", StringComparison.Ordinal);
+        if (array == "[01]")
+        {
+            Assert.Throws<EventFormatException>(() => Decode(Event(("t-0", [rec])))); // not JSON at all
+            return;
+        }
+
+        using var batch = Decode(Event(("t-0", [rec, Record("t", 0, 2, JsonValue("{}"))])));
+        Assert.NotNull(batch.Partitions[0].Records[0].Error);
+        Assert.Null(batch.Partitions[0].Records[1].Error);
+    }
+
+    [Fact]
+    public void Decode_HeadersThenMalformedJson_ReportsAPositionNearTheFault()
+    {
+        var rec = Record("t", 0, 1, JsonValue("{}")).Replace("\"headers\":[]", "\"headers\":[{\"h\":[1,2,3]}]", StringComparison.Ordinal);
+        var json = Event(("t-0", [rec]));
+        var broken = json.Replace("[1,2,3]}]", "[1,2,3]}]]", StringComparison.Ordinal);
+        var ex = Assert.Throws<EventFormatException>(() => Decode(broken));
+        Assert.InRange(ex.Position, json.IndexOf("[1,2,3]", StringComparison.Ordinal), broken.Length);
+    }
 }
