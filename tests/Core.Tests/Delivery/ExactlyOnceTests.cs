@@ -188,6 +188,34 @@ public class ExactlyOnceTests(ClickHouseFixture fixture)
         Assert.Contains(h.Log.Lines, l => l.Message.Contains("rewound", StringComparison.Ordinal) && l.Fields.Offset == 0);
     }
 
+    [Fact]
+    public async Task Invoke_MixedEvent_LandsInTwoTablesWithMetadataAndDeadLettersTheRest()
+    {
+        using var h = await SinkHarness.CreateAsync(fixture);
+        var orders = Log(bad: 0.2, seed: 5)[("orders", 0)];
+        var legacy = Log(topic: "legacy", records: 20)[("legacy", 0)];
+
+        var outcome = await h.InvokeAsync(KafkaEventWriter.Write(orders.Concat(legacy)));
+
+        Assert.True(outcome.Succeeded, h.LastError?.ToString());
+        Assert.Empty(outcome.Failures);
+        await AssertEachOffsetOnceAsync(h, orders);
+        Assert.Equal(20, await h.ScalarAsync($"SELECT count() FROM {h.Database}.plain"));
+
+        var sample = orders.First(IsGood);
+        var row = await h.TextAsync(
+            $"SELECT _topic, _partition, _offset, _key, _headers['trace'], toUnixTimestamp64Milli(_timestamp), id FROM {h.Database}.events WHERE _offset = {sample.Offset} FORMAT TSV");
+        var id = System.Text.Encoding.UTF8.GetString(sample.Key!);
+        Assert.Equal($"orders\t0\t{sample.Offset}\t{id}\t{id}\t{sample.TimestampMs}\t{id}", row);
+
+        var typeError = orders.First(r => !IsGood(r) && r.Value![0] == (byte)'{');
+        var letter = await h.TextAsync(
+            $"SELECT target_table, value, error FROM {h.Database}.kafka_dead_letters WHERE offset = {typeError.Offset} FORMAT TSV");
+        Assert.StartsWith($"{h.Database}.events\t{System.Text.Encoding.UTF8.GetString(typeError.Value!)}\trejected by ClickHouse", letter, StringComparison.Ordinal);
+        var notObject = orders.First(r => !IsGood(r) && r.Value![0] == (byte)'[');
+        Assert.Contains("array", await h.TextAsync($"SELECT error FROM {h.Database}.kafka_dead_letters WHERE offset = {notObject.Offset} FORMAT TSV"), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(11)]
     [InlineData(29)]
