@@ -17,7 +17,7 @@ internal static class Program
 
     private static async Task<LambdaApplication> InitAsync(CancellationToken ct)
     {
-        var env = EnvironmentSnapshot();
+        var env = SinkOptionsParser.EnvironmentSnapshot();
         var options = SinkOptionsParser.Parse(env);
         var output = JsonLineWriter.StandardOutput();
         var log = new JsonLog(output, JsonLogOptions.From(options, env));
@@ -26,16 +26,5 @@ internal static class Program
         var handler = await SinkHandlerFactory.CreateAsync(options, log, metrics, TimeProvider.System, ct);
         log.Write(LogLevel.Information, $"Init done: {options}");
         return new LambdaApplication(handler, log, [log, metrics]);
-    }
-
-    private static Dictionary<string, string?> EnvironmentSnapshot()
-    {
-        var env = new Dictionary<string, string?>(StringComparer.Ordinal);
-        foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
-        {
-            env[(string)e.Key] = e.Value as string;
-        }
-
-        return env;
     }
 }

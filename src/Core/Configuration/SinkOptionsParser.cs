@@ -76,7 +76,10 @@ public static class SinkOptionsParser
     }
 
     /// <summary>Reads the process environment into a dictionary and parses it.</summary>
-    public static SinkOptions FromEnvironment()
+    public static SinkOptions FromEnvironment() => Parse(EnvironmentSnapshot());
+
+    /// <summary>The process environment, read once into a dictionary (the parser and the logger take it as data).</summary>
+    public static Dictionary<string, string?> EnvironmentSnapshot()
     {
         var env = new Dictionary<string, string?>(StringComparer.Ordinal);
         foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
@@ -84,7 +87,7 @@ public static class SinkOptionsParser
             env[(string)e.Key] = e.Value as string;
         }
 
-        return Parse(env);
+        return env;
     }
 
     private static Uri ParseUrl(string? value)

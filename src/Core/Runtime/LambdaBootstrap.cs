@@ -124,13 +124,7 @@ public static class LambdaBootstrap
 
     private static ISinkLog DefaultFallbackLog()
     {
-        var env = new Dictionary<string, string?>(StringComparer.Ordinal);
-        foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
-        {
-            env[(string)e.Key] = e.Value as string;
-        }
-
-        return new JsonLog(JsonLineWriter.StandardOutput(), JsonLogOptions.FromEnvironment(env));
+        return new JsonLog(JsonLineWriter.StandardOutput(), JsonLogOptions.FromEnvironment(SinkOptionsParser.EnvironmentSnapshot()));
     }
 
     private static PosixSignalRegistration? Register(PosixSignal signal, CancellationTokenSource stopping)
