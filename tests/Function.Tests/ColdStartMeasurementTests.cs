@@ -1,18 +1,19 @@
 using System.Globalization;
 using System.Text;
 using MskClickHouse.RuntimeApiEmulator;
+using MskClickHouse.TestSupport;
 using Emulator = MskClickHouse.RuntimeApiEmulator.RuntimeApiEmulator;
 
 namespace MskClickHouse.Function.Tests;
 
 /// <summary>
 /// Measures what the Native AOT build buys: process start → first response (cold start), start → first /next (init),
-/// binary size and peak RSS, for the AOT binary and the same Program run as a JIT app. Written to the test output and
+/// binary size and peak RSS, against the embedded ClickHouse (init connects and creates the sink's tables), for the AOT binary and the same Program run as a JIT app. Written to the test output and
 /// to artifacts/function-tests/measurements.md. Only sanity is asserted: the numbers depend on the machine.
 /// Runs alone (its own non-parallel collection) so that other tests' processes do not skew the timings.
 /// </summary>
 [Collection(nameof(ColdStartMeasurementTests))]
-public sealed class ColdStartMeasurementTests(PublishedBootstrap published)
+public sealed class ColdStartMeasurementTests(PublishedBootstrap published, ClickHouseFixture clickHouse)
 {
     private const int Runs = 5;
 
@@ -51,19 +52,23 @@ public sealed class ColdStartMeasurementTests(PublishedBootstrap published)
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
-    private static async Task<Sample> MeasureAsync(string bootstrap)
+    private async Task<Sample> MeasureAsync(string bootstrap)
     {
         var sample = new Sample();
         var ct = TestContext.Current.CancellationToken;
         for (var run = 0; run < Runs; run++)
         {
+            // A fresh database per run: init creates the dead-letter and state tables, and the first insert is a real one.
+            var db = await clickHouse.CreateDatabaseAsync("coldstart", ct);
+            await clickHouse.Server.QueryAsync(SinkEnvironment.MetadataTable(db, "orders", BootstrapEndToEndTests.OrdersColumns), ct);
             await using var emulator = Emulator.Start();
 
             // Queue the event first, so that the first /next is answered at once, as for a cold invocation.
             var first = emulator.EnqueueAsync(BootstrapEndToEndTests.MskEvent, TimeSpan.FromSeconds(30), cancellationToken: ct);
-            using var process = BootstrapProcess.Start(bootstrap, emulator.Endpoint, BootstrapEndToEndTests.RequiredEnvironment());
+            using var process = BootstrapProcess.Start(bootstrap, emulator.Endpoint, SinkEnvironment.For(clickHouse, db));
             var cold = await first;
             Assert.True(cold.Success, cold.BodyText);
+            Assert.Equal("""{"batchItemFailures":[]}""", cold.BodyText);
             var warm = await emulator.EnqueueAsync(BootstrapEndToEndTests.MskEvent, TimeSpan.FromSeconds(30), cancellationToken: ct);
             Assert.True(warm.Success, warm.BodyText);
 

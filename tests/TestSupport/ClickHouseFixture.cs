@@ -2,6 +2,9 @@ using Xunit;
 
 namespace MskClickHouse.TestSupport;
 
+// Inside the namespace: MskClickHouse.EmbeddedClickHouse (the server) would otherwise win the name lookup.
+using EmbeddedClickHouse = MskClickHouse.Embedded.EmbeddedClickHouse;
+
 /// <summary>
 /// One embedded ClickHouse per test assembly. Use it with
 /// <c>[assembly: AssemblyFixture(typeof(ClickHouseFixture))]</c> and take it as a constructor

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 
-namespace MskClickHouse.TestSupport;
+namespace MskClickHouse.Embedded;
 
 /// <summary>
 /// A real ClickHouse engine (chDB) behind ClickHouse's HTTP interface, running as a child process
@@ -47,7 +47,7 @@ public sealed class EmbeddedClickHouse : IAsyncDisposable
         var serverDll = Path.Combine(AppContext.BaseDirectory, "EmbeddedClickHouse.dll");
         if (!File.Exists(serverDll))
         {
-            throw new FileNotFoundException("EmbeddedClickHouse.dll is not next to the tests; reference tests/TestSupport.", serverDll);
+            throw new FileNotFoundException("EmbeddedClickHouse.dll is not next to the tests; reference tools/EmbeddedLauncher (or tests/TestSupport).", serverDll);
         }
 
         var dataDirectory = Directory.CreateTempSubdirectory("embedded-clickhouse-test-").FullName;

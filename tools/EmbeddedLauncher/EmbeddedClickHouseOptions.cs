@@ -1,4 +1,4 @@
-namespace MskClickHouse.TestSupport;
+namespace MskClickHouse.Embedded;
 
 /// <summary>How to start an <see cref="EmbeddedClickHouse"/>.</summary>
 public sealed record EmbeddedClickHouseOptions
