@@ -1,0 +1,60 @@
+using MskClickHouse.LocalRun;
+using MskClickHouse.TestSupport;
+
+namespace MskClickHouse.Function.Tests;
+
+/// <summary>./run.sh's entry point at small size, against the fixture's ClickHouse and the already published AOT bootstrap.</summary>
+public sealed class LocalRunTests(PublishedBootstrap published, ClickHouseFixture clickHouse)
+{
+    [Fact]
+    public async Task LocalRun_Generate2000_LandsEveryRecordOnce_AndRedeliveryAddsNothing()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var code = await LocalRunner.RunAsync(
+            ["--generate", "2000", "--partitions", "2", "--batch-size", "300", "--clickhouse-url", clickHouse.Server.BaseUri.ToString(), "--bootstrap", published.AotBootstrap],
+            output,
+            error,
+            TestContext.Current.CancellationToken);
+
+        var text = output + "\n" + error;
+        Assert.True(code == 0, text);
+        Assert.Contains("| records sent | 2,000 in ", text, StringComparison.Ordinal);
+        Assert.Contains("| latency per invocation | p50 ", text, StringComparison.Ordinal);
+        Assert.Contains("OK    every generated record landed exactly once (rows + dead letters = 2000, produced 2000)", text, StringComparison.Ordinal);
+        Assert.Contains("OK    re-delivery added nothing", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task LocalRun_MissingOrMalformedEventFile_ExitsTwoNamingIt()
+    {
+        var bad = Path.Combine(Path.GetTempPath(), $"bad-event-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(bad, "{\"records\":", TestContext.Current.CancellationToken);
+        try
+        {
+            foreach (var file in new[] { "/nonexistent/event.json", bad })
+            {
+                using var output = new StringWriter();
+                using var error = new StringWriter();
+                var code = await LocalRunner.RunAsync(["--events", file, "--bootstrap", published.AotBootstrap], output, error, TestContext.Current.CancellationToken);
+                Assert.Equal(2, code);
+                Assert.Contains(file, error.ToString(), StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            File.Delete(bad);
+        }
+    }
+
+    [Fact]
+    public async Task LocalRun_UnreachableClickHouse_ExitsTwoNamingTheUrl()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await LocalRunner.RunAsync(["--generate", "10", "--clickhouse-url", "http://127.0.0.1:1", "--bootstrap", published.AotBootstrap], output, error, TestContext.Current.CancellationToken);
+        Assert.Equal(2, code);
+        Assert.Contains("http://127.0.0.1:1", error.ToString(), StringComparison.Ordinal);
+    }
+}
