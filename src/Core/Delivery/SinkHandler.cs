@@ -16,6 +16,7 @@ namespace MskClickHouse.Core.Delivery;
 public sealed class SinkHandler : IInvocationHandler
 {
     private readonly SinkOptions _options;
+    private readonly TopicRouter _router;
     private readonly TableCatalog _catalog;
     private readonly IStateStore _state;
     private readonly PartitionDelivery _delivery;
@@ -28,6 +29,7 @@ public sealed class SinkHandler : IInvocationHandler
     public SinkHandler(SinkOptions options, IClickHouseGateway gateway, TableCatalog catalog, IStateStore state, ISinkLog log, IMetricsSink metrics, TimeProvider time, Func<double> random)
     {
         _options = options;
+        _router = new TopicRouter(options);
         _catalog = catalog;
         _state = state;
         _log = log;
@@ -44,7 +46,7 @@ public sealed class SinkHandler : IInvocationHandler
         using var batch = KafkaEventDecoder.Decode(payload.Span);
         var giveUpAt = context.Deadline - _options.DeadlineSafetyMargin;
 
-        var outcomes = batch.Partitions.Select(p => new PartitionOutcome(p, _options.RouteOf(p.Topic))).ToList();
+        var outcomes = batch.Partitions.Select(p => new PartitionOutcome(p, _router.TableOf(p.Topic))).ToList();
         var encoded = new List<EncodedPartition>();
         try
         {
@@ -112,7 +114,7 @@ public sealed class SinkHandler : IInvocationHandler
             }
 
             WarnIfCannotDeduplicate(info);
-            var shape = new TableShape(o.Table, ColumnSet.MetadataOf(info.Columns), _options.FormatOf(o.Source.Topic), _options.StringColumn);
+            var shape = _router.ShapeFor(o.Source.Topic, info.Columns);
             var encoded = RowEncoder.Encode(batch, o.Source, shape, _options.Tombstones);
             encodedAll.Add(encoded);
             o.TombstonesSkipped = encoded.TombstonesSkipped;

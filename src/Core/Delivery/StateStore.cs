@@ -24,6 +24,7 @@ public sealed class ClickHouseStateStore : IStateStore
     {
         ["async_insert"] = "0",
         ["insert_deduplicate"] = "0",
+        ["date_time_input_format"] = "best_effort",
     };
 
     private readonly IClickHouseGateway _gateway;

@@ -309,7 +309,7 @@ public sealed class EncoderTests
     public void WriteTimestamp_WritesIsoUtcMilliseconds(long ms, string expected)
     {
         var buffer = new byte[32];
-        var n = RowEncoder.WriteTimestamp(ms, buffer);
+        var n = MskClickHouse.Core.ClickHouse.JsonText.Timestamp(ms, buffer);
         Assert.Equal(expected, Encoding.ASCII.GetString(buffer, 0, n));
         if (ms >= 0)
         {
