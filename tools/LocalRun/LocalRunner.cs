@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using MskClickHouse.RuntimeApiEmulator;
 using MskClickHouse.Simulation;
 using Emulator = MskClickHouse.RuntimeApiEmulator.RuntimeApiEmulator;
@@ -258,19 +259,35 @@ public static class LocalRunner
             return batches;
         }
 
+        /// <summary>One event holding, for every partition, its records from the last batch that carried it.</summary>
         private static List<byte[]> LastBatchPerPartition(List<byte[]> batches)
         {
-            var last = new Dictionary<string, int>(StringComparer.Ordinal);
-            for (var i = 0; i < batches.Count; i++)
+            JsonObject? envelope = null;
+            var last = new Dictionary<string, JsonNode>(StringComparer.Ordinal);
+            foreach (var batch in batches)
             {
-                using var doc = JsonDocument.Parse(batches[i]);
-                foreach (var r in doc.RootElement.GetProperty("records").EnumerateObject().SelectMany(p => p.Value.EnumerateArray()))
+                var node = JsonNode.Parse(batch)!.AsObject();
+                foreach (var (mapKey, records) in node["records"]!.AsObject())
                 {
-                    last[r.GetProperty("topic").GetString() + "-" + r.GetProperty("partition").GetInt32().ToString(CultureInfo.InvariantCulture)] = i;
+                    last[mapKey] = records!.DeepClone();
                 }
+
+                envelope ??= node;
             }
 
-            return [.. last.Values.Distinct().Order().Select(i => batches[i])];
+            if (envelope is null)
+            {
+                return [];
+            }
+
+            var merged = new JsonObject();
+            foreach (var (mapKey, records) in last)
+            {
+                merged[mapKey] = records;
+            }
+
+            envelope["records"] = merged;
+            return [JsonSerializer.SerializeToUtf8Bytes(envelope)];
         }
 
         private static long MinOffset(byte[] payload)
@@ -325,7 +342,7 @@ public static class LocalRunner
         private async Task RunChaosAsync(Emulator emulator, BootstrapProcess function, Task<InitErrorReport> initError, int seed, CancellationToken ct)
         {
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"chaos seed {seed}: random re-batching, bisects, redeliveries and concurrent duplicates (no ClickHouse faults injected)"));
-            var simulator = new EventSourceMappingSimulator(Logs, new SimulatorOptions { MaxBatchRecords = options.BatchSize, MaxInvocations = int.MaxValue }, seed);
+            var simulator = new EventSourceMappingSimulator(Logs, new SimulatorOptions { MaxBatchRecords = Math.Min(options.BatchSize, 100), MaxInvocations = int.MaxValue }, seed);
             var report = await simulator.RunAsync(
                 async (payload, token) =>
                 {
