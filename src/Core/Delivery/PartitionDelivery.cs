@@ -105,6 +105,12 @@ public sealed class PartitionDelivery
                 .Select(r => new DeadLetter(r.RecordIndex, r.Reason))
                 .ToList();
 
+            if (send.Kind == SendKind.AlreadyLanded)
+            {
+                _outcome.Replayed += to - from;
+                return;
+            }
+
             if (send.Kind == SendKind.FillMissing)
             {
                 await FillMissingAsync(send, from, to, rejected);
@@ -134,6 +140,12 @@ public sealed class PartitionDelivery
                     break;
                 default:
                     break;
+            }
+
+            if (send.Kind == SendKind.Tail && rejected.Count > 0)
+            {
+                // The tail's dead letters may have landed with the original range: the table says which.
+                rejected = await NotYetDeadLetteredAsync(rejected, send.Records);
             }
 
             await DeadLetterAsync(rejected, DeduplicationToken.ForDeadLetters(token));
@@ -172,11 +184,7 @@ public sealed class PartitionDelivery
 
             if (rejected.Count > 0)
             {
-                var dlq = _d._options.DeadLetterTable;
-                var lettered = await QueryOffsetsAsync(
-                    $"SELECT offset FROM {dlq.Sql} WHERE sink_id = {SqlIdentifier.Literal(_d._options.SinkId)} AND topic = {SqlIdentifier.Literal(Source.Topic)} " +
-                    $"AND partition = {Num(Source.Partition)} AND offset BETWEEN {Num(send.Records.First)} AND {Num(send.Records.Last)} FORMAT TSV");
-                var toLetter = rejected.Where(r => !lettered.Contains(Source.Records[r.RecordIndex].Offset)).ToList();
+                var toLetter = await NotYetDeadLetteredAsync(rejected, send.Records);
                 if (toLetter.Count > 0)
                 {
                     var range = new OffsetRange(Source.Records[toLetter[0].RecordIndex].Offset, Source.Records[toLetter[^1].RecordIndex].Offset);
@@ -184,6 +192,16 @@ public sealed class PartitionDelivery
                     await DeadLetterAsync(toLetter, DeduplicationToken.ForDeadLetters(token));
                 }
             }
+        }
+
+        /// <summary>The dead-letter table has offsets: ask it which of these records it holds already.</summary>
+        private async Task<List<DeadLetter>> NotYetDeadLetteredAsync(List<DeadLetter> letters, OffsetRange range)
+        {
+            var dlq = _d._options.DeadLetterTable;
+            var present = await QueryOffsetsAsync(
+                $"SELECT offset FROM {dlq.Sql} WHERE sink_id = {SqlIdentifier.Literal(_d._options.SinkId)} AND topic = {SqlIdentifier.Literal(Source.Topic)} " +
+                $"AND partition = {Num(Source.Partition)} AND offset BETWEEN {Num(range.First)} AND {Num(range.Last)} FORMAT TSV");
+            return letters.Where(r => !present.Contains(Source.Records[r.RecordIndex].Offset)).ToList();
         }
 
         /// <summary>

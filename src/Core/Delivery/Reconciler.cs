@@ -20,6 +20,9 @@ public enum SendKind
 
     /// <summary>Offsets before the recorded range (the consumer group was rewound or the topic recreated).</summary>
     Rewound,
+
+    /// <summary>Part of a range recorded as landed: nothing is sent.</summary>
+    AlreadyLanded,
 }
 
 /// <summary>One insert the plan asks for: the records of <see cref="Records"/> under the token of <see cref="TokenRange"/>.</summary>
@@ -94,7 +97,13 @@ public static class Reconciler
             }
 
             var overlap = e.Range.Intersect(batch);
-            if (overlap == e.Range)
+            if (e.Landed)
+            {
+                // Every row of this range got the server's answer: whatever part of it the batch repeats is already in.
+                sends.Add(new PlannedSend(SendKind.AlreadyLanded, overlap, e.TokenRange, e.Generation));
+                entries.Add(e);
+            }
+            else if (overlap == e.Range)
             {
                 if (e.Pending)
                 {
@@ -137,6 +146,19 @@ public static class Reconciler
 
         entries.Sort((a, b) => a.Range.First.CompareTo(b.Range.First));
         return new PartitionPlan(sends, new PartitionState(key, generation, entries));
+    }
+
+    /// <summary>
+    /// The state to record after every insert of <paramref name="plan"/> was answered: the entries the batch covered
+    /// are landed, so a repeated or partial redelivery of them sends nothing.
+    /// </summary>
+    public static PartitionState Landed(PartitionPlan plan, OffsetRange batch)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var entries = plan.NewState.Entries
+            .Select(e => !e.Pending && batch.Covers(e.Range) ? e with { Landed = true } : e)
+            .ToList();
+        return plan.NewState with { Entries = entries };
     }
 
     /// <summary>

@@ -52,6 +52,7 @@ public sealed class SinkHandler : IInvocationHandler
         {
             var work = await PrepareAsync(batch, outcomes, encoded, giveUpAt, cancellationToken);
             await DeliverAllAsync(batch, work, giveUpAt, cancellationToken);
+            await RecordLandedAsync(work, giveUpAt, cancellationToken);
         }
         finally
         {
@@ -152,6 +153,33 @@ public sealed class SinkHandler : IInvocationHandler
         var states = work.Select(w => w.Plan.NewState).ToList();
         await _retrier.RunAsync(async c => { await _state.SaveAsync(states, c); return true; }, giveUpAt, null, ct);
         return work;
+    }
+
+    /// <summary>
+    /// For tables without offset columns, records after the inserts that the delivered ranges landed, so a redelivered
+    /// subset of them (a lost commit followed by a smaller batch) sends nothing instead of a possibly duplicated tail.
+    /// Tables with offset columns do not need it: ClickHouse answers which offsets are present.
+    /// </summary>
+    private async Task RecordLandedAsync(List<Work> work, DateTimeOffset giveUpAt, CancellationToken ct)
+    {
+        var landed = work
+            .Where(w => w.Outcome.Failure is null && !w.Encoded.Shape.HasOffsetColumns)
+            .Select(w => Reconciler.Landed(w.Plan, new OffsetRange(w.Outcome.Source.FirstOffset, w.Outcome.Source.LastOffset)))
+            .ToList();
+        if (landed.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await _retrier.RunAsync(async c => { await _state.SaveAsync(landed, c); return true; }, giveUpAt, null, ct);
+        }
+        catch (ClickHouseException e)
+        {
+            // Nothing is lost: without the mark a later subset is handled as "outcome unknown" (bounded, reported).
+            _log.Write(LogLevel.Warning, $"could not record the landed ranges after the inserts: {e.Message}", new LogFields(ErrorCode: e.ServerCode));
+        }
     }
 
     private void WarnIfCannotDeduplicate(TableInfo info)

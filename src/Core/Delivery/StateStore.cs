@@ -51,7 +51,7 @@ public sealed class ClickHouseStateStore : IStateStore
                 topic String,
                 partition Int32,
                 generation UInt32,
-                entries Array(Tuple(first Int64, last Int64, token_first Int64, token_last Int64, generation UInt32, pending UInt8)),
+                entries Array(Tuple(first Int64, last Int64, token_first Int64, token_last Int64, generation UInt32, pending UInt8, landed UInt8)),
                 updated_at DateTime64(3, 'UTC'),
                 version UInt64
             )
@@ -74,7 +74,7 @@ public sealed class ClickHouseStateStore : IStateStore
         var pairs = string.Join(", ", keys.Select(k => $"({SqlIdentifier.Literal(k.Topic)}, {k.Partition.ToString(CultureInfo.InvariantCulture)})"));
         var sql =
             $"SELECT topic, partition, generation, " +
-            $"arrayStringConcat(arrayMap(e -> concat(toString(e.1), ':', toString(e.2), ':', toString(e.3), ':', toString(e.4), ':', toString(e.5), ':', toString(e.6)), entries), ',') AS entries " +
+            $"arrayStringConcat(arrayMap(e -> concat(toString(e.1), ':', toString(e.2), ':', toString(e.3), ':', toString(e.4), ':', toString(e.5), ':', toString(e.6), ':', toString(e.7)), entries), ',') AS entries " +
             $"FROM {_table.Sql} FINAL WHERE sink_id = {SqlIdentifier.Literal(_sinkId)} AND (topic, partition) IN ({pairs}) FORMAT JSONEachRow";
         var bytes = await _gateway.QueryAsync(sql, cancellationToken);
         foreach (var line in ((ReadOnlyMemory<byte>)bytes).Split())
@@ -129,7 +129,8 @@ public sealed class ClickHouseStateStore : IStateStore
                 JsonText.WriteNumber(body, e.TokenRange.Last);
                 body.Write(",\"generation\":"u8);
                 JsonText.WriteNumber(body, e.Generation);
-                body.Write(e.Pending ? ",\"pending\":1}"u8 : ",\"pending\":0}"u8);
+                body.Write(e.Pending ? ",\"pending\":1"u8 : ",\"pending\":0"u8);
+                body.Write(e.Landed ? ",\"landed\":1}"u8 : ",\"landed\":0}"u8);
             }
 
             body.Write("],\"updated_at\":"u8);
@@ -149,7 +150,7 @@ public sealed class ClickHouseStateStore : IStateStore
         {
             var p = item.Split(':');
             long L(int i) => long.Parse(p[i], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
-            entries.Add(new StateEntry(new OffsetRange(L(0), L(1)), new OffsetRange(L(2), L(3)), (int)L(4), p[5] == "1"));
+            entries.Add(new StateEntry(new OffsetRange(L(0), L(1)), new OffsetRange(L(2), L(3)), (int)L(4), p[5] == "1", p.Length > 6 && p[6] == "1"));
         }
 
         return entries;

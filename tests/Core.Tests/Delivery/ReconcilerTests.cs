@@ -143,6 +143,41 @@ public class ReconcilerTests
     }
 
     [Fact]
+    public void Plan_SubsetOfLandedRange_SendsNothingAndLeavesNoTail()
+    {
+        var landed = new StateEntry(R(100, 199), R(100, 199), 0, false, Landed: true);
+
+        var plan = Reconciler.Plan(Key, State(landed), R(100, 149), false, false);
+
+        Assert.Equal(new PlannedSend(SendKind.AlreadyLanded, R(100, 149), R(100, 199), 0), Assert.Single(plan.Sends));
+        Assert.Equal([landed], plan.NewState.Entries);
+    }
+
+    [Fact]
+    public void Plan_ExtendedBatchOverLandedRange_SkipsItAndSendsRestFresh()
+    {
+        var landed = new StateEntry(R(100, 199), R(100, 199), 0, false, Landed: true);
+
+        var plan = Reconciler.Plan(Key, State(landed), R(150, 299), false, false);
+
+        Assert.Equal(
+            [new PlannedSend(SendKind.AlreadyLanded, R(150, 199), R(100, 199), 0), new PlannedSend(SendKind.Fresh, R(200, 299), R(200, 299), 0)],
+            plan.Sends);
+    }
+
+    [Fact]
+    public void Landed_MarksEntriesTheBatchCoveredButNotPendingTails()
+    {
+        var plan = Reconciler.Plan(Key, State(Unit(100, 199)), R(100, 149), false, false);
+
+        var after = Reconciler.Landed(plan, R(100, 149));
+
+        Assert.Equal(
+            [new StateEntry(R(100, 149), R(100, 199), 0, false, Landed: true), new StateEntry(R(150, 199), R(150, 199), 0, true)],
+            after.Entries);
+    }
+
+    [Fact]
     public void Plan_AnyBatch_SendsCoverEveryOffsetOfTheBatchExactlyOnce()
     {
         var random = new Random(7);
@@ -154,7 +189,8 @@ public class ReconcilerTests
             {
                 var len = random.Next(1, 30);
                 var tokenFirst = at - random.Next(0, 3);
-                entries.Add(new StateEntry(R(at, at + len - 1), R(tokenFirst, at + len - 1 + random.Next(0, 3)), 0, random.Next(4) == 0));
+                var pending = random.Next(4) == 0;
+                entries.Add(new StateEntry(R(at, at + len - 1), R(tokenFirst, at + len - 1 + random.Next(0, 3)), 0, pending, !pending && random.Next(3) == 0));
                 at += len;
             }
 
