@@ -27,6 +27,25 @@ public sealed class LocalRunTests(PublishedBootstrap published, ClickHouseFixtur
     }
 
     [Fact]
+    public async Task LocalRun_Chaos_RebatchingRedeliveryAndClickHouseFaults_LandEveryRecordOnce()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var code = await LocalRunner.RunAsync(
+            ["--generate", "1500", "--partitions", "2", "--chaos", "3", "--clickhouse-url", clickHouse.Server.BaseUri.ToString(), "--bootstrap", published.AotBootstrap],
+            output,
+            error,
+            TestContext.Current.CancellationToken);
+
+        var text = output + "\n" + error;
+        Assert.True(code == 0, text);
+        Assert.Contains("ClickHouse faults injected: ", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("ClickHouse faults injected: 0 refused, 0 answers lost", text, StringComparison.Ordinal);
+        Assert.Contains("OK    every generated record landed exactly once (rows + dead letters = 1500, produced 1500)", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task LocalRun_MissingOrMalformedEventFile_ExitsTwoNamingIt()
     {
         var bad = Path.Combine(Path.GetTempPath(), $"bad-event-{Guid.NewGuid():N}.json");

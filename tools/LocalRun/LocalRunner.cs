@@ -78,7 +78,7 @@ public static class LocalRunner
         {
             var root = RepositoryRoot();
             var batches = LoadBatches(root);
-            var bootstrap = options.Bootstrap ?? await BootstrapPublisher.PublishAsync(root, error, ct);
+            var bootstrap = options.Bootstrap ?? await PublishBootstrapAsync(root, ct);
             if (!File.Exists(bootstrap))
             {
                 throw new LocalRunException($"bootstrap '{bootstrap}' does not exist");
@@ -89,9 +89,11 @@ public static class LocalRunner
             await CreateTablesAsync(engine, database, ct);
 
             await using var emulator = Emulator.Start(new RuntimeApiEmulatorOptions { FunctionTimeout = TimeSpan.FromMinutes(2) });
+            await using var proxy = options.ChaosSeed is { } faultSeed ? await FaultProxy.StartAsync(engine.Url, SeededFaults(faultSeed), ct) : null;
             var env = new Dictionary<string, string?>
             {
-                ["CLICKHOUSE_URL"] = engine.Url.GetLeftPart(UriPartial.Authority),
+                ["CLICKHOUSE_URL"] = (proxy?.Url ?? engine.Url).GetLeftPart(UriPartial.Authority),
+                ["CLICKHOUSE_TIMEOUT_MS"] = "5000",
                 ["CLICKHOUSE_USER"] = engine.User,
                 ["CLICKHOUSE_PASSWORD"] = engine.Password,
                 ["CLICKHOUSE_DATABASE"] = database,
@@ -107,6 +109,8 @@ public static class LocalRunner
             if (options.ChaosSeed is { } seed)
             {
                 await RunChaosAsync(emulator, function, initError, seed, ct);
+                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"ClickHouse faults injected: {proxy!.Faults.Refused} refused, {proxy.Faults.Lost} answers lost after the insert was applied, {proxy.Faults.Delayed} delayed"));
+                proxy.Faults.Decide = _ => Fault.None;
             }
             else
             {
@@ -337,11 +341,37 @@ public static class LocalRunner
 
         private readonly List<byte[]> _chaosSent = [];
 
+        private async Task<string> PublishBootstrapAsync(string root, CancellationToken ct)
+        {
+            try
+            {
+                return await BootstrapPublisher.PublishAsync(root, Path.Combine(root, "artifacts", "localrun", "bootstrap"), ["-r", "linux-x64"], error, ct);
+            }
+            catch (InvalidOperationException e)
+            {
+                throw new LocalRunException(e.Message);
+            }
+        }
+
+        /// <summary>Seeded ClickHouse faults: 3% refused, 3% applied but answer lost, 1% delayed by the proxy's delay.</summary>
+        private static Func<HttpRequestMessage, Fault> SeededFaults(int seed)
+        {
+            var random = new Random(seed);
+            return _ =>
+            {
+                lock (random)
+                {
+                    var x = random.NextDouble();
+                    return x < 0.03 ? Fault.RefuseBeforeSending : x < 0.06 ? Fault.LoseAnswerAfterApplying : x < 0.07 ? Fault.Delay : Fault.None;
+                }
+            };
+        }
+
         private List<byte[]> ChaosBatches() => _chaosSent;
 
         private async Task RunChaosAsync(Emulator emulator, BootstrapProcess function, Task<InitErrorReport> initError, int seed, CancellationToken ct)
         {
-            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"chaos seed {seed}: random re-batching, bisects, redeliveries and concurrent duplicates (no ClickHouse faults injected)"));
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"chaos seed {seed}: random re-batching, bisects, redeliveries, concurrent duplicates and ClickHouse faults"));
             var simulator = new EventSourceMappingSimulator(Logs, new SimulatorOptions { MaxBatchRecords = Math.Min(options.BatchSize, 100), MaxInvocations = int.MaxValue }, seed);
             var report = await simulator.RunAsync(
                 async (payload, token) =>

@@ -10,6 +10,9 @@ namespace MskClickHouse.Core.Delivery;
 /// <summary>Composes the sink at start-up and checks what can be checked before the first batch.</summary>
 public static class SinkHandlerFactory
 {
+    /// <summary>How long start-up keeps retrying transient ClickHouse failures before it reports an init error.</summary>
+    private static readonly TimeSpan InitRetryBudget = TimeSpan.FromSeconds(10);
+
     /// <summary>
     /// Connects to ClickHouse, creates the dead-letter and state tables if missing, and checks that every table named
     /// in TOPIC_TABLES exists. Failures here are start-up failures (the Runtime API's init error).
@@ -27,10 +30,14 @@ public static class SinkHandlerFactory
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(log);
         var state = new ClickHouseStateStore(gateway, options.StateTable, options.SinkId, time);
+
+        // A ClickHouse that is briefly overloaded or restarting at cold start is retried, like any batch's requests.
+        var retrier = new Retrier(RetryPolicy.Default, time, Random.Shared.NextDouble);
+        var giveUpAt = time.GetUtcNow() + InitRetryBudget;
         try
         {
-            await gateway.ExecuteAsync(DeadLetters.CreateTableSql(options.DeadLetterTable), cancellationToken);
-            await state.EnsureCreatedAsync(cancellationToken);
+            await retrier.RunAsync(async c => { await gateway.ExecuteAsync(DeadLetters.CreateTableSql(options.DeadLetterTable), c); return true; }, giveUpAt, null, cancellationToken);
+            await retrier.RunAsync(async c => { await state.EnsureCreatedAsync(c); return true; }, giveUpAt, null, cancellationToken);
         }
         catch (ClickHouseException e)
         {
@@ -45,7 +52,7 @@ public static class SinkHandlerFactory
         var catalog = new TableCatalog(gateway);
         foreach (var (topic, table) in options.TopicTables)
         {
-            var info = await catalog.GetAsync(table, cancellationToken);
+            var info = await retrier.RunAsync(c => catalog.GetAsync(table, c), giveUpAt, null, cancellationToken);
             if (!info.Exists)
             {
                 throw new ConfigurationException("TOPIC_TABLES", $"table {table} (for topic '{topic}') does not exist in ClickHouse at {options.ClickHouseUrl}: create it first");
