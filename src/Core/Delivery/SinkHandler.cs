@@ -100,7 +100,7 @@ public sealed class SinkHandler : IInvocationHandler
             }
         }
 
-        var prepared = new List<(PartitionOutcome Outcome, EncodedPartition Encoded)>();
+        var ready = new List<(PartitionOutcome Outcome, TableShape Shape)>();
         foreach (var o in outcomes.Where(o => o.Failure is null))
         {
             var info = tables[o.Table]!;
@@ -115,20 +115,27 @@ public sealed class SinkHandler : IInvocationHandler
             }
 
             WarnIfCannotDeduplicate(info);
-            var shape = _router.ShapeFor(o.Source.Topic, info.Columns);
-            var encoded = RowEncoder.Encode(batch, o.Source, shape, _options.Tombstones);
-            encodedAll.Add(encoded);
-            o.TombstonesSkipped = encoded.TombstonesSkipped;
-            prepared.Add((o, encoded));
+            ready.Add((o, _router.ShapeFor(o.Source.Topic, info.Columns)));
         }
 
-        if (prepared.Count == 0)
+        if (ready.Count == 0)
         {
             return [];
         }
 
-        var keys = prepared.Select(p => new PartitionKey(p.Outcome.Source.Topic, p.Outcome.Source.Partition)).ToList();
-        var recorded = await _retrier.RunAsync(c => _state.LoadAsync(keys, c), giveUpAt, null, ct);
+        // The state query is in flight while the partitions are encoded (CPU, in parallel across partitions).
+        var keys = ready.Select(r => new PartitionKey(r.Outcome.Source.Topic, r.Outcome.Source.Partition)).ToList();
+        var loading = _retrier.RunAsync(c => _state.LoadAsync(keys, c), giveUpAt, null, ct);
+        var rows = new EncodedPartition[ready.Count];
+        Parallel.For(0, ready.Count, i => rows[i] = RowEncoder.Encode(batch, ready[i].Outcome.Source, ready[i].Shape, _options.Tombstones));
+        encodedAll.AddRange(rows);
+        var prepared = ready.Select((r, i) => (r.Outcome, Encoded: rows[i])).ToList();
+        foreach (var (o, e) in prepared)
+        {
+            o.TombstonesSkipped = e.TombstonesSkipped;
+        }
+
+        var recorded = await loading;
         var work = new List<Work>(prepared.Count);
         foreach (var (o, encoded) in prepared)
         {
