@@ -44,7 +44,7 @@ public sealed class SinkHandler : IInvocationHandler
         ArgumentNullException.ThrowIfNull(context);
         var started = Stopwatch.GetTimestamp();
         using var batch = KafkaEventDecoder.Decode(payload.Span);
-        var giveUpAt = context.Deadline - _options.DeadlineSafetyMargin;
+        var giveUpAt = GiveUpAt(context.Deadline, _time.GetUtcNow(), _options.DeadlineSafetyMargin);
 
         var outcomes = batch.Partitions.Select(p => new PartitionOutcome(p, _router.TableOf(p.Topic))).ToList();
         var encoded = new List<EncodedPartition>();
@@ -63,6 +63,16 @@ public sealed class SinkHandler : IInvocationHandler
         }
 
         return Finish(context, batch, outcomes, Stopwatch.GetElapsedTime(started));
+    }
+
+    /// <summary>
+    /// When retries stop: the configured margin before the deadline, but never more than a quarter of the time left,
+    /// so a function with a short timeout still retries a transient failure.
+    /// </summary>
+    internal static DateTimeOffset GiveUpAt(DateTimeOffset deadline, DateTimeOffset now, TimeSpan margin)
+    {
+        var quarter = (deadline - now) / 4;
+        return deadline - (quarter < margin ? (quarter > TimeSpan.Zero ? quarter : TimeSpan.Zero) : margin);
     }
 
     private Task DeliverAllAsync(KafkaBatch batch, List<Work> work, DateTimeOffset giveUpAt, CancellationToken cancellationToken) =>

@@ -55,3 +55,26 @@ public class BatchResponseTests
         Assert.Equal("""{"batchItemFailures":[{"itemIdentifier":{"topic-partition":"mytopic-0","offset":1}}]}""", json);
     }
 }
+
+public class GiveUpAtTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void GiveUpAt_LongTimeout_KeepsTheConfiguredMargin()
+    {
+        Assert.Equal(Now + TimeSpan.FromSeconds(57), SinkHandler.GiveUpAt(Now + TimeSpan.FromSeconds(60), Now, TimeSpan.FromSeconds(3)));
+    }
+
+    [Fact]
+    public void GiveUpAt_ShortTimeout_KeepsAQuarterSoRetriesStillHappen()
+    {
+        Assert.Equal(Now + TimeSpan.FromSeconds(3), SinkHandler.GiveUpAt(Now + TimeSpan.FromSeconds(4), Now, TimeSpan.FromSeconds(3)));
+    }
+
+    [Fact]
+    public void GiveUpAt_DeadlinePassed_IsTheDeadline()
+    {
+        Assert.Equal(Now - TimeSpan.FromSeconds(1), SinkHandler.GiveUpAt(Now - TimeSpan.FromSeconds(1), Now, TimeSpan.FromSeconds(3)));
+    }
+}
