@@ -15,6 +15,8 @@ internal sealed record BenchOptions
           --cold-starts N       process starts per build (default 7)
           --compressions LIST   request compressions to compare (default none,gzip,zstd)
           --clickhouse-url URL  use this server (must read local files for INFILE) instead of starting the embedded one
+          --clickhouse-user U   user for --clickhouse-url (default CLICKHOUSE_USER or default)
+          --clickhouse-password P
           --aot-bootstrap PATH  use this Native AOT bootstrap instead of publishing one
           --jit-bootstrap PATH  use this bootstrap.dll instead of publishing one
           --output PATH         JSON results (default artifacts/bench/results.json)
@@ -35,6 +37,10 @@ internal sealed record BenchOptions
     public IReadOnlyList<string> Compressions { get; init; } = ["none", "gzip", "zstd"];
 
     public Uri? ClickHouseUrl { get; init; }
+
+    public string ClickHouseUser { get; init; } = Environment.GetEnvironmentVariable("CLICKHOUSE_USER") ?? "default";
+
+    public string ClickHousePassword { get; init; } = Environment.GetEnvironmentVariable("CLICKHOUSE_PASSWORD") ?? string.Empty;
 
     public string? AotBootstrap { get; init; }
 
@@ -59,6 +65,8 @@ internal sealed record BenchOptions
                 "--cold-starts" => o with { ColdStarts = Int() },
                 "--compressions" => o with { Compressions = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) },
                 "--clickhouse-url" => o with { ClickHouseUrl = new Uri(Next()) },
+                "--clickhouse-user" => o with { ClickHouseUser = Next() },
+                "--clickhouse-password" => o with { ClickHousePassword = Next() },
                 "--aot-bootstrap" => o with { AotBootstrap = Next() },
                 "--jit-bootstrap" => o with { JitBootstrap = Next() },
                 "--output" => o with { Output = Next() },
