@@ -20,6 +20,9 @@ public enum RequestCompression
 {
     None,
     Gzip,
+
+    /// <summary>zstd level 1: about gzip's ratio on JSON at a fraction of its CPU (Content-Encoding: zstd).</summary>
+    Zstd,
 }
 
 /// <summary>

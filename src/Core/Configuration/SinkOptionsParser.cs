@@ -195,7 +195,8 @@ public static class SinkOptionsParser
     {
         null or "NONE" => RequestCompression.None,
         "GZIP" => RequestCompression.Gzip,
-        _ => throw new ConfigurationException("CLICKHOUSE_COMPRESSION", $"expected none or gzip, got '{value}'"),
+        "ZSTD" => RequestCompression.Zstd,
+        _ => throw new ConfigurationException("CLICKHOUSE_COMPRESSION", $"expected none, gzip or zstd, got '{value}'"),
     };
 
     private static FrozenDictionary<string, string> ParseSettings(string? value)

@@ -104,7 +104,7 @@ public sealed class SinkOptionsParserTests
     [Theory]
     [InlineData("STRICT_OFFSETS", "maybe")]
     [InlineData("TOMBSTONES", "drop")]
-    [InlineData("CLICKHOUSE_COMPRESSION", "zstd")]
+    [InlineData("CLICKHOUSE_COMPRESSION", "lz4")]
     [InlineData("CLICKHOUSE_TIMEOUT_MS", "50")]
     [InlineData("DEADLINE_SAFETY_MARGIN_MS", "-5")]
     [InlineData("DEAD_LETTER_TABLE", "a.b.c")]

@@ -1,0 +1,88 @@
+using System.Globalization;
+
+namespace MskClickHouse.Bench.EndToEnd;
+
+/// <summary>Command line of ./bench.sh. Defaults are the full run; the test passes tiny sizes.</summary>
+internal sealed record BenchOptions
+{
+    public const string Usage = """
+        usage: ./bench.sh [options]
+          --repetitions N       end-to-end batches per measurement (median reported; default 7)
+          --records N           records per end-to-end batch (default: as many 450-byte values as fit 6 MB)
+          --value-bytes N       value size of the end-to-end batch (default 450)
+          --decode-iterations N Stopwatch repetitions per decode shape (default 30)
+          --decode-scale F      fraction of the decode shapes' record counts (default 1)
+          --cold-starts N       process starts per build (default 7)
+          --compressions LIST   request compressions to compare (default none,gzip,zstd)
+          --clickhouse-url URL  use this server (must read local files for INFILE) instead of starting the embedded one
+          --clickhouse-user U   user for --clickhouse-url (default CLICKHOUSE_USER or default)
+          --clickhouse-password P
+          --aot-bootstrap PATH  use this Native AOT bootstrap instead of publishing one
+          --jit-bootstrap PATH  use this bootstrap.dll instead of publishing one
+          --output PATH         JSON results (default artifacts/bench/results.json)
+        """;
+
+    public int Repetitions { get; init; } = 7;
+
+    public int? Records { get; init; }
+
+    public int ValueBytes { get; init; } = 450;
+
+    public int DecodeIterations { get; init; } = 30;
+
+    public double DecodeScale { get; init; } = 1;
+
+    public int ColdStarts { get; init; } = 7;
+
+    public IReadOnlyList<string> Compressions { get; init; } = ["none", "gzip", "zstd"];
+
+    public Uri? ClickHouseUrl { get; init; }
+
+    public string ClickHouseUser { get; init; } = Environment.GetEnvironmentVariable("CLICKHOUSE_USER") ?? "default";
+
+    public string ClickHousePassword { get; init; } = Environment.GetEnvironmentVariable("CLICKHOUSE_PASSWORD") ?? string.Empty;
+
+    public string? AotBootstrap { get; init; }
+
+    public string? JitBootstrap { get; init; }
+
+    public string? Output { get; init; }
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var o = new BenchOptions();
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            int Int() => int.TryParse(Next(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : throw new ArgumentException($"{args[i - 1]} expects a positive integer");
+            o = args[i] switch
+            {
+                "--repetitions" => o with { Repetitions = Int() },
+                "--records" => o with { Records = Int() },
+                "--value-bytes" => o with { ValueBytes = Int() },
+                "--decode-iterations" => o with { DecodeIterations = Int() },
+                "--decode-scale" => o with { DecodeScale = double.TryParse(Next(), NumberStyles.Float, CultureInfo.InvariantCulture, out var f) && f > 0 && f <= 1 ? f : throw new ArgumentException("--decode-scale expects 0 < F <= 1") },
+                "--cold-starts" => o with { ColdStarts = Int() },
+                "--compressions" => o with { Compressions = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) },
+                "--clickhouse-url" => o with { ClickHouseUrl = new Uri(Next()) },
+                "--clickhouse-user" => o with { ClickHouseUser = Next() },
+                "--clickhouse-password" => o with { ClickHousePassword = Next() },
+                "--aot-bootstrap" => o with { AotBootstrap = Next() },
+                "--jit-bootstrap" => o with { JitBootstrap = Next() },
+                "--output" => o with { Output = Next() },
+                "-h" or "--help" => throw new ArgumentException("usage"),
+                _ => throw new ArgumentException($"unknown option {args[i]}"),
+            };
+        }
+
+        foreach (var c in o.Compressions)
+        {
+            if (c is not ("none" or "gzip" or "zstd"))
+            {
+                throw new ArgumentException($"--compressions: unknown compression '{c}' (none, gzip, zstd)");
+            }
+        }
+
+        return o;
+    }
+}
