@@ -77,13 +77,13 @@ public static class BenchRunner
 
         public async Task<int> ExecuteAsync(CancellationToken ct)
         {
-            _root = Publisher.RepositoryRoot();
+            _root = BootstrapPublisher.FindRepositoryRoot();
             _tmp = Path.Combine(_root, "artifacts", "bench", "tmp");
             Directory.CreateDirectory(_tmp);
             var outputPath = options.Output ?? Path.Combine(_root, "artifacts", "bench", "results.json");
 
-            var aot = options.AotBootstrap ?? await Publisher.PublishAsync(_root, aot: true, error, ct);
-            var jit = options.JitBootstrap ?? await Publisher.PublishAsync(_root, aot: false, error, ct);
+            var aot = options.AotBootstrap ?? await BootstrapPublisher.PublishAsync(_root, Path.Combine(_root, "artifacts", "bench", "aot"), ["-r", "linux-x64"], error, ct);
+            var jit = options.JitBootstrap ?? await BootstrapPublisher.PublishAsync(_root, Path.Combine(_root, "artifacts", "bench", "jit"), ["-p:PublishAot=false"], error, ct);
 
             EmbeddedClickHouse? embedded = null;
             if (options.ClickHouseUrl is null)

@@ -10,7 +10,7 @@ namespace MskClickHouse.Function.Tests;
 /// </summary>
 public sealed class PublishedBootstrap : IAsyncLifetime
 {
-    public string RepositoryRoot { get; } = FindRoot();
+    public string RepositoryRoot { get; } = BootstrapPublisher.FindRepositoryRoot();
 
     public string AotDirectory => Path.Combine(RepositoryRoot, "artifacts", "function-tests", "aot");
 
@@ -31,17 +31,4 @@ public sealed class PublishedBootstrap : IAsyncLifetime
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Serverless.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"no Serverless.sln above {AppContext.BaseDirectory}");
-    }
 }

@@ -49,22 +49,6 @@ public static class LocalRunner
         }
     }
 
-    internal static string RepositoryRoot()
-    {
-        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "Serverless.sln")))
-                {
-                    return dir.FullName;
-                }
-            }
-        }
-
-        throw new LocalRunException("cannot find the repository (no Serverless.sln above the current directory)");
-    }
-
     private sealed class Run(LocalRunOptions options, TextWriter output, TextWriter error)
     {
         private readonly List<double> _latenciesMs = [];
@@ -76,7 +60,7 @@ public static class LocalRunner
 
         public async Task<int> ExecuteAsync(CancellationToken ct)
         {
-            var root = RepositoryRoot();
+            var root = BootstrapPublisher.FindRepositoryRoot();
             var batches = LoadBatches(root);
             var bootstrap = options.Bootstrap ?? await PublishBootstrapAsync(root, ct);
             if (!File.Exists(bootstrap))

@@ -54,6 +54,23 @@ public static class BootstrapPublisher
         return product;
     }
 
+    /// <summary>The folder of Serverless.sln above the current directory or the running program.</summary>
+    public static string FindRepositoryRoot()
+    {
+        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "Serverless.sln")))
+                {
+                    return dir.FullName;
+                }
+            }
+        }
+
+        throw new InvalidOperationException("cannot find the repository (no Serverless.sln above the current directory)");
+    }
+
     private static string SourceStamp(string root)
     {
         var sep = Path.DirectorySeparatorChar;
