@@ -32,6 +32,9 @@ public sealed class PartitionOutcome
 
     public long TombstonesSkipped { get; set; }
 
+    /// <summary>Whether the target table drops a retried insert; null when the table was not found.</summary>
+    public bool? TableDeduplicates { get; set; }
+
     public int Inserts { get; set; }
 
     public double InsertMilliseconds { get; set; }

@@ -125,6 +125,7 @@ public sealed class SinkHandler : IInvocationHandler
             }
 
             WarnIfCannotDeduplicate(info);
+            o.TableDeduplicates = info.CanDeduplicate;
             ready.Add((o, _router.ShapeFor(o.Source.Topic, info.Columns)));
         }
 
@@ -247,6 +248,7 @@ public sealed class SinkHandler : IInvocationHandler
             BatchBytes = batch.PayloadBytes,
             RecordLagMs = batch.OldestTimestampMs is { } oldest ? (_time.GetUtcNow().ToUnixTimeMilliseconds() - oldest) : null,
             FailedPartitions = failed.Count,
+            NonDeduplicatingTables = outcomes.Where(o => o.TableDeduplicates == false).Select(o => o.Table).Distinct().Count(),
         };
         _metrics.Publish(metrics);
 

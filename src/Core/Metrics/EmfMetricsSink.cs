@@ -66,6 +66,7 @@ public sealed class EmfMetricsSink : IMetricsSink, IInvocationObserver
         Definition(w, "PossibleDuplicates", "Count");
         Definition(w, "TombstonesSkipped", "Count");
         Definition(w, "FailedPartitions", "Count");
+        Definition(w, "NonDeduplicatingTables", "Count");
         Definition(w, "InsertLatencyMs", "Milliseconds");
         if (m.RecordLagMs is not null)
         {
@@ -91,6 +92,7 @@ public sealed class EmfMetricsSink : IMetricsSink, IInvocationObserver
         w.WriteNumber("PossibleDuplicates", m.PossibleDuplicates);
         w.WriteNumber("TombstonesSkipped", m.TombstonesSkipped);
         w.WriteNumber("FailedPartitions", m.FailedPartitions);
+        w.WriteNumber("NonDeduplicatingTables", m.NonDeduplicatingTables);
         w.WriteNumber("InsertLatencyMs", Finite(m.InsertLatencyMs));
         if (m.RecordLagMs is { } lag)
         {

@@ -23,6 +23,9 @@ public sealed record InvocationMetrics
     public double? RecordLagMs { get; init; }
 
     public long FailedPartitions { get; init; }
+
+    /// <summary>Target tables of this batch that cannot drop a retried insert (no deduplication window): alarm on it.</summary>
+    public long NonDeduplicatingTables { get; init; }
 }
 
 /// <summary>Publishes invocation metrics.</summary>

@@ -178,6 +178,19 @@ public class ExactlyOnceTests(ClickHouseFixture fixture)
     }
 
     [Fact]
+    public async Task Invoke_TableWithoutDeduplicationWindow_WarnsAndReportsMetric()
+    {
+        using var h = await SinkHarness.CreateAsync(fixture);
+        await h.Fixture.Server.QueryAsync($"CREATE TABLE {h.Database}.nodedup (id String, n UInt32) ENGINE = MergeTree ORDER BY id", TestContext.Current.CancellationToken);
+        var log = Log(topic: "nodedup", records: 10)[("nodedup", 0)];
+
+        Assert.Empty((await h.InvokeAsync(Event(log, 0, 10))).Failures);
+
+        Assert.Equal(1, h.Metrics.All.Last().NonDeduplicatingTables);
+        Assert.Contains(h.Log.Lines, l => l.Level == MskClickHouse.Core.Configuration.LogLevel.Warning && l.Message.Contains("cannot deduplicate", StringComparison.Ordinal) && l.Fields.Table == $"{h.Database}.nodedup");
+    }
+
+    [Fact]
     public async Task Invoke_SameBatchConcurrently_LandsOnce()
     {
         using var h = await SinkHarness.CreateAsync(fixture);

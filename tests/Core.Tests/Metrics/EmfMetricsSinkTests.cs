@@ -20,6 +20,7 @@ public sealed class EmfMetricsSinkTests
         BatchBytes = 123_456,
         RecordLagMs = 1500,
         FailedPartitions = 0,
+        NonDeduplicatingTables = 1,
     };
 
     [Fact]
@@ -50,6 +51,7 @@ public sealed class EmfMetricsSinkTests
             ["PossibleDuplicates"] = ("Count", 1),
             ["TombstonesSkipped"] = ("Count", 3),
             ["FailedPartitions"] = ("Count", 0),
+            ["NonDeduplicatingTables"] = ("Count", 1),
             ["InsertLatencyMs"] = ("Milliseconds", 41.25),
             ["RecordLagMs"] = ("Milliseconds", 1500),
             ["BatchBytes"] = ("Bytes", 123_456),
