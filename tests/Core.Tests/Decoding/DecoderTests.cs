@@ -285,3 +285,55 @@ public sealed class DecoderTests
         Assert.InRange(ex.Position, json.IndexOf("[1,2,3]", StringComparison.Ordinal), broken.Length);
     }
 }
+
+public class DecoderOddShapeTests
+{
+    private static string RecordWithout(string field) =>
+        TestEvents.Record("t", 0, 5, TestEvents.JsonValue("{\"a\":1}")).Replace(field, string.Empty, StringComparison.Ordinal);
+
+    [Fact]
+    public void Decode_HeadersNullOrAbsent_GiveNoHeaders()
+    {
+        var nullHeaders = TestEvents.Record("t", 0, 5, TestEvents.JsonValue("{\"a\":1}")).Replace("\"headers\":[]", "\"headers\":null", StringComparison.Ordinal);
+        var noHeaders = RecordWithout(",\"headers\":[]");
+
+        foreach (var record in new[] { nullHeaders, noHeaders })
+        {
+            using var batch = TestEvents.Decode(TestEvents.Event(("t-0", [record])));
+
+            var r = Assert.Single(Assert.Single(batch.Partitions).Records);
+            Assert.Null(r.Error);
+            Assert.Equal(0, r.HeaderCount);
+        }
+    }
+
+    [Fact]
+    public void Decode_TimestampTypeAbsent_IsNoTimestampType()
+    {
+        using var batch = TestEvents.Decode(TestEvents.Event(("t-0", [RecordWithout(",\"timestampType\":\"CREATE_TIME\"")])));
+
+        var r = Assert.Single(Assert.Single(batch.Partitions).Records);
+        Assert.Null(r.Error);
+        Assert.Equal(TimestampType.NoTimestampType, r.TimestampType);
+    }
+
+    [Fact]
+    public void Decode_SelfManagedKafkaEventWithoutArn_Decodes()
+    {
+        var json = """{"eventSource":"SelfManagedKafka","bootstrapServers":"b-1:9092","records":{"t-0":[""" + TestEvents.Record("t", 0, 1, TestEvents.JsonValue("{}")) + "]}}";
+
+        using var batch = TestEvents.Decode(json);
+
+        Assert.Null(batch.EventSourceArn);
+        Assert.Equal(1, batch.RecordCount);
+    }
+
+    [Fact]
+    public void Decode_TopicNameWithDashes_KeepsTheWholeName()
+    {
+        using var batch = TestEvents.Decode(TestEvents.Event(("my-topic-v2-3", [TestEvents.Record("my-topic-v2", 3, 1, TestEvents.JsonValue("{}"))])));
+
+        var p = Assert.Single(batch.Partitions);
+        Assert.Equal(("my-topic-v2", 3, "my-topic-v2-3"), (p.Topic, p.Partition, p.MapKey));
+    }
+}
