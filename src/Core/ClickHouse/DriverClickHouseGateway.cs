@@ -71,7 +71,7 @@ public sealed class DriverClickHouseGateway : IClickHouseGateway, IDisposable
             var compressed = false;
             if (_compression != RequestCompression.None)
             {
-                data = _compression == RequestCompression.Zstd ? Zstd(body) : Gzip(body);
+                data = Compress(body, _compression);
                 compressed = true;
             }
 
@@ -157,29 +157,17 @@ public sealed class DriverClickHouseGateway : IClickHouseGateway, IDisposable
         return handler;
     }
 
-    private static MemoryStream Gzip(IReadOnlyList<ReadOnlyMemory<byte>> body)
+    /// <summary>The body through a compressing stream (gzip at its fastest level, zstd at level 1), ready to send.</summary>
+    private static MemoryStream Compress(IReadOnlyList<ReadOnlyMemory<byte>> body, RequestCompression compression)
     {
         var output = new MemoryStream();
-        using (var gzip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))
+        using (Stream compressor = compression == RequestCompression.Zstd
+            ? new ZstdSharp.CompressionStream(output, level: 1, leaveOpen: true)
+            : new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))
         {
             foreach (var segment in body)
             {
-                gzip.Write(segment.Span);
-            }
-        }
-
-        output.Position = 0;
-        return output;
-    }
-
-    private static MemoryStream Zstd(IReadOnlyList<ReadOnlyMemory<byte>> body)
-    {
-        var output = new MemoryStream();
-        using (var zstd = new ZstdSharp.CompressionStream(output, level: 1, leaveOpen: true))
-        {
-            foreach (var segment in body)
-            {
-                zstd.Write(segment.Span);
+                compressor.Write(segment.Span);
             }
         }
 
