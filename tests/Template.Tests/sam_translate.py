@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Deploys template.yaml on paper: what CloudFormation does with it for one set of parameter values.
 
-Usage: sam_translate.py TEMPLATE '{"Param": "value", "ListParam": ["a", "b"], ...}'
+Usage: sam_translate.py TEMPLATE '{"case": {"Param": "value", "ListParam": ["a", "b"], ...}, ...}'
 
 1. Parameters: every given name must exist; values are checked against Type, AllowedValues, AllowedPattern,
    MinValue/MaxValue; a parameter without Default must be given. Failures are listed, not fatal.
@@ -14,9 +14,9 @@ Usage: sam_translate.py TEMPLATE '{"Param": "value", "ListParam": ["a", "b"], ..
 5. Conditions are evaluated, resources whose condition is false are dropped, Fn::If picks its branch and
    AWS::NoValue disappears - so the result shows what would actually be created.
 
-Prints one JSON object: {"parameterErrors": [...], "ruleFailures": [...], "expanded": {...}, "translated": {...},
-"resolved": {...}}. Exit code 1 (message on stderr) when the language extension or the SAM translator rejects the
-template.
+Prints one JSON object per case: {"parameterErrors": [...], "ruleFailures": [...], "expanded": {...},
+"translated": {...}, "resolved": {...}}, or {"rejected": "why"} when the language extension or the SAM translator
+rejects the template.
 """
 import copy
 import json
@@ -206,15 +206,18 @@ def concrete(node, evaluator):
     return node
 
 
-def main():
-    path, given = sys.argv[1], json.loads(sys.argv[2])
-    decoded, matches = cfnlint.decode.decode(path)
-    if matches:
-        sys.exit("cannot parse " + path + ": " + "; ".join(str(m) for m in matches))
+class Rejected(Exception):
+    pass
+
+
+def deploy(path, decoded, given):
     source = plain(decoded)
     errors, values = parameter_values(source, given)
     evaluator = Evaluator(source, values)
     failures = rule_failures(source, evaluator)
+    result = {"parameterErrors": errors, "ruleFailures": failures}
+    if errors:
+        return result  # CloudFormation stops at invalid parameter values
 
     # cfn-lint's language extension takes list collections from the parameter's Default.
     with_values = copy.deepcopy(decoded)
@@ -223,9 +226,9 @@ def main():
     cfn = Template(path, with_values, ["eu-west-1"])
     ext_matches, expanded = language_extension(cfn)
     if ext_matches:
-        sys.exit("AWS::LanguageExtensions rejected the template: " + "; ".join(str(m) for m in ext_matches))
+        raise Rejected("AWS::LanguageExtensions rejected the template: " + "; ".join(str(m) for m in ext_matches))
     expanded = plain(expanded)
-    for name, value in values.items():  # restore the declared defaults: only the expansion needed them
+    for name in values:  # restore the declared defaults: only the expansion needed them
         expanded["Parameters"][name] = copy.deepcopy(source["Parameters"][name])
 
     sam_input = copy.deepcopy(expanded)
@@ -238,7 +241,7 @@ def main():
     except Exception as e:  # samtranslator raises InvalidDocumentException with the causes inside
         causes = getattr(e, "causes", None) or []
         detail = "; ".join(getattr(c, "message", str(c)) for c in causes) or str(e)
-        sys.exit("the SAM translator rejected the template: " + detail)
+        raise Rejected("the SAM translator rejected the template: " + detail) from e
 
     resolved = copy.deepcopy(translated)
     resources = {}
@@ -248,9 +251,24 @@ def main():
             continue
         resources[rid] = resolve(resource, evaluator)
     resolved["Resources"] = resources
+    result.update({"expanded": expanded, "translated": translated, "resolved": resolved})
+    return result
 
-    json.dump({"parameterErrors": errors, "ruleFailures": failures, "expanded": expanded,
-               "translated": translated, "resolved": resolved}, sys.stdout)
+
+def main():
+    """argv[2]: {"case name": {parameter values}, ...}; prints {"case name": result, ...}. A rejected template gives
+    {"rejected": "why"} for its case; exit code 1 only when the template cannot be read at all."""
+    path, cases = sys.argv[1], json.loads(sys.argv[2])
+    decoded, matches = cfnlint.decode.decode(path)
+    if matches:
+        sys.exit("cannot parse " + path + ": " + "; ".join(str(m) for m in matches))
+    results = {}
+    for name, given in cases.items():
+        try:
+            results[name] = deploy(path, decoded, given)
+        except Rejected as e:
+            results[name] = {"rejected": str(e)}
+    json.dump(results, sys.stdout)
 
 
 if __name__ == "__main__":
