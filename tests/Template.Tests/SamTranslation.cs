@@ -12,6 +12,13 @@ public static class SamTranslation
     public const string Script = "tests/Template.Tests/sam_translate.py";
     public const string InstallHint = "python3 with cfn-lint (which brings aws-sam-translator): `pipx install cfn-lint`, or `pip install cfn-lint`";
 
+    /// <summary>
+    /// The python that imports cfn-lint and samtranslator: $CFN_LINT_PYTHON (test.sh finds the interpreter of a pipx
+    /// install there), else python3 (a pip install).
+    /// </summary>
+    public static string Python =>
+        Environment.GetEnvironmentVariable("CFN_LINT_PYTHON") is { Length: > 0 } p ? p : "python3";
+
     /// <summary>The stack name the script gives AWS::StackName.</summary>
     public const string StackName = "msk-clickhouse-test";
 
@@ -76,7 +83,7 @@ public static class SamTranslation
             input[name] = obj;
         }
 
-        var run = Tool.Run("python3", [Repo.File(Script), Repo.File(template), input.ToJsonString()], InstallHint);
+        var run = Tool.Run(Python, [Repo.File(Script), Repo.File(template), input.ToJsonString()], InstallHint);
         if (run.ExitCode != 0)
         {
             throw new Xunit.Sdk.XunitException($"{Script} failed ({run.ExitCode}); it needs {InstallHint}\n{run.Output}");
