@@ -1,15 +1,23 @@
 # Build of the Lambda function for AWS SAM (template.yaml: Metadata BuildMethod: makefile).
 #
-# `sam build` runs `make build-MskToClickHouseFunction ARTIFACTS_DIR=<dir>`; by hand:
-#   make build-MskToClickHouseFunction ARTIFACTS_DIR=/tmp/out            # host architecture
-#   make build-MskToClickHouseFunction ARTIFACTS_DIR=/tmp/out ARCH=arm64 # needs an arm64 host or cross toolchain
+# `sam build` runs `make build-MskToClickHouseFunction` with ARTIFACTS_DIR=<dir> in the environment; by hand:
+#   make build-MskToClickHouseFunction ARTIFACTS_DIR=/tmp/out                       # checks against samconfig [default]
+#   make build-MskToClickHouseFunction ARTIFACTS_DIR=/tmp/out SAM_CONFIG_ENV=prod   # ... against [prod]
 #
-# ARCH picks the Native AOT target: x86_64|amd64 -> linux-x64, aarch64|arm64 -> linux-arm64. It defaults to the
-# build host (`uname -m`) because Native AOT links with the host's native toolchain; SAM does not pass the
-# template's Architectures to make, so keep ARCH and the template's Architecture parameter in step
-# (e.g. `ARCH=x86_64 sam build` with `--parameter-overrides Architecture=x86_64`). docs/deploy.md has the arm64 path.
+# Two architectures must agree, or Lambda fails every invocation with Runtime.InvalidEntrypoint:
+# - ARCH, the binary's: the Native AOT target (x86_64|amd64 -> linux-x64, aarch64|arm64 -> linux-arm64). Default: the
+#   build host (`uname -m`), because Native AOT links with the host's native toolchain.
+# - ARCHITECTURE, the function's (template parameter Architecture). SAM passes make nothing but ARTIFACTS_DIR - not the
+#   template's Architectures, not --parameter-overrides - so it is read from what `sam deploy` reads:
+#   samconfig.toml's [$(SAM_CONFIG_ENV)] parameter_overrides, else the template's default (scripts/function-architecture.py).
+#   If you deploy with `--parameter-overrides Architecture=...` or `--config-env X`, export ARCHITECTURE or
+#   SAM_CONFIG_ENV for `sam build` too (sam passes its environment on to make).
+# A mismatch stops the build with a message saying both values and the ways out; after publishing, the bootstrap's
+# ELF header is checked against ARCHITECTURE too. docs/deploy.md has the arm64 and container (build-dotnet10) builds.
 
 ARCH ?= $(shell uname -m)
+SAM_CONFIG_ENV ?= default
+ARCHITECTURE ?= $(shell python3 "$(CURDIR)/scripts/function-architecture.py" "$(SAM_CONFIG_ENV)")
 CONFIGURATION ?= Release
 # Extra `dotnet publish` arguments, e.g. the sysroot/linker properties for an arm64 cross build (docs/deploy.md).
 PUBLISH_FLAGS ?=
@@ -17,10 +25,21 @@ FUNCTION_PROJECT := src/Function/Function.csproj
 
 ifneq ($(filter $(ARCH),x86_64 amd64 x64),)
   RID := linux-x64
+  BINARY_ARCHITECTURE := x86_64
+  ELF_MACHINE := 3e00
 else ifneq ($(filter $(ARCH),aarch64 arm64),)
   RID := linux-arm64
+  BINARY_ARCHITECTURE := arm64
+  ELF_MACHINE := b700
 else
   $(error Unsupported ARCH '$(ARCH)': use x86_64 or arm64)
+endif
+
+ifeq ($(strip $(ARCHITECTURE)),)
+  $(error Could not read the function's Architecture (scripts/function-architecture.py needs python3); pass ARCHITECTURE=arm64 or ARCHITECTURE=x86_64)
+endif
+ifneq ($(ARCHITECTURE),$(BINARY_ARCHITECTURE))
+  $(error Architecture mismatch: the bootstrap would be $(BINARY_ARCHITECTURE) (ARCH=$(ARCH)) but the function is deployed as $(ARCHITECTURE) (ARCHITECTURE, from samconfig.toml [$(SAM_CONFIG_ENV)] or template.yaml). Lambda would fail every invocation with Runtime.InvalidEntrypoint. Either deploy Architecture=$(BINARY_ARCHITECTURE) (samconfig.toml parameter_overrides), or build for $(ARCHITECTURE): on an $(ARCHITECTURE) host, in the public.ecr.aws/sam/build-dotnet10 container, or cross-compiled with ARCH=$(ARCHITECTURE) PUBLISH_FLAGS=... (docs/deploy.md))
 endif
 
 # Published output stays inside the repo's ignored artifacts/ folder; only `bootstrap` goes to ARTIFACTS_DIR.
@@ -30,6 +49,8 @@ PUBLISH_DIR := $(CURDIR)/artifacts/publish/$(RID)
 
 build-MskToClickHouseFunction: publish-function
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set (sam build sets it)" >&2; exit 1; }
+	@machine="$$(od -An -tx1 -j18 -N2 "$(PUBLISH_DIR)/bootstrap" | tr -d ' \n')"; \
+	  test "$$machine" = "$(ELF_MACHINE)" || { echo "bootstrap ELF machine $$machine is not $(ARCHITECTURE) ($(ELF_MACHINE)): check PUBLISH_FLAGS" >&2; exit 1; }
 	mkdir -p "$(ARTIFACTS_DIR)"
 	cp "$(PUBLISH_DIR)/bootstrap" "$(ARTIFACTS_DIR)/bootstrap"
 	chmod 755 "$(ARTIFACTS_DIR)/bootstrap"

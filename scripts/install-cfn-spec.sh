@@ -7,7 +7,8 @@
 # outside the repository, never committed.
 #
 # Idempotent: a second run only re-hashes the cached file (well under a second).
-# Output: $CFN_SPEC_DB if set, else ${XDG_CACHE_HOME:-$HOME/.cache}/msk-clickhouse/aws-service-spec/<version>/db.json.gz
+# Output: $CFN_SPEC_DB if set, else <project cache>/aws-service-spec/<version>/db.json.gz, where the project cache is
+# ${MSK_CLICKHOUSE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/msk-clickhouse} (.ci/run points it at an empty folder).
 set -euo pipefail
 
 SPEC_PACKAGE="@aws-cdk/aws-service-spec"
@@ -17,7 +18,7 @@ TARBALL_INTEGRITY="sha512-O3Lu6v6J6RnI+Eenklbw8237kV64cTpM94QEXmlcmsIAzhcKrdd+qA
 # sha256 of package/db.json.gz inside that tarball, so the cached file can be re-verified without the tarball.
 DB_SHA256="3e4003a5a44324bea1841c8f0b7cf7190ee5e66a4cd5c93caad1ad7ad75c4dd2"
 
-cache_root="${XDG_CACHE_HOME:-$HOME/.cache}/msk-clickhouse/aws-service-spec/${SPEC_VERSION}"
+cache_root="${MSK_CLICKHOUSE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/msk-clickhouse}/aws-service-spec/${SPEC_VERSION}"
 target="${CFN_SPEC_DB:-$cache_root/db.json.gz}"
 
 have_sha256() { echo "$1  $2" | sha256sum --check --status 2>/dev/null; }

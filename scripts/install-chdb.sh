@@ -9,7 +9,8 @@ readonly PACKAGE='@chdb/lib-linux-x64-gnu'
 readonly VERSION='26.7.3-stable.1'
 readonly INTEGRITY='sha512-XP97mMqnc5tZpKQywR8N7cLTsHNiTmHr30pC5mzo3jWmukjKn2IBa60c2B/gWUNcuFjOMjWoorQICCqBVj5wpw=='
 
-cache_dir="${CHDB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/msk-clickhouse/chdb/$VERSION}"
+# The project cache: ${MSK_CLICKHOUSE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/msk-clickhouse} (.ci/run empties it).
+cache_dir="${CHDB_CACHE_DIR:-${MSK_CLICKHOUSE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/msk-clickhouse}/chdb/$VERSION}"
 lib="$cache_dir/libchdb.so"
 
 if [[ -s "$lib" ]]; then

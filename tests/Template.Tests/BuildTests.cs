@@ -30,13 +30,13 @@ public class BuildTests
     }
 
     [Theory]
-    [InlineData("x86_64", "linux-x64")]
-    [InlineData("amd64", "linux-x64")]
-    [InlineData("arm64", "linux-arm64")]
-    [InlineData("aarch64", "linux-arm64")]
-    public void Makefile_ArchSelectsRuntimeIdentifier(string arch, string rid)
+    [InlineData("x86_64", "linux-x64", "x86_64")]
+    [InlineData("amd64", "linux-x64", "x86_64")]
+    [InlineData("arm64", "linux-arm64", "arm64")]
+    [InlineData("aarch64", "linux-arm64", "arm64")]
+    public void Makefile_ArchSelectsRuntimeIdentifier(string arch, string rid, string architecture)
     {
-        var (code, output) = Run("make", "-n", "build-MskToClickHouseFunction", "ARTIFACTS_DIR=/tmp/sam-artifacts", $"ARCH={arch}");
+        var (code, output) = Run("make", "-n", "build-MskToClickHouseFunction", "ARTIFACTS_DIR=/tmp/sam-artifacts", $"ARCH={arch}", $"ARCHITECTURE={architecture}");
         Assert.True(code == 0, output);
         Assert.Contains($"dotnet publish src/Function/Function.csproj -c Release -r {rid} -p:PublishAot=true", output, StringComparison.Ordinal);
         Assert.Contains($"cp \"{Repo.Root}/artifacts/publish/{rid}/bootstrap\" \"/tmp/sam-artifacts/bootstrap\"", output, StringComparison.Ordinal);
@@ -50,37 +50,102 @@ public class BuildTests
         Assert.Contains("Unsupported ARCH 'sparc'", output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("x86_64", "arm64")]
+    [InlineData("arm64", "x86_64")]
+    public void Makefile_ArchitectureMismatch_FailsBeforeBuildingNamingBoth(string arch, string functionArchitecture)
+    {
+        var (code, output) = Run("make", "-n", "build-MskToClickHouseFunction", "ARTIFACTS_DIR=/tmp/x", $"ARCH={arch}", $"ARCHITECTURE={functionArchitecture}");
+
+        Assert.NotEqual(0, code);
+        Assert.Contains($"Architecture mismatch: the bootstrap would be {arch} (ARCH={arch}) but the function is deployed as {functionArchitecture}", output, StringComparison.Ordinal);
+        Assert.Contains("Runtime.InvalidEntrypoint", output, StringComparison.Ordinal);
+        Assert.Contains("public.ecr.aws/sam/build-dotnet10", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("dotnet publish", output, StringComparison.Ordinal);
+    }
+
+    /// <summary>SAM gives make only ARTIFACTS_DIR, so the function's Architecture comes from samconfig.toml as sam deploy reads it.</summary>
+    [Theory]
+    [InlineData("default", "x86_64", true)]
+    [InlineData("default", "arm64", false)]
+    [InlineData("prod", "arm64", true)]
+    [InlineData("prod", "x86_64", false)]
+    public void Makefile_WithoutArchitecture_ChecksAgainstTheSamconfigEnvironment(string configEnv, string arch, bool accepted)
+    {
+        var overrides = (TomlArray)((TomlTable)((TomlTable)((TomlTable)SamConfig[configEnv])["deploy"])["parameters"])["parameter_overrides"];
+        var configured = overrides.Select(o => (string)o!).Single(o => o.StartsWith("Architecture=", StringComparison.Ordinal))["Architecture=".Length..];
+        Assert.Equal(accepted, configured == arch);
+
+        var (code, output) = Run("make", "-n", "build-MskToClickHouseFunction", "ARTIFACTS_DIR=/tmp/x", $"ARCH={arch}", $"SAM_CONFIG_ENV={configEnv}");
+
+        Assert.True(accepted == (code == 0), output);
+    }
+
     [Fact]
-    public void Makefile_BuildsOnlyAnElfBootstrapForTheHostArchitecture()
+    public void FunctionArchitectureScript_WithoutSamconfigEntry_UsesTheTemplateDefault()
+    {
+        var (code, output) = Run("python3", "scripts/function-architecture.py", "no-such-environment");
+
+        Assert.True(code == 0, output);
+        Assert.Equal("arm64", output.Trim());
+    }
+
+    /// <summary>The bootstrap built once by make for this host (ARCHITECTURE = the host's), shared by the checks below.</summary>
+    private static readonly Lazy<string> Built = new(() =>
     {
         var artifacts = Path.Combine(Path.GetTempPath(), "sam-artifacts-" + Guid.NewGuid().ToString("N"));
-        try
-        {
-            var (code, output) = Run("make", "build-MskToClickHouseFunction", $"ARTIFACTS_DIR={artifacts}");
-            Assert.True(code == 0, output);
-            Assert.Equal(["bootstrap"], Directory.GetFiles(artifacts).Select(Path.GetFileName));
-            var header = new byte[20];
-            using (var f = File.OpenRead(Path.Combine(artifacts, "bootstrap")))
-            {
-                f.ReadExactly(header);
-            }
-
-            Assert.Equal([0x7F, (byte)'E', (byte)'L', (byte)'F'], header[..4]);
-            Assert.Equal(2, header[4]); // 64-bit
-            var machine = BitConverter.ToUInt16(header, 18);
-            var expected = RuntimeInformation.OSArchitecture == Architecture.Arm64 ? 0xB7 /* EM_AARCH64 */ : 0x3E /* EM_X86_64 */;
-            Assert.Equal(expected, machine);
-            if (!OperatingSystem.IsWindows())
-            {
-                Assert.True(File.GetUnixFileMode(Path.Combine(artifacts, "bootstrap")).HasFlag(UnixFileMode.UserExecute));
-            }
-        }
-        finally
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
             if (Directory.Exists(artifacts))
             {
                 Directory.Delete(artifacts, recursive: true);
             }
+        };
+        var host = RuntimeInformation.OSArchitecture == Architecture.Arm64 ? "arm64" : "x86_64";
+        var (code, output) = Run("make", "build-MskToClickHouseFunction", $"ARTIFACTS_DIR={artifacts}", $"ARCHITECTURE={host}");
+        Assert.True(code == 0, output);
+        return artifacts;
+    });
+
+    /// <summary>
+    /// provided.al2023 is Amazon Linux 2023, whose glibc is 2.34: a bootstrap linked against a newer symbol version
+    /// (built on a newer distribution) fails to start there. objdump -T lists the versions the binary needs.
+    /// </summary>
+    [Fact]
+    public void Bootstrap_NeedsAtMostGlibc234()
+    {
+        var bootstrap = Path.Combine(Built.Value, "bootstrap");
+        var run = Tool.Run("objdump", ["-T", bootstrap], "install binutils: `apt-get install binutils` (scripts/install-binutils.sh does it)");
+        Assert.True(run.ExitCode == 0, run.Output);
+
+        var versions = System.Text.RegularExpressions.Regex.Matches(run.StandardOutput, @"GLIBC_(\d+)\.(\d+)")
+            .Select(m => new Version(int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture)))
+            .Distinct().ToList();
+        Assert.NotEmpty(versions); // dynamically linked against glibc: the check saw its symbol versions
+        var newest = versions.Max()!;
+        TestContext.Current.SendDiagnosticMessage($"bootstrap needs GLIBC {newest}");
+        Assert.True(newest <= new Version(2, 34), $"bootstrap needs GLIBC_{newest}; Amazon Linux 2023 (provided.al2023) has 2.34");
+    }
+
+    [Fact]
+    public void Makefile_BuildsOnlyAnElfBootstrapForTheHostArchitecture()
+    {
+        var artifacts = Built.Value;
+        Assert.Equal(["bootstrap"], Directory.GetFiles(artifacts).Select(Path.GetFileName));
+        var header = new byte[20];
+        using (var f = File.OpenRead(Path.Combine(artifacts, "bootstrap")))
+        {
+            f.ReadExactly(header);
+        }
+
+        Assert.Equal([0x7F, (byte)'E', (byte)'L', (byte)'F'], header[..4]);
+        Assert.Equal(2, header[4]); // 64-bit
+        var machine = BitConverter.ToUInt16(header, 18);
+        var expected = RuntimeInformation.OSArchitecture == Architecture.Arm64 ? 0xB7 /* EM_AARCH64 */ : 0x3E /* EM_X86_64 */;
+        Assert.Equal(expected, machine);
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.True(File.GetUnixFileMode(Path.Combine(artifacts, "bootstrap")).HasFlag(UnixFileMode.UserExecute));
         }
     }
 

@@ -29,7 +29,7 @@ public sealed class CfnSpec
 
     public int ResourceTypeCount => resources.Count;
 
-    /// <summary>$CFN_SPEC_DB, else ${XDG_CACHE_HOME:-$HOME/.cache}/msk-clickhouse/aws-service-spec/VERSION/db.json.gz.</summary>
+    /// <summary>$CFN_SPEC_DB, else ${MSK_CLICKHOUSE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/msk-clickhouse}/aws-service-spec/VERSION/db.json.gz.</summary>
     public static string DefaultPath()
     {
         var fromEnv = Environment.GetEnvironmentVariable("CFN_SPEC_DB");
@@ -38,13 +38,19 @@ public sealed class CfnSpec
             return fromEnv;
         }
 
-        var cache = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
-        if (string.IsNullOrEmpty(cache))
+        var project = Environment.GetEnvironmentVariable("MSK_CLICKHOUSE_CACHE");
+        if (string.IsNullOrEmpty(project))
         {
-            cache = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
+            var cache = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+            if (string.IsNullOrEmpty(cache))
+            {
+                cache = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
+            }
+
+            project = Path.Combine(cache, "msk-clickhouse");
         }
 
-        return Path.Combine(cache, "msk-clickhouse", "aws-service-spec", Version, "db.json.gz");
+        return Path.Combine(project, "aws-service-spec", Version, "db.json.gz");
     }
 
     private static readonly Lazy<CfnSpec> Shared = new(() => Load(DefaultPath()));

@@ -18,6 +18,8 @@ public static partial class CfnYaml
     {
         "Sub", "If", "Select", "Split", "Join", "Equals", "Not", "And", "Or", "FindInMap", "GetAZs",
         "ImportValue", "Base64", "Cidr", "Transform", "Length", "ToJsonString",
+        // Rules-only functions (the Rules section).
+        "Contains", "EachMemberEquals", "EachMemberIn", "RefAll", "ValueOf", "ValueOfAll",
     };
 
     public static JsonObject Parse(string yaml)

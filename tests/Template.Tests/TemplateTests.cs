@@ -3,7 +3,11 @@ using Xunit;
 
 namespace MskClickHouse.Template.Tests;
 
-/// <summary>template.yaml against the SAM schema, the CloudFormation spec and the project's invariants.</summary>
+/// <summary>
+/// template.yaml against the SAM schema, the CloudFormation spec and the project's invariants. The checks read the
+/// template as AWS::LanguageExtensions expands it for two topics, and that expansion only exists when AWS's SAM
+/// translator accepted the template too, so no check here can pass on a template `sam deploy` would reject.
+/// </summary>
 public class TemplateTests
 {
     private const string FunctionId = "MskToClickHouseFunction";
@@ -21,24 +25,28 @@ public class TemplateTests
     {
         "CLICKHOUSE_URL", "CLICKHOUSE_USER", "CLICKHOUSE_PASSWORD_SECRET_ARN", "CLICKHOUSE_DATABASE", "TOPIC_TABLES",
         "VALUE_FORMAT", "DEAD_LETTER_TABLE", "STATE_TABLE", "SINK_ID", "CLICKHOUSE_SETTINGS", "CLICKHOUSE_CA_FILE", "CLICKHOUSE_COMPRESSION",
-        "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_LOG_LEVEL", "POWERTOOLS_METRICS_NAMESPACE",
+        "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_LOG_LEVEL", "POWERTOOLS_METRICS_NAMESPACE", "POLLER_MODE", "CLICKHOUSE_ALLOW_HTTP",
+        "SCHEMA_REGISTRY_URL", "SCHEMA_REGISTRY_USER", "SCHEMA_REGISTRY_PASSWORD_SECRET_ARN", "GLUE_REGISTRY_ARN",
     };
 
     public static readonly IReadOnlySet<string> SecretArnEnvironment = new HashSet<string>(StringComparer.Ordinal)
     {
-        "CLICKHOUSE_PASSWORD_SECRET_ARN",
+        "CLICKHOUSE_PASSWORD_SECRET_ARN", "SCHEMA_REGISTRY_PASSWORD_SECRET_ARN",
     };
 
-    private static readonly Lazy<JsonObject> Loaded = new(() => CfnYaml.Load(Repo.File("template.yaml")));
+    private static readonly Lazy<JsonObject> Source = new(() => CfnYaml.Load(Repo.File("template.yaml")));
 
-    private static JsonObject Template => Loaded.Value;
+    /// <summary>Expanded by AWS::LanguageExtensions for topics orders-v2 and app.events; accepted by the SAM translator.</summary>
+    private static readonly Lazy<JsonObject> Expanded = new(() =>
+        SamTranslation.DeployOne(SamTranslation.With(("Topics", new JsonArray("orders-v2", "app.events")))).Expanded);
+
+    private static JsonObject Template => Expanded.Value;
 
     private static JsonObject Function => (JsonObject)Template["Resources"]![FunctionId]!;
 
     private static JsonObject FunctionProperties => (JsonObject)Function["Properties"]!;
 
-    private static JsonObject MskEvent => (JsonObject)FunctionProperties["Events"]!.AsObject()
-        .Single(e => e.Value?["Type"]?.GetValue<string>() == "MSK").Value!["Properties"]!;
+    private static JsonObject MskMapping => (JsonObject)Template["Resources"]!["MskMappingordersv2"]!["Properties"]!;
 
     private static JsonObject Parameter(string name) =>
         Template["Parameters"]?[name] as JsonObject ?? throw new Xunit.Sdk.XunitException($"no parameter {name}");
@@ -47,10 +55,19 @@ public class TemplateTests
         Assert.True(problems.Count == 0, $"{problems.Count} problem(s):\n  " + string.Join("\n  ", problems));
 
     [Fact]
-    public void Template_IsSamTransformWithFunctionNamedMskToClickHouseFunction()
+    public void Template_RunsLanguageExtensionsThenSamWithFunctionNamedMskToClickHouseFunction()
     {
-        Assert.Equal("AWS::Serverless-2016-10-31", Template["Transform"]?.GetValue<string>());
+        Assert.Equal("""["AWS::LanguageExtensions","AWS::Serverless-2016-10-31"]""", Source.Value["Transform"]!.ToJsonString());
         Assert.Equal("AWS::Serverless::Function", Function["Type"]?.GetValue<string>());
+        Assert.Null(FunctionProperties["Events"]); // the SAM MSK event cannot take Fn::If: raw mappings instead
+    }
+
+    [Fact]
+    public void Template_ExpandsOneMappingAndOnePolicyPerTopic()
+    {
+        var ids = Template["Resources"]!.AsObject().Select(kv => kv.Key).ToList();
+        Assert.Equal(["MskMappingappevents", "MskMappingordersv2"], ids.Where(i => i.StartsWith("MskMapping", StringComparison.Ordinal)).Order());
+        Assert.Equal(["TopicPolicyappevents", "TopicPolicyordersv2"], ids.Where(i => i.StartsWith("TopicPolicy", StringComparison.Ordinal)).Order());
     }
 
     [Fact]
@@ -63,7 +80,7 @@ public class TemplateTests
         AssertNone(TemplateChecker.CheckAgainstSpec(Template, spec, out var propertiesChecked));
         var checkedResources = TemplateChecker.Resources(Template).Count(r => !r.Type.StartsWith("AWS::Serverless::", StringComparison.Ordinal));
         TestContext.Current.SendDiagnosticMessage($"spec check: {checkedResources} resources, {propertiesChecked} property values");
-        Assert.True(checkedResources >= 25, $"only {checkedResources} CloudFormation resources were checked");
+        Assert.True(checkedResources >= 29, $"only {checkedResources} CloudFormation resources were checked");
         Assert.True(propertiesChecked >= 120, $"only {propertiesChecked} property values were matched against the spec");
     }
 
@@ -99,7 +116,7 @@ public class TemplateTests
     {
         var names = FunctionProperties["Environment"]!["Variables"]!.AsObject().Select(kv => kv.Key).ToList();
         Assert.All(names, n => Assert.Contains(n, ContractEnvironment));
-        foreach (var required in new[] { "CLICKHOUSE_URL", "CLICKHOUSE_PASSWORD_SECRET_ARN", "TOPIC_TABLES", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_SERVICE_NAME" })
+        foreach (var required in new[] { "CLICKHOUSE_URL", "CLICKHOUSE_PASSWORD_SECRET_ARN", "TOPIC_TABLES", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_SERVICE_NAME", "POLLER_MODE", "CLICKHOUSE_ALLOW_HTTP" })
         {
             Assert.Contains(required, names);
         }
@@ -125,10 +142,10 @@ public class TemplateTests
     }
 
     [Fact]
-    public void MskEvent_UsesBatchSizeAndBatchingWindowParameters()
+    public void MskMapping_UsesBatchSizeAndBatchingWindowParameters()
     {
-        Assert.Equal("""{"Ref":"BatchSize"}""", MskEvent["BatchSize"]!.ToJsonString());
-        Assert.Equal("""{"Ref":"MaximumBatchingWindowInSeconds"}""", MskEvent["MaximumBatchingWindowInSeconds"]!.ToJsonString());
+        Assert.Equal("""{"Ref":"BatchSize"}""", MskMapping["BatchSize"]!.ToJsonString());
+        Assert.Equal("""{"Ref":"MaximumBatchingWindowInSeconds"}""", MskMapping["MaximumBatchingWindowInSeconds"]!.ToJsonString());
         Assert.Equal(1, Parameter("BatchSize")["MinValue"]!.GetValue<long>());
         Assert.Equal(10000, Parameter("BatchSize")["MaxValue"]!.GetValue<long>());
         Assert.Equal(0, Parameter("MaximumBatchingWindowInSeconds")["MinValue"]!.GetValue<long>());
@@ -136,24 +153,44 @@ public class TemplateTests
     }
 
     [Fact]
-    public void MskEvent_ReportsBatchItemFailuresUnconditionally()
+    public void MskMapping_ReportsBatchItemFailuresExactlyInProvisionedMode()
     {
-        var types = MskEvent["FunctionResponseTypes"] as JsonArray;
-        Assert.NotNull(types); // a plain list, not an Fn::If that could drop it
-        Assert.Contains("ReportBatchItemFailures", types.Select(t => t!.GetValue<string>()));
+        Assert.Equal("""{"Fn::If":["IsProvisioned",["ReportBatchItemFailures"],{"Ref":"AWS::NoValue"}]}""", MskMapping["FunctionResponseTypes"]!.ToJsonString());
+        Assert.Equal("""{"Fn::Equals":[{"Ref":"PollerMode"},"PROVISIONED"]}""", Source.Value["Conditions"]!["IsProvisioned"]!.ToJsonString());
+        Assert.Equal("""{"Ref":"PollerMode"}""", FunctionProperties["Environment"]!["Variables"]!["POLLER_MODE"]!.ToJsonString());
     }
 
     [Fact]
-    public void MskEvent_DefaultsToProvisionedModeWhereKafkaErrorHandlingControlsApply()
+    public void MskMapping_DefaultsToProvisionedModeWhereKafkaErrorHandlingControlsApply()
     {
-        Assert.True(Parameter("MinimumPollers")["Default"]!.GetValue<long>() >= 1);
+        Assert.Equal("PROVISIONED", Parameter("PollerMode")["Default"]!.GetValue<string>());
+        Assert.Equal(["PROVISIONED", "ON_DEMAND"], Parameter("PollerMode")["AllowedValues"]!.AsArray().Select(v => v!.GetValue<string>()));
+        Assert.Equal(1, Parameter("MinimumPollers")["MinValue"]!.GetValue<long>());
         Assert.Equal("false", Parameter("BisectBatchOnFunctionError")["Default"]!.GetValue<string>());
-        foreach (var name in new[] { "MaximumRetryAttempts", "MaximumRecordAgeInSeconds", "BisectBatchOnFunctionError", "StartingPosition", "Topics" })
+        foreach (var name in new[] { "MaximumRetryAttempts", "MaximumRecordAgeInSeconds", "BisectBatchOnFunctionError" })
         {
-            Assert.Equal($$"""{"Ref":"{{name}}"}""", MskEvent[name]!.ToJsonString());
+            Assert.Equal($$"""{"Fn::If":["IsProvisioned",{"Ref":"{{name}}"},{"Ref":"AWS::NoValue"}]}""", MskMapping[name]!.ToJsonString());
         }
 
-        Assert.Equal("""{"Ref":"MskClusterArn"}""", MskEvent["Stream"]!.ToJsonString());
+        Assert.Equal("""{"Ref":"StartingPosition"}""", MskMapping["StartingPosition"]!.ToJsonString());
+        Assert.Equal("""{"Ref":"MskClusterArn"}""", MskMapping["EventSourceArn"]!.ToJsonString());
+        Assert.Equal("""["orders-v2"]""", MskMapping["Topics"]!.ToJsonString());
+    }
+
+    [Fact]
+    public void MskMapping_ConsumerGroupDefaultsToTheStackNamePlusTopic()
+    {
+        Assert.Equal("", Parameter("ConsumerGroupId")["Default"]!.GetValue<string>());
+        Assert.Equal(
+            """{"Fn::Sub":["${GroupBase}-orders-v2",{"GroupBase":{"Fn::If":["HasConsumerGroupId",{"Ref":"ConsumerGroupId"},{"Ref":"AWS::StackName"}]}}]}""",
+            MskMapping["AmazonManagedKafkaEventSourceConfig"]!["ConsumerGroupId"]!.ToJsonString());
+    }
+
+    [Fact]
+    public void Parameters_ClickHouseAllowHttpDefaultsToFalse()
+    {
+        Assert.Equal("false", Parameter("ClickHouseAllowHttp")["Default"]!.GetValue<string>());
+        Assert.Equal("""{"Ref":"ClickHouseAllowHttp"}""", FunctionProperties["Environment"]!["Variables"]!["CLICKHOUSE_ALLOW_HTTP"]!.ToJsonString());
     }
 
     [Fact]
@@ -206,12 +243,13 @@ public class TemplateTests
     [Fact]
     public void Iam_MskDataPlaneArnsAreDerivedFromTheClusterArn()
     {
-        var msk = TemplateChecker.IamStatements(Template).Where(s => s.Path.Contains("msk", StringComparison.Ordinal))
-            .ToDictionary(s => s.Statement["Sid"]!.GetValue<string>(), s => s.Statement);
-        Assert.Equal("""{"Ref":"MskClusterArn"}""", msk["ConnectToCluster"]["Resource"]!.ToJsonString());
-        Assert.Contains(":topic/${ClusterPath}/*", msk["ReadTopics"]["Resource"]!.ToJsonString(), StringComparison.Ordinal);
-        Assert.Contains(":group/${ClusterPath}/", msk["UseConsumerGroup"]["Resource"]!.ToJsonString(), StringComparison.Ordinal);
-        var actions = msk.Values.SelectMany(s => s["Action"]!.AsArray().Select(a => a!.GetValue<string>())).ToHashSet();
+        var statements = TemplateChecker.IamStatements(Template).Where(s => s.Statement["Sid"] is not null)
+            .ToLookup(s => s.Statement["Sid"]!.GetValue<string>(), s => s.Statement);
+        Assert.Equal("""{"Ref":"MskClusterArn"}""", statements["ConnectToCluster"].Single()["Resource"]!.ToJsonString());
+        Assert.Equal(2, statements["ReadTopic"].Count());
+        Assert.Contains(":topic/${ClusterPath}/orders-v2", statements["ReadTopic"].First()["Resource"]!.ToJsonString(), StringComparison.Ordinal);
+        Assert.Contains(":group/${ClusterPath}/${GroupBase}-orders-v2", statements["UseConsumerGroup"].First()["Resource"]!.ToJsonString(), StringComparison.Ordinal);
+        var actions = statements.SelectMany(g => g).SelectMany(s => s["Action"] is JsonArray a ? a.Select(x => x!.GetValue<string>()) : [s["Action"]!.GetValue<string>()]).ToHashSet();
         foreach (var a in new[] { "kafka:DescribeCluster", "kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers", "kafka-cluster:Connect",
                      "kafka-cluster:DescribeGroup", "kafka-cluster:AlterGroup", "kafka-cluster:DescribeTopic", "kafka-cluster:ReadData",
                      "kafka-cluster:DescribeClusterDynamicConfiguration" })

@@ -79,6 +79,9 @@ public sealed record SinkOptions
 
     public RequestCompression Compression { get; init; } = RequestCompression.None;
 
+    /// <summary>POLLER_MODE: how undelivered partitions are answered (partial batch response, or a failed invocation).</summary>
+    public PollerMode PollerMode { get; init; } = PollerMode.Provisioned;
+
     public string ServiceName { get; init; } = "msk-clickhouse";
 
     public LogLevel LogLevel { get; init; } = LogLevel.Information;

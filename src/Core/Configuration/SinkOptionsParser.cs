@@ -69,6 +69,7 @@ public static class SinkOptionsParser
             DeadlineSafetyMargin = TimeSpan.FromMilliseconds(ParseInt("DEADLINE_SAFETY_MARGIN_MS", Get("DEADLINE_SAFETY_MARGIN_MS"), 3000, 0, 600_000)),
             RequestTimeout = TimeSpan.FromMilliseconds(ParseInt("CLICKHOUSE_TIMEOUT_MS", Get("CLICKHOUSE_TIMEOUT_MS"), 30_000, 100, 900_000)),
             Compression = ParseCompression(Get("CLICKHOUSE_COMPRESSION")),
+            PollerMode = ParsePollerMode(Get("POLLER_MODE")),
             ServiceName = Get("POWERTOOLS_SERVICE_NAME") ?? "msk-clickhouse",
             LogLevel = ParseLogLevel(env),
             MetricsNamespace = Get("POWERTOOLS_METRICS_NAMESPACE") ?? "MskClickHouse",
@@ -197,6 +198,13 @@ public static class SinkOptionsParser
         "GZIP" => RequestCompression.Gzip,
         "ZSTD" => RequestCompression.Zstd,
         _ => throw new ConfigurationException("CLICKHOUSE_COMPRESSION", $"expected none, gzip or zstd, got '{value}'"),
+    };
+
+    private static PollerMode ParsePollerMode(string? value) => value?.ToUpperInvariant() switch
+    {
+        null or "PROVISIONED" => PollerMode.Provisioned,
+        "ON_DEMAND" => PollerMode.OnDemand,
+        _ => throw new ConfigurationException("POLLER_MODE", $"expected PROVISIONED or ON_DEMAND (the template's PollerMode), got '{value}'"),
     };
 
     private static FrozenDictionary<string, string> ParseSettings(string? value)

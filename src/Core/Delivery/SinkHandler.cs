@@ -265,7 +265,9 @@ public sealed class SinkHandler : IInvocationHandler
             "invocation summary",
             new LogFields(Numbers: perTable, Strings: [new("request_id", context.RequestId)]));
 
-        return BatchResponse.Write(failed.Select(o => (o.Source.MapKey, o.Source.FirstOffset)));
+        return InvocationAnswer.For(
+            _options.PollerMode,
+            failed.Select(o => new UndeliveredPartition(o.Source.Topic, o.Source.Partition, o.Source.MapKey, o.Source.FirstOffset, o.Source.LastOffset)).ToList());
     }
 
     private sealed record Work(PartitionOutcome Outcome, EncodedPartition Encoded, PartitionPlan Plan);

@@ -26,6 +26,19 @@ public sealed class SinkOptionsParserTests
         Assert.StartsWith(variable + ":", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(null, PollerMode.Provisioned)]
+    [InlineData("PROVISIONED", PollerMode.Provisioned)]
+    [InlineData("ON_DEMAND", PollerMode.OnDemand)]
+    [InlineData("on_demand", PollerMode.OnDemand)]
+    public void Parse_PollerMode_DefaultsToProvisioned(string? value, PollerMode expected) =>
+        Assert.Equal(expected, SinkOptionsParser.Parse(With("POLLER_MODE", value)).PollerMode);
+
+    [Theory]
+    [InlineData("ONDEMAND")]
+    [InlineData("auto")]
+    public void Parse_UnknownPollerMode_NamesTheVariable(string value) => AssertNames("POLLER_MODE", With("POLLER_MODE", value));
+
     [Fact]
     public void Parse_MissingClickHouseUrl_NamesTheVariable() => AssertNames("CLICKHOUSE_URL", With("CLICKHOUSE_URL", null));
 
