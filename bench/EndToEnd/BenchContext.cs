@@ -36,7 +36,18 @@ internal sealed class BenchContext(BenchOptions options, EngineClient engine, st
     }
 
     /// <summary>The bootstrap's environment for one database and compression, every topic routed to <c>events</c>.</summary>
-    public Dictionary<string, string?> Env(Uri url, string db, string compression) => new()
+    public Dictionary<string, string?> Env(Uri url, string db, string compression)
+    {
+        var env = BaseEnv(url, db, compression);
+        foreach (var (k, v) in Options.BootstrapEnv)
+        {
+            env[k] = v;
+        }
+
+        return env;
+    }
+
+    private Dictionary<string, string?> BaseEnv(Uri url, string db, string compression) => new()
     {
         ["CLICKHOUSE_URL"] = url.GetLeftPart(UriPartial.Authority),
         ["CLICKHOUSE_USER"] = Engine.User,

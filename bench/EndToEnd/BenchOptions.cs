@@ -35,6 +35,7 @@ internal sealed record BenchOptions
           --output PATH         JSON results (default artifacts/bench/results.json)
           --sections LIST       run only these sections: decode,e2e,cold,memory,compression,cost,breakdown,scale
                                 (memory and cost bring e2e along, cost brings compression; default all)
+          --bootstrap-env K=V   extra environment variable for every bootstrap process (repeatable; for experiments)
           --scale               the scale simulation alone (same as --sections scale)
           --scale-processes L   concurrent bootstrap processes per step (default 1,2,4,8)
           --scale-partitions L  partitions of the simulated topic per step (default 8,32)
@@ -70,6 +71,8 @@ internal sealed record BenchOptions
 
     /// <summary>Null: every section.</summary>
     public IReadOnlySet<BenchSection>? Sections { get; init; }
+
+    public IReadOnlyDictionary<string, string> BootstrapEnv { get; init; } = new Dictionary<string, string>();
 
     public IReadOnlyList<int> ScaleProcesses { get; init; } = [1, 2, 4, 8];
 
@@ -108,6 +111,7 @@ internal sealed record BenchOptions
                 "--jit-bootstrap" => o with { JitBootstrap = Next() },
                 "--output" => o with { Output = Next() },
                 "--sections" => o with { Sections = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(SectionOf).ToHashSet() },
+                "--bootstrap-env" => o with { BootstrapEnv = With(o.BootstrapEnv, Next()) },
                 "--scale" => o with { Sections = new HashSet<BenchSection> { BenchSection.Scale } },
                 "--scale-processes" => o with { ScaleProcesses = Ints() },
                 "--scale-partitions" => o with { ScalePartitions = Ints() },
@@ -127,6 +131,17 @@ internal sealed record BenchOptions
         }
 
         return o;
+    }
+
+    private static Dictionary<string, string> With(IReadOnlyDictionary<string, string> env, string pair)
+    {
+        var eq = pair.IndexOf('=', StringComparison.Ordinal);
+        if (eq <= 0)
+        {
+            throw new ArgumentException($"--bootstrap-env expects NAME=VALUE, got '{pair}'");
+        }
+
+        return new Dictionary<string, string>(env) { [pair[..eq]] = pair[(eq + 1)..] };
     }
 
     private static BenchSection SectionOf(string name) => name switch

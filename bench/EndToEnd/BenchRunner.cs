@@ -24,6 +24,7 @@ public static class BenchRunner
         "## 5. Request compression",
         "## 6. Cost per million records",
         "## 7. Where the time goes (in-process handler)",
+        "## 8. Scale: concurrent invocations over many partitions",
     ];
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken ct)
@@ -143,6 +144,14 @@ public static class BenchRunner
                 var breakdown = BreakdownSection.Build(inProcess);
                 md.Breakdown(breakdown);
                 json.Breakdown(breakdown);
+            }
+
+            if (options.Runs(BenchSection.Scale))
+            {
+                var scale = await ScaleSection.RunAsync(context, ct);
+                md.Scale(scale);
+                json.Scale(scale);
+                checks.Add(scale.Landed);
             }
         }
         finally

@@ -54,6 +54,7 @@ internal sealed class JsonReport
             ["sink_ms"] = Arr(r.Sink),
             ["engine_ms"] = Arr(r.Engine),
             ["floor_ms"] = Arr(r.Floor),
+            ["sink_cpu_ms"] = Arr(r.SinkCpu),
             ["sink_ms_median"] = r.SinkMs,
             ["floor_ms_median"] = Stats.Median(r.Floor),
             ["small_batch_records"] = r.SmallRecords,
@@ -150,6 +151,53 @@ internal sealed class JsonReport
 
         obj["outside_clickhouse_ms"] = r.OutsideMs;
         _json["breakdown"] = obj;
+    }
+
+    public void Scale(ScaleResult r)
+    {
+        var cells = new JsonArray();
+        foreach (var c in r.Cells)
+        {
+            cells.Add(new JsonObject
+            {
+                ["processes"] = c.Processes,
+                ["partitions"] = c.Partitions,
+                ["seconds"] = c.Seconds,
+                ["invocations"] = c.Invocations,
+                ["rows"] = c.Rows,
+                ["rows_per_s"] = c.RowsPerSecond,
+                ["invocation_ms_p50"] = Stats.Percentile(c.InvocationMs, 50),
+                ["invocation_ms_p95"] = Stats.Percentile(c.InvocationMs, 95),
+                ["target_parts_created_per_min"] = c.TargetPartsPerMinute,
+                ["state_parts_created_per_min"] = c.StatePartsPerMinute,
+                ["state_rows_end"] = c.End.StateRows,
+                ["state_active_parts_end"] = c.End.StateActiveParts,
+                ["state_active_parts_max"] = c.StateActivePartsMax,
+                ["target_active_parts_end"] = c.End.TargetActiveParts,
+            });
+        }
+
+        var samples = new JsonArray();
+        foreach (var s in r.Samples)
+        {
+            samples.Add(new JsonObject
+            {
+                ["at_s"] = Math.Round(s.AtSeconds, 1),
+                ["state_rows"] = s.StateRows,
+                ["state_active_parts"] = s.StateActiveParts,
+                ["target_active_parts"] = s.TargetActiveParts,
+            });
+        }
+
+        _json["scale"] = new JsonObject
+        {
+            ["records_per_invocation"] = r.RecordsPerInvocation,
+            ["value_bytes"] = r.ValueBytes,
+            ["event_bytes"] = r.EventBytes,
+            ["total_seconds"] = r.TotalSeconds,
+            ["steps"] = cells,
+            ["samples"] = samples,
+        };
     }
 
     public void Set(string key, JsonNode node) => _json[key] = node;

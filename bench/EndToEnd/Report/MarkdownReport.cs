@@ -43,6 +43,7 @@ internal sealed class MarkdownReport(TextWriter output)
         var em = r.EngineMs;
         var fm = Stats.Median(r.Floor);
         Line($"| sink (AOT bootstrap, compression none) | {Stats.Range(r.Sink)} | {r.Rows / (sm / 1000):N0} | {r.EventBytes / 1e6 / (sm / 1000):0} |");
+        Line($"| sink CPU (utime+stime of the bootstrap, 10 ms ticks, mean) | {F(r.SinkCpu.DefaultIfEmpty(double.NaN).Average(), "0.0")} ms | | |");
         Line($"| protocol floor (minimal client, same requests) | {Stats.Range(r.Floor)} | {r.Rows / (fm / 1000):N0} | – |");
         var smm = Stats.Median(r.SmallSink);
         var sfm = Stats.Median(r.SmallFloor);
@@ -131,6 +132,35 @@ internal sealed class MarkdownReport(TextWriter output)
         Line($"| outside ClickHouse calls | {F(r.OutsideMs)} | {r.OutsideMs / total:P0} | |");
         Line($"| of which decode + encode (timed alone) | {F(r.DecodeEncodeMs)} | {r.DecodeEncodeMs / total:P0} | |");
         Line();
+    }
+
+    public void Scale(ScaleResult r)
+    {
+        Line(BenchRunner.Sections[7]);
+        Line($"N AOT bootstrap processes, each behind its own Runtime API emulator (one invocation at a time, like one Lambda execution environment), consume P partitions of one topic as the event-source mapping does: at most one invocation in flight per partition, each carrying that partition's next {r.RecordsPerInvocation:N0} records × {r.ValueBytes} B ({r.EventBytes / 1e6:0.00} MB events). Each step runs for a fixed time; one database for the whole run, so the state table carries over from step to step. Parts created = block numbers used (one per insert) in system.parts; rows of the state table are counted without FINAL (what merges have not collapsed yet). The embedded engine runs one request at a time on the same 2 cores, so rows/s flattens where the engine saturates: read the parts and state columns as what a server would receive at that invocation rate.");
+        Line();
+        Line("| processes | partitions | invocations/s | rows/s | invocation p50 ms | p95 ms | target parts created/min | state parts created/min | state rows (end) | state active parts (end / max) | target active parts (end) |");
+        Line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var c in r.Cells)
+        {
+            Line($"| {c.Processes} | {c.Partitions} | {c.Invocations / c.Seconds:0.0} | {c.RowsPerSecond:N0} | {F(Stats.Percentile(c.InvocationMs, 50), "0")} | {F(Stats.Percentile(c.InvocationMs, 95), "0")} | {c.TargetPartsPerMinute:N0} | {c.StatePartsPerMinute:N0} | {c.End.StateRows:N0} | {c.End.StateActiveParts} / {c.StateActivePartsMax} | {c.End.TargetActiveParts} |");
+        }
+
+        Line();
+        Line($"State table over time (one sample a second; every {Math.Max(1, r.Samples.Count / 12)}th shown):");
+        Line();
+        Line("| at s | state rows (no FINAL) | state active parts | target active parts |");
+        Line("|---:|---:|---:|---:|");
+        for (var i = 0; i < r.Samples.Count; i += Math.Max(1, r.Samples.Count / 12))
+        {
+            var s = r.Samples[i];
+            Line($"| {s.AtSeconds:0} | {s.StateRows:N0} | {s.StateActiveParts} | {s.TargetActiveParts} |");
+        }
+
+        Line();
+        Line($"Scale section: {r.TotalSeconds:0} s.");
+        Line();
+        CheckLine(r.Landed);
     }
 
     public void CheckLine(Check c)

@@ -19,6 +19,7 @@ internal sealed record EndToEndResult(
     List<double> SmallSink,
     List<double> SmallFloor,
     long PeakRss,
+    List<double> SinkCpu,
     Check Landed)
 {
     public double SinkMs => Stats.Median(Sink);
@@ -53,6 +54,7 @@ internal static class EndToEndSection
         var sink = new List<double>();
         var eng = new List<double>();
         var flo = new List<double>();
+        var cpu = new List<double>();
         var rows = 0;
         long fileBytes = 0;
         for (var rep = 0; rep <= options.Repetitions; rep++)
@@ -68,7 +70,12 @@ internal static class EndToEndSection
             double s = 0, e = 0, f = 0;
             var steps = new Func<Task>[]
             {
-                async () => s = await BenchContext.InvokeAsync(emulator, function, mskEvent, ct),
+                async () =>
+                {
+                    var c0 = ProcessCpu.Ms(function.ProcessId);
+                    s = await BenchContext.InvokeAsync(emulator, function, mskEvent, ct);
+                    cpu.Add(ProcessCpu.Ms(function.ProcessId) - c0);
+                },
                 async () => e = await EngineInsertAsync(engine, db, file, ct),
                 async () => f = await floor.RunAsync(prepared, ct),
             };
@@ -117,7 +124,7 @@ internal static class EndToEndSection
         var check = new Check(
             landed == expected && floorLanded == expected && engineLanded == (long)rows * (options.Repetitions + 1),
             $"every row landed exactly once (sink {landed}, floor {floorLanded}, engine {engineLanded}, expected {expected})");
-        return new EndToEndResult(rows, workload.ValueBytes, workload.EventBytes, fileBytes, options.Repetitions, sink, eng, flo, small.Records, small.EventBytes, smallMs, smallFloor, peak, check);
+        return new EndToEndResult(rows, workload.ValueBytes, workload.EventBytes, fileBytes, options.Repetitions, sink, eng, flo, small.Records, small.EventBytes, smallMs, smallFloor, peak, cpu.Skip(1).ToList(), check);
     }
 
     private static async Task<double> EngineInsertAsync(EngineClient engine, string db, string file, CancellationToken ct)
