@@ -35,6 +35,7 @@ internal sealed record BenchOptions
           --output PATH         JSON results (default artifacts/bench/results.json)
           --sections LIST       run only these sections: decode,e2e,cold,memory,compression,cost,breakdown,scale
                                 (memory and cost bring e2e along, cost brings compression; default all)
+          --baseline-bootstrap PATH  also run this (e.g. an older) AOT bootstrap in section 2's rotation: before/after in one run
           --bootstrap-env K=V   extra environment variable for every bootstrap process (repeatable; for experiments)
           --scale               the scale simulation alone (same as --sections scale)
           --scale-processes L   concurrent bootstrap processes per step (default 1,2,4,8)
@@ -66,6 +67,8 @@ internal sealed record BenchOptions
     public string? AotBootstrap { get; init; }
 
     public string? JitBootstrap { get; init; }
+
+    public string? BaselineBootstrap { get; init; }
 
     public string? Output { get; init; }
 
@@ -109,6 +112,7 @@ internal sealed record BenchOptions
                 "--clickhouse-password" => o with { ClickHousePassword = Next() },
                 "--aot-bootstrap" => o with { AotBootstrap = Next() },
                 "--jit-bootstrap" => o with { JitBootstrap = Next() },
+                "--baseline-bootstrap" => o with { BaselineBootstrap = Next() },
                 "--output" => o with { Output = Next() },
                 "--sections" => o with { Sections = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(SectionOf).ToHashSet() },
                 "--bootstrap-env" => o with { BootstrapEnv = With(o.BootstrapEnv, Next()) },

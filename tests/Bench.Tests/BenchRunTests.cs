@@ -50,6 +50,12 @@ public sealed class BenchRunTests(BenchBootstraps published, ClickHouseFixture c
             Assert.Equal(2, e2e.GetProperty("ratio_sink_floor").GetArrayLength());
             Assert.Equal(2, e2e.GetProperty("small_batch_ratio_sink_floor").GetArrayLength());
             Assert.True(e2e.GetProperty("floor_ms_median").GetDouble() > 0);
+
+            // Three protocol cuts for each batch size, each with one sample per repetition.
+            var cuts = e2e.GetProperty("protocol_cuts");
+            Assert.Equal(6, cuts.GetArrayLength());
+            Assert.All(cuts.EnumerateArray(), c => Assert.Equal(2, c.GetProperty("ms").GetArrayLength()));
+            Assert.Contains("| state write sent with the inserts, not before |", text, StringComparison.Ordinal);
             Assert.False(doc.RootElement.TryGetProperty("scale", out _), "--sections e2e ran the scale section too");
         }
     }

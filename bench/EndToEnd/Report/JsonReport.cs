@@ -71,6 +71,18 @@ internal sealed class JsonReport
             ["ratio_sink_floor"] = Arr(r.SinkOverFloor),
             ["small_batch_ratio_sink_floor_median"] = Stats.Median(r.SmallSinkOverFloor),
             ["small_batch_ratio_sink_floor"] = Arr(r.SmallSinkOverFloor),
+            ["baseline_ms"] = Arr(r.Baseline),
+            ["small_batch_baseline_ms"] = Arr(r.SmallBaseline),
+            ["ratio_baseline_floor_median"] = r.Baseline.Count == 0 ? null : Stats.Median(r.BaselineOverFloor),
+            ["small_batch_ratio_baseline_floor_median"] = r.SmallBaseline.Count == 0 ? null : Stats.Median(r.SmallBaselineOverFloor),
+            ["protocol_cuts"] = new JsonArray([.. r.Cuts.Select(c => (JsonNode?)new JsonObject
+            {
+                ["variant"] = c.Variant.ToString(),
+                ["records"] = c.Records,
+                ["ms"] = Arr(c.Ms),
+                ["full_floor_ms"] = Arr(c.FullMs),
+                ["saved_ms_median"] = Stats.Median(c.SavedMs),
+            })]),
         };
     }
 

@@ -53,6 +53,30 @@ internal sealed class MarkdownReport(TextWriter output)
         Line($"| **sink / engine** (per-repetition ratio) | **{Stats.Range(r.SinkOverEngine, "0.00")}** | | |");
         Line($"| **sink / floor** (per-repetition ratio) | **{Stats.Range(r.SinkOverFloor, "0.00")}** | | |");
         Line($"| **sink / floor, {r.SmallRecords:N0}-record batches** | **{Stats.Range(r.SmallSinkOverFloor, "0.00")}** | | |");
+        if (r.Baseline.Count > 0)
+        {
+            Line($"| baseline bootstrap (--baseline-bootstrap), same batches | {Stats.Range(r.Baseline)} | {r.Rows / (Stats.Median(r.Baseline) / 1000):N0} | |");
+            Line($"| baseline, {r.SmallRecords:N0}-record batches | {Stats.Range(r.SmallBaseline)} | | |");
+            Line($"| **baseline / floor** | **{Stats.Range(r.BaselineOverFloor, "0.00")}** | | |");
+            Line($"| **baseline / floor, {r.SmallRecords:N0}-record batches** | **{Stats.Range(r.SmallBaselineOverFloor, "0.00")}** | | |");
+        }
+        Line();
+        Line("Protocol cuts (not what the sink does; for scheduling them): each variant sent by the floor's client, alternating with the full floor in the same repetitions, fresh offsets every run. Saved = full floor − variant, per repetition.");
+        Line();
+        Line("| variant | batch | ms per batch | saved ms vs full floor | saved share |");
+        Line("|---|---:|---:|---:|---:|");
+        foreach (var c in r.Cuts)
+        {
+            var name = c.Variant switch
+            {
+                ProtocolFloor.Variant.NoStateRead => "no state read (a valid in-process state cache)",
+                ProtocolFloor.Variant.WriteOverlapsInserts => "state write sent with the inserts, not before",
+                ProtocolFloor.Variant.WithLandedWrite => "+ landed mark after the inserts (tables without offset columns; negative = its cost)",
+                _ => c.Variant.ToString(),
+            };
+            Line($"| {name} | {c.Records:N0} | {Stats.Range(c.Ms)} | {Stats.Range(c.SavedMs)} | {F(Stats.Median(c.SavedMs) / Stats.Median(c.FullMs) * 100, "0")}% |");
+        }
+
         Line();
         CheckLine(r.Landed);
     }

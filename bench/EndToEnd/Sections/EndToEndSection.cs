@@ -20,6 +20,9 @@ internal sealed record EndToEndResult(
     List<double> SmallFloor,
     long PeakRss,
     List<double> SinkCpu,
+    List<ProtocolCut> Cuts,
+    List<double> Baseline,
+    List<double> SmallBaseline,
     Check Landed)
 {
     public double SinkMs => Stats.Median(Sink);
@@ -31,6 +34,16 @@ internal sealed record EndToEndResult(
     public List<double> SinkOverFloor => [.. Sink.Zip(Floor, (a, b) => a / b)];
 
     public List<double> SmallSinkOverFloor => [.. SmallSink.Zip(SmallFloor, (a, b) => a / b)];
+
+    public List<double> BaselineOverFloor => [.. Baseline.Zip(Floor, (a, b) => a / b)];
+
+    public List<double> SmallBaselineOverFloor => [.. SmallBaseline.Zip(SmallFloor, (a, b) => a / b)];
+}
+
+/// <summary>A protocol variant measured with the floor's client, against the full floor in the same repetitions.</summary>
+internal sealed record ProtocolCut(ProtocolFloor.Variant Variant, int Records, List<double> Ms, List<double> FullMs)
+{
+    public List<double> SavedMs => [.. FullMs.Zip(Ms, (f, v) => f - v)];
 }
 
 /// <summary>
@@ -51,6 +64,21 @@ internal static class EndToEndSection
         await using var emulator = Emulator.Start(new RuntimeApiEmulatorOptions { FunctionTimeout = TimeSpan.FromMinutes(2) });
         using var function = BootstrapProcess.Start(context.Aot, emulator.Endpoint, context.Env(engine.Url, db, "none"));
         using var floor = new ProtocolFloor(engine, db, "events_floor");
+
+        // Optionally a baseline bootstrap (an older build) in the same rotation, into its own database.
+        Emulator? baselineEmulator = null;
+        BootstrapProcess? baselineFunction = null;
+        string? baselineDb = null;
+        if (options.BaselineBootstrap is { } baselinePath)
+        {
+            baselineDb = await context.CreateDatabaseAsync("e2e_baseline", ct);
+            await engine.QueryAsync(Workload.CreateTable(baselineDb, "events"), ct);
+            baselineEmulator = Emulator.Start(new RuntimeApiEmulatorOptions { FunctionTimeout = TimeSpan.FromMinutes(2) });
+            baselineFunction = BootstrapProcess.Start(baselinePath, baselineEmulator.Endpoint, context.Env(engine.Url, baselineDb, "none"));
+        }
+
+        var baseline = new List<double>();
+        var smallBaseline = new List<double>();
         var sink = new List<double>();
         var eng = new List<double>();
         var flo = new List<double>();
@@ -67,8 +95,8 @@ internal static class EndToEndSection
             var prepared = floor.Prepare(mskEvent);
 
             // Rotate which goes first, so that none always runs on a warmer engine.
-            double s = 0, e = 0, f = 0;
-            var steps = new Func<Task>[]
+            double s = 0, e = 0, f = 0, b = 0;
+            var steps = new List<Func<Task>>
             {
                 async () =>
                 {
@@ -79,9 +107,14 @@ internal static class EndToEndSection
                 async () => e = await EngineInsertAsync(engine, db, file, ct),
                 async () => f = await floor.RunAsync(prepared, ct),
             };
-            for (var i = 0; i < steps.Length; i++)
+            if (baselineFunction is not null)
             {
-                await steps[(rep + i) % steps.Length]();
+                steps.Add(async () => b = await BenchContext.InvokeAsync(baselineEmulator!, baselineFunction, mskEvent, ct));
+            }
+
+            for (var i = 0; i < steps.Count; i++)
+            {
+                await steps[(rep + i) % steps.Count]();
             }
 
             File.Delete(file);
@@ -90,6 +123,10 @@ internal static class EndToEndSection
                 sink.Add(s);
                 eng.Add(e);
                 flo.Add(f);
+                if (baselineFunction is not null)
+                {
+                    baseline.Add(b);
+                }
             }
         }
 
@@ -102,18 +139,23 @@ internal static class EndToEndSection
         {
             var mskEvent = small.Event(200 + rep);
             var prepared = floor.Prepare(mskEvent);
-            if (rep % 2 == 0)
+            var steps = new List<Func<Task>>
             {
-                smallMs.Add(await BenchContext.InvokeAsync(emulator, function, mskEvent, ct));
-                smallFloor.Add(await floor.RunAsync(prepared, ct));
+                async () => smallMs.Add(await BenchContext.InvokeAsync(emulator, function, mskEvent, ct)),
+                async () => smallFloor.Add(await floor.RunAsync(prepared, ct)),
+            };
+            if (baselineFunction is not null)
+            {
+                steps.Add(async () => smallBaseline.Add(await BenchContext.InvokeAsync(baselineEmulator!, baselineFunction, mskEvent, ct)));
             }
-            else
+
+            for (var i = 0; i < steps.Count; i++)
             {
-                smallFloor.Add(await floor.RunAsync(prepared, ct));
-                smallMs.Add(await BenchContext.InvokeAsync(emulator, function, mskEvent, ct));
+                await steps[(rep + i) % steps.Count]();
             }
         }
 
+        var cuts = await MeasureCutsAsync(context, db, workload, small, ct);
         var expected = ((long)rows * (options.Repetitions + 1)) + ((long)small.Records * options.Repetitions);
         var landed = await engine.CountAsync($"{db}.events", ct);
         var engineLanded = await engine.CountAsync($"{db}.events_engine", ct);
@@ -121,10 +163,56 @@ internal static class EndToEndSection
         var peak = function.PeakRssBytes;
         function.Terminate();
         await function.WaitForExitAsync(TimeSpan.FromSeconds(10));
+        var baselineOk = true;
+        var baselineText = string.Empty;
+        if (baselineFunction is not null)
+        {
+            var baselineLanded = await engine.CountAsync($"{baselineDb}.events", ct);
+            baselineOk = baselineLanded == expected;
+            baselineText = $", baseline {baselineLanded}";
+            baselineFunction.Terminate();
+            await baselineFunction.WaitForExitAsync(TimeSpan.FromSeconds(10));
+            baselineFunction.Dispose();
+            await baselineEmulator!.DisposeAsync();
+        }
+
         var check = new Check(
-            landed == expected && floorLanded == expected && engineLanded == (long)rows * (options.Repetitions + 1),
-            $"every row landed exactly once (sink {landed}, floor {floorLanded}, engine {engineLanded}, expected {expected})");
-        return new EndToEndResult(rows, workload.ValueBytes, workload.EventBytes, fileBytes, options.Repetitions, sink, eng, flo, small.Records, small.EventBytes, smallMs, smallFloor, peak, cpu.Skip(1).ToList(), check);
+            landed == expected && floorLanded == expected && baselineOk && engineLanded == (long)rows * (options.Repetitions + 1),
+            $"every row landed exactly once (sink {landed}, floor {floorLanded}{baselineText}, engine {engineLanded}, expected {expected})");
+        return new EndToEndResult(rows, workload.ValueBytes, workload.EventBytes, fileBytes, options.Repetitions, sink, eng, flo, small.Records, small.EventBytes, smallMs, smallFloor, peak, cpu.Skip(1).ToList(), cuts, baseline, smallBaseline, check);
+    }
+
+    /// <summary>
+    /// The protocol cuts the lead may schedule, each measured with the floor's client against the full floor in the
+    /// same repetition (rotating order, fresh offsets for every run, its own sink_id and table): what each would save.
+    /// </summary>
+    private static async Task<List<ProtocolCut>> MeasureCutsAsync(BenchContext context, string db, Workload full, Workload small, CancellationToken ct)
+    {
+        await context.Engine.QueryAsync(Workload.CreateTable(db, "events_cuts"), ct);
+        using var client = new ProtocolFloor(context.Engine, db, "events_cuts", "floor-cuts");
+        var variants = Enum.GetValues<ProtocolFloor.Variant>();
+        var cuts = new List<ProtocolCut>();
+        var seed = 1000;
+        foreach (var workload in new[] { full, small })
+        {
+            var samples = variants.ToDictionary(v => v, _ => new List<double>());
+            for (var rep = 0; rep <= context.Options.Repetitions; rep++)
+            {
+                for (var i = 0; i < variants.Length; i++)
+                {
+                    var variant = variants[(rep + i) % variants.Length];
+                    var ms = await client.RunAsync(client.Prepare(workload.Event(seed++)), ct, variant);
+                    if (rep > 0)
+                    {
+                        samples[variant].Add(ms);
+                    }
+                }
+            }
+
+            cuts.AddRange(variants.Where(v => v != ProtocolFloor.Variant.Full).Select(v => new ProtocolCut(v, workload.Records, samples[v], samples[ProtocolFloor.Variant.Full])));
+        }
+
+        return cuts;
     }
 
     private static async Task<double> EngineInsertAsync(EngineClient engine, string db, string file, CancellationToken ct)

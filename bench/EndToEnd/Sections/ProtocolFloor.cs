@@ -19,7 +19,23 @@ namespace MskClickHouse.Bench.EndToEnd.Sections;
 /// </summary>
 internal sealed class ProtocolFloor : IDisposable
 {
-    public const string SinkId = "floor";
+    /// <summary>Protocol cuts the lead may schedule, measured with the same client (not what the sink does today).</summary>
+    public enum Variant
+    {
+        /// <summary>The sink's protocol: state read, then state write, then the inserts.</summary>
+        Full,
+
+        /// <summary>No state read (what a state cache in the process would save when it is valid).</summary>
+        NoStateRead,
+
+        /// <summary>The state write sent together with the inserts instead of before them.</summary>
+        WriteOverlapsInserts,
+
+        /// <summary>The full protocol plus a second state write after the inserts (the landed mark of tables without offset columns).</summary>
+        WithLandedWrite,
+    }
+
+    private readonly string _sinkId;
 
     private readonly HttpClient _http;
     private readonly string _database;
@@ -27,8 +43,9 @@ internal sealed class ProtocolFloor : IDisposable
     private readonly string _stateTable;
     private readonly int _parallelism;
 
-    public ProtocolFloor(EngineClient engine, string database, string table, int parallelism = 4)
+    public ProtocolFloor(EngineClient engine, string database, string table, string sinkId = "floor", int parallelism = 4)
     {
+        _sinkId = sinkId;
         _http = new HttpClient(new SocketsHttpHandler { UseProxy = false, UseCookies = false, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) })
         {
             BaseAddress = new Uri(engine.Url.GetLeftPart(UriPartial.Authority)),
@@ -53,7 +70,7 @@ internal sealed class ProtocolFloor : IDisposable
         var read =
             "SELECT topic, partition, generation, " +
             "arrayStringConcat(arrayMap(e -> concat(toString(e.1), ':', toString(e.2), ':', toString(e.3), ':', toString(e.4), ':', toString(e.5), ':', toString(e.6), ':', toString(e.7)), entries), ',') AS entries " +
-            $"FROM {_stateTable} FINAL WHERE sink_id = '{SinkId}' AND (topic, partition) IN ({pairs}) FORMAT JSONEachRow";
+            $"FROM {_stateTable} FINAL WHERE sink_id = '{_sinkId}' AND (topic, partition) IN ({pairs}) FORMAT JSONEachRow";
         var state = new StringBuilder();
         var now = DateTimeOffset.UtcNow;
         var version = (now.ToUnixTimeMilliseconds() * 1000).ToString(CultureInfo.InvariantCulture);
@@ -62,9 +79,9 @@ internal sealed class ProtocolFloor : IDisposable
         {
             var first = p.FirstOffset.ToString(CultureInfo.InvariantCulture);
             var last = p.LastOffset.ToString(CultureInfo.InvariantCulture);
-            state.Append(CultureInfo.InvariantCulture, $$"""{"sink_id":"{{SinkId}}","topic":"{{p.Topic}}","partition":{{p.Partition}},"generation":0,"entries":[{"first":{{first}},"last":{{last}},"token_first":{{first}},"token_last":{{last}},"generation":0,"pending":1,"landed":0}],"updated_at":"{{now:yyyy-MM-dd HH:mm:ss.fff}}","version":{{version}}}""").Append('\n');
+            state.Append(CultureInfo.InvariantCulture, $$"""{"sink_id":"{{_sinkId}}","topic":"{{p.Topic}}","partition":{{p.Partition}},"generation":0,"entries":[{"first":{{first}},"last":{{last}},"token_first":{{first}},"token_last":{{last}},"generation":0,"pending":1,"landed":0}],"updated_at":"{{now:yyyy-MM-dd HH:mm:ss.fff}}","version":{{version}}}""").Append('\n');
             using var encoded = RowEncoder.Encode(batch, p, shape, TombstonePolicy.Skip);
-            var token = DeduplicationToken.ForData(SinkId, p.Topic, p.Partition, new OffsetRange(p.FirstOffset, p.LastOffset), 0);
+            var token = DeduplicationToken.ForData(_sinkId, p.Topic, p.Partition, new OffsetRange(p.FirstOffset, p.LastOffset), 0);
             var settings = InsertSettings.For(FrozenDictionary<string, string>.Empty, token, encoded.ByteCount);
             inserts.Add((Query($"INSERT INTO {_database}.{_table} FORMAT JSONEachRow", settings), encoded.Buffer.ToArray(), encoded.RowCount));
         }
@@ -75,26 +92,45 @@ internal sealed class ProtocolFloor : IDisposable
     }
 
     /// <summary>Runs the protocol for one prepared batch; returns the wall time in ms.</summary>
-    public async Task<double> RunAsync(Prepared batch, CancellationToken ct)
+    public async Task<double> RunAsync(Prepared batch, CancellationToken ct, Variant variant = Variant.Full)
     {
         var w = Stopwatch.StartNew();
-        using (var read = new ByteArrayContent(Encoding.UTF8.GetBytes(batch.StateReadSql)))
+        if (variant != Variant.NoStateRead)
         {
+            using var read = new ByteArrayContent(Encoding.UTF8.GetBytes(batch.StateReadSql));
             await SendAsync(Query(null, null), read, ct);
         }
 
-        using (var write = new ByteArrayContent(batch.StateWriteBody))
+        if (variant == Variant.WriteOverlapsInserts)
         {
-            await SendAsync(batch.StateWriteQuery, write, ct);
+            await Task.WhenAll(WriteStateAsync(batch, ct), InsertAllAsync(batch, ct));
+        }
+        else
+        {
+            await WriteStateAsync(batch, ct);
+            await InsertAllAsync(batch, ct);
         }
 
-        await Parallel.ForEachAsync(batch.Inserts, new ParallelOptions { MaxDegreeOfParallelism = _parallelism, CancellationToken = ct }, async (insert, c) =>
+        if (variant == Variant.WithLandedWrite)
+        {
+            await WriteStateAsync(batch, ct);
+        }
+
+        return w.Elapsed.TotalMilliseconds;
+    }
+
+    private async Task WriteStateAsync(Prepared batch, CancellationToken ct)
+    {
+        using var write = new ByteArrayContent(batch.StateWriteBody);
+        await SendAsync(batch.StateWriteQuery, write, ct);
+    }
+
+    private Task InsertAllAsync(Prepared batch, CancellationToken ct) =>
+        Parallel.ForEachAsync(batch.Inserts, new ParallelOptions { MaxDegreeOfParallelism = _parallelism, CancellationToken = ct }, async (insert, c) =>
         {
             using var body = new ByteArrayContent(insert.Body);
             await SendAsync(insert.Query, body, c);
         });
-        return w.Elapsed.TotalMilliseconds;
-    }
 
     public void Dispose() => _http.Dispose();
 
