@@ -73,6 +73,7 @@ internal sealed class JsonReport
             ["small_batch_ratio_sink_floor"] = Arr(r.SmallSinkOverFloor),
             ["baseline_ms"] = Arr(r.Baseline),
             ["small_batch_baseline_ms"] = Arr(r.SmallBaseline),
+            ["baseline_cpu_ms"] = Arr(r.BaselineCpu),
             ["ratio_baseline_floor_median"] = r.Baseline.Count == 0 ? null : Stats.Median(r.BaselineOverFloor),
             ["small_batch_ratio_baseline_floor_median"] = r.SmallBaseline.Count == 0 ? null : Stats.Median(r.SmallBaselineOverFloor),
             ["protocol_cuts"] = new JsonArray([.. r.Cuts.Select(c => (JsonNode?)new JsonObject

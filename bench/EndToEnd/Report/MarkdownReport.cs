@@ -56,6 +56,7 @@ internal sealed class MarkdownReport(TextWriter output)
         if (r.Baseline.Count > 0)
         {
             Line($"| baseline bootstrap (--baseline-bootstrap), same batches | {Stats.Range(r.Baseline)} | {r.Rows / (Stats.Median(r.Baseline) / 1000):N0} | |");
+            Line($"| baseline CPU (utime+stime, 10 ms ticks, mean) | {F(r.BaselineCpu.DefaultIfEmpty(double.NaN).Average(), "0.0")} ms | | |");
             Line($"| baseline, {r.SmallRecords:N0}-record batches | {Stats.Range(r.SmallBaseline)} | | |");
             Line($"| **baseline / floor** | **{Stats.Range(r.BaselineOverFloor, "0.00")}** | | |");
             Line($"| **baseline / floor, {r.SmallRecords:N0}-record batches** | **{Stats.Range(r.SmallBaselineOverFloor, "0.00")}** | | |");

@@ -23,6 +23,7 @@ internal sealed record EndToEndResult(
     List<ProtocolCut> Cuts,
     List<double> Baseline,
     List<double> SmallBaseline,
+    List<double> BaselineCpu,
     Check Landed)
 {
     public double SinkMs => Stats.Median(Sink);
@@ -79,6 +80,7 @@ internal static class EndToEndSection
 
         var baseline = new List<double>();
         var smallBaseline = new List<double>();
+        var baselineCpu = new List<double>();
         var sink = new List<double>();
         var eng = new List<double>();
         var flo = new List<double>();
@@ -109,7 +111,12 @@ internal static class EndToEndSection
             };
             if (baselineFunction is not null)
             {
-                steps.Add(async () => b = await BenchContext.InvokeAsync(baselineEmulator!, baselineFunction, mskEvent, ct));
+                steps.Add(async () =>
+                {
+                    var c0 = ProcessCpu.Ms(baselineFunction.ProcessId);
+                    b = await BenchContext.InvokeAsync(baselineEmulator!, baselineFunction, mskEvent, ct);
+                    baselineCpu.Add(ProcessCpu.Ms(baselineFunction.ProcessId) - c0);
+                });
             }
 
             for (var i = 0; i < steps.Count; i++)
@@ -179,7 +186,7 @@ internal static class EndToEndSection
         var check = new Check(
             landed == expected && floorLanded == expected && baselineOk && engineLanded == (long)rows * (options.Repetitions + 1),
             $"every row landed exactly once (sink {landed}, floor {floorLanded}{baselineText}, engine {engineLanded}, expected {expected})");
-        return new EndToEndResult(rows, workload.ValueBytes, workload.EventBytes, fileBytes, options.Repetitions, sink, eng, flo, small.Records, small.EventBytes, smallMs, smallFloor, peak, cpu.Skip(1).ToList(), cuts, baseline, smallBaseline, check);
+        return new EndToEndResult(rows, workload.ValueBytes, workload.EventBytes, fileBytes, options.Repetitions, sink, eng, flo, small.Records, small.EventBytes, smallMs, smallFloor, peak, cpu.Skip(1).ToList(), cuts, baseline, smallBaseline, baselineCpu.Skip(1).ToList(), check);
     }
 
     /// <summary>
