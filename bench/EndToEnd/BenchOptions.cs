@@ -2,6 +2,19 @@ using System.Globalization;
 
 namespace MskClickHouse.Bench.EndToEnd;
 
+/// <summary>The sections of a run; <c>--sections</c> picks some (the ones they need come along).</summary>
+internal enum BenchSection
+{
+    Decode,
+    EndToEnd,
+    ColdStart,
+    Memory,
+    Compression,
+    Cost,
+    Breakdown,
+    Scale,
+}
+
 /// <summary>Command line of ./bench.sh. Defaults are the full run; the test passes tiny sizes.</summary>
 internal sealed record BenchOptions
 {
@@ -20,6 +33,15 @@ internal sealed record BenchOptions
           --aot-bootstrap PATH  use this Native AOT bootstrap instead of publishing one
           --jit-bootstrap PATH  use this bootstrap.dll instead of publishing one
           --output PATH         JSON results (default artifacts/bench/results.json)
+          --sections LIST       run only these sections: decode,e2e,cold,memory,compression,cost,breakdown,scale
+                                (memory and cost bring e2e along, cost brings compression; default all)
+          --baseline-bootstrap PATH  also run this (e.g. an older) AOT bootstrap in section 2's rotation: before/after in one run
+          --bootstrap-env K=V   extra environment variable for every bootstrap process (repeatable; for experiments)
+          --scale               the scale simulation alone (same as --sections scale)
+          --scale-processes L   concurrent bootstrap processes per step (default 1,2,4,8)
+          --scale-partitions L  partitions of the simulated topic per step (default 8,32)
+          --scale-seconds N     seconds each (processes, partitions) step runs (default 12)
+          --scale-records N     records per invocation in the scale simulation (default 1000)
         """;
 
     public int Repetitions { get; init; } = 7;
@@ -46,7 +68,27 @@ internal sealed record BenchOptions
 
     public string? JitBootstrap { get; init; }
 
+    public string? BaselineBootstrap { get; init; }
+
     public string? Output { get; init; }
+
+    /// <summary>Null: every section.</summary>
+    public IReadOnlySet<BenchSection>? Sections { get; init; }
+
+    public IReadOnlyDictionary<string, string> BootstrapEnv { get; init; } = new Dictionary<string, string>();
+
+    public IReadOnlyList<int> ScaleProcesses { get; init; } = [1, 2, 4, 8];
+
+    public IReadOnlyList<int> ScalePartitions { get; init; } = [8, 32];
+
+    public int ScaleSeconds { get; init; } = 12;
+
+    public int ScaleRecords { get; init; } = 1000;
+
+    public bool Runs(BenchSection section) =>
+        Sections is null || Sections.Contains(section)
+        || (section == BenchSection.EndToEnd && (Sections.Contains(BenchSection.Memory) || Sections.Contains(BenchSection.Cost)))
+        || (section == BenchSection.Compression && Sections.Contains(BenchSection.Cost));
 
     public static BenchOptions Parse(string[] args)
     {
@@ -54,6 +96,7 @@ internal sealed record BenchOptions
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            int[] Ints() => [.. Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(t => int.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : throw new ArgumentException($"{args[i - 1]} expects positive integers separated by commas"))];
             int Int() => int.TryParse(Next(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : throw new ArgumentException($"{args[i - 1]} expects a positive integer");
             o = args[i] switch
             {
@@ -69,7 +112,15 @@ internal sealed record BenchOptions
                 "--clickhouse-password" => o with { ClickHousePassword = Next() },
                 "--aot-bootstrap" => o with { AotBootstrap = Next() },
                 "--jit-bootstrap" => o with { JitBootstrap = Next() },
+                "--baseline-bootstrap" => o with { BaselineBootstrap = Next() },
                 "--output" => o with { Output = Next() },
+                "--sections" => o with { Sections = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(SectionOf).ToHashSet() },
+                "--bootstrap-env" => o with { BootstrapEnv = With(o.BootstrapEnv, Next()) },
+                "--scale" => o with { Sections = new HashSet<BenchSection> { BenchSection.Scale } },
+                "--scale-processes" => o with { ScaleProcesses = Ints() },
+                "--scale-partitions" => o with { ScalePartitions = Ints() },
+                "--scale-seconds" => o with { ScaleSeconds = Int() },
+                "--scale-records" => o with { ScaleRecords = Int() },
                 "-h" or "--help" => throw new ArgumentException("usage"),
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };
@@ -85,4 +136,28 @@ internal sealed record BenchOptions
 
         return o;
     }
+
+    private static Dictionary<string, string> With(IReadOnlyDictionary<string, string> env, string pair)
+    {
+        var eq = pair.IndexOf('=', StringComparison.Ordinal);
+        if (eq <= 0)
+        {
+            throw new ArgumentException($"--bootstrap-env expects NAME=VALUE, got '{pair}'");
+        }
+
+        return new Dictionary<string, string>(env) { [pair[..eq]] = pair[(eq + 1)..] };
+    }
+
+    private static BenchSection SectionOf(string name) => name switch
+    {
+        "decode" => BenchSection.Decode,
+        "e2e" => BenchSection.EndToEnd,
+        "cold" => BenchSection.ColdStart,
+        "memory" => BenchSection.Memory,
+        "compression" => BenchSection.Compression,
+        "cost" => BenchSection.Cost,
+        "breakdown" => BenchSection.Breakdown,
+        "scale" => BenchSection.Scale,
+        _ => throw new ArgumentException($"--sections: unknown section '{name}' (decode, e2e, cold, memory, compression, cost, breakdown, scale)"),
+    };
 }

@@ -15,6 +15,13 @@ internal static class Stats
         return s.Length % 2 == 1 ? s[s.Length / 2] : (s[(s.Length / 2) - 1] + s[s.Length / 2]) / 2;
     }
 
+    /// <summary>Nearest-rank percentile (0 &lt; p ≤ 100).</summary>
+    public static double Percentile(IEnumerable<double> values, double p)
+    {
+        var s = values.Order().ToArray();
+        return s.Length == 0 ? double.NaN : s[Math.Clamp((int)Math.Ceiling(p / 100 * s.Length) - 1, 0, s.Length - 1)];
+    }
+
     public static string F(double v, string format = "0.0") => double.IsNaN(v) ? "n/a" : v.ToString(format, CultureInfo.InvariantCulture);
 
     public static string Range(IReadOnlyCollection<double> values, string format = "0.0") =>

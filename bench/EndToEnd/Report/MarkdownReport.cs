@@ -1,0 +1,200 @@
+using System.Globalization;
+using MskClickHouse.Bench.EndToEnd.Sections;
+
+namespace MskClickHouse.Bench.EndToEnd.Report;
+
+/// <summary>Renders each section's result as the markdown ./bench.sh prints.</summary>
+internal sealed class MarkdownReport(TextWriter output)
+{
+    public void Header(string version, int repetitions)
+    {
+        Line(string.Create(CultureInfo.InvariantCulture, $"# MSK → ClickHouse sink benchmark ({DateTime.UtcNow:yyyy-MM-dd}, {Environment.ProcessorCount} cores, {BenchContext.CpuModel()}, .NET {Environment.Version}, engine chDB {version})"));
+        Line(string.Create(CultureInfo.InvariantCulture, $"Figures are medians of {repetitions} repetitions [min–max] unless stated; ratios are taken within the same run."));
+        Line();
+    }
+
+    public void Decode(DecodeResult r)
+    {
+        Line(BenchRunner.Sections[0]);
+        Line("KafkaEventDecoder.Decode, and Decode + RowEncoder.Encode of every partition with all seven metadata columns; 2 topics × 3 partitions, 1% bad records, one header per record. Allocated = GC.GetAllocatedBytesForCurrentThread per batch.");
+        Line();
+        Line("| shape | event | decode ms | decode MB/s | decode+encode ms | decode+encode MB/s | allocated / batch (decode+encode) |");
+        Line("|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var s in r.Shapes)
+        {
+            var mb = s.EventBytes / 1e6;
+            var name = $"{s.Records:N0} × {(s.ValueBytes >= 1000 ? s.ValueBytes / 1000 + " KB" : s.ValueBytes + " B")}{s.Note}";
+            Line($"| {name} | {F(mb, "0.00")} MB | {Stats.Range(s.DecodeMs, "0.00")} | {F(mb / (Stats.Median(s.DecodeMs) / 1000), "0")} | {Stats.Range(s.DecodeEncodeMs, "0.00")} | {F(mb / (Stats.Median(s.DecodeEncodeMs) / 1000), "0")} | {s.AllocatedBytes / 1024.0:N0} KiB ({F((double)s.AllocatedBytes / s.EventBytes, "0.00")}× payload) |");
+        }
+
+        Line();
+    }
+
+    public void EndToEnd(EndToEndResult r)
+    {
+        Line(BenchRunner.Sections[1]);
+        Line($"Batch: {r.Rows:N0} records × {r.ValueBytes} B JSON values, event {r.EventBytes / 1e6:0.00} MB ({r.EventBytes / 1048576.0:0.00} MiB; limit 6 MB), {Workload.Topics * Workload.Partitions} partitions → one table with all seven metadata columns and non_replicated_deduplication_window; {r.RowsBytes / 1e6:0.00} MB of JSONEachRow. One warm-up batch, then {r.Repetitions} batches with new offsets; sink, engine and floor rotate which goes first.");
+        Line("Sink = Runtime API /next served → response posted (event transfer, decode, encode, state read, 6 inserts, state write). Engine = `INSERT INTO t FROM INFILE '<the same rows>' FORMAT JSONEachRow` through the same HTTP server.");
+        Line("Floor = the sink's exactly-once protocol sent by a minimal client in the bench process (plain HttpClient, bodies built before the clock starts): the same state read (FINAL over the same state table), the same state write, one insert per partition under its token with the sink's settings, 4 at a time. The floor is what the sink cannot go below without changing the protocol; sink / floor is the sink's own cost.");
+        Line();
+        Line("| path | ms per batch | rows/s | MB/s of event |");
+        Line("|---|---:|---:|---:|");
+        var sm = r.SinkMs;
+        var em = r.EngineMs;
+        var fm = Stats.Median(r.Floor);
+        Line($"| sink (AOT bootstrap, compression none) | {Stats.Range(r.Sink)} | {r.Rows / (sm / 1000):N0} | {r.EventBytes / 1e6 / (sm / 1000):0} |");
+        Line($"| sink CPU (utime+stime of the bootstrap, 10 ms ticks, mean) | {F(r.SinkCpu.DefaultIfEmpty(double.NaN).Average(), "0.0")} ms | | |");
+        Line($"| protocol floor (minimal client, same requests) | {Stats.Range(r.Floor)} | {r.Rows / (fm / 1000):N0} | – |");
+        var smm = Stats.Median(r.SmallSink);
+        var sfm = Stats.Median(r.SmallFloor);
+        Line($"| sink, {r.SmallRecords:N0}-record batches ({r.SmallEventBytes / 1e6:0.00} MB) | {Stats.Range(r.SmallSink)} | {r.SmallRecords / (smm / 1000):N0} | {r.SmallEventBytes / 1e6 / (smm / 1000):0} |");
+        Line($"| protocol floor, {r.SmallRecords:N0}-record batches | {Stats.Range(r.SmallFloor)} | {r.SmallRecords / (sfm / 1000):N0} | – |");
+        Line($"| engine alone (INSERT FROM INFILE) | {Stats.Range(r.Engine)} | {r.Rows / (em / 1000):N0} | – |");
+        Line($"| **sink / engine** (per-repetition ratio) | **{Stats.Range(r.SinkOverEngine, "0.00")}** | | |");
+        Line($"| **sink / floor** (per-repetition ratio) | **{Stats.Range(r.SinkOverFloor, "0.00")}** | | |");
+        Line($"| **sink / floor, {r.SmallRecords:N0}-record batches** | **{Stats.Range(r.SmallSinkOverFloor, "0.00")}** | | |");
+        if (r.Baseline.Count > 0)
+        {
+            Line($"| baseline bootstrap (--baseline-bootstrap), same batches | {Stats.Range(r.Baseline)} | {r.Rows / (Stats.Median(r.Baseline) / 1000):N0} | |");
+            Line($"| baseline CPU (utime+stime, 10 ms ticks, mean) | {F(r.BaselineCpu.DefaultIfEmpty(double.NaN).Average(), "0.0")} ms | | |");
+            Line($"| baseline, {r.SmallRecords:N0}-record batches | {Stats.Range(r.SmallBaseline)} | | |");
+            Line($"| **baseline / floor** | **{Stats.Range(r.BaselineOverFloor, "0.00")}** | | |");
+            Line($"| **baseline / floor, {r.SmallRecords:N0}-record batches** | **{Stats.Range(r.SmallBaselineOverFloor, "0.00")}** | | |");
+        }
+        Line();
+        Line("Protocol cuts (not what the sink does; for scheduling them): each variant sent by the floor's client, alternating with the full floor in the same repetitions, fresh offsets every run. Saved = full floor − variant, per repetition.");
+        Line();
+        Line("| variant | batch | ms per batch | saved ms vs full floor | saved share |");
+        Line("|---|---:|---:|---:|---:|");
+        foreach (var c in r.Cuts)
+        {
+            var name = c.Variant switch
+            {
+                ProtocolFloor.Variant.NoStateRead => "no state read (a valid in-process state cache)",
+                ProtocolFloor.Variant.WriteOverlapsInserts => "state write sent with the inserts, not before",
+                ProtocolFloor.Variant.WithLandedWrite => "+ landed mark after the inserts (tables without offset columns; negative = its cost)",
+                _ => c.Variant.ToString(),
+            };
+            Line($"| {name} | {c.Records:N0} | {Stats.Range(c.Ms)} | {Stats.Range(c.SavedMs)} | {F(Stats.Median(c.SavedMs) / Stats.Median(c.FullMs) * 100, "0")}% |");
+        }
+
+        Line();
+        CheckLine(r.Landed);
+    }
+
+    public void ColdStart(ColdStartResult r)
+    {
+        Line(BenchRunner.Sections[2]);
+        Line($"Process start → first response of a 12-record event, {r.Starts} starts each (alternating), each against a fresh database: init connects, creates the dead-letter and state tables and checks the target table.");
+        Line();
+        Line("| build | start → first /next (init) ms | start → first response ms | peak RSS MiB |");
+        Line("|---|---:|---:|---:|");
+        Line($"| Native AOT `bootstrap` | {Stats.Range(r.Aot.Init)} | {Stats.Range(r.Aot.Cold)} | {F(Stats.Median(r.Aot.RssMiB))} |");
+        Line($"| JIT `dotnet bootstrap.dll` | {Stats.Range(r.Jit.Init)} | {Stats.Range(r.Jit.Cold)} | {F(Stats.Median(r.Jit.RssMiB))} |");
+        Line($"| **JIT / AOT** | | **{F(r.JitOverAot, "0.0")}×** | |");
+        Line();
+    }
+
+    public void Memory(MemoryResult r)
+    {
+        Line(BenchRunner.Sections[3]);
+        Line("Peak RSS is VmHWM of the AOT bootstrap after the warm-up and all end-to-end batches of section 2. Allocations come from the same Core handler run in this process (SinkHandlerFactory.CreateAsync + HandleAsync, GC.GetTotalAllocatedBytes(precise) around HandleAsync): the bootstrap logs no GC figures.");
+        Line();
+        Line("| figure | value |");
+        Line("|---|---:|");
+        Line($"| peak RSS of the AOT bootstrap after {r.BatchesBeforePeak} batches of {r.EventBytes / 1e6:0.0} MB | {r.AotPeakRssBytes / 1048576.0:0.0} MiB |");
+        Line($"| managed allocations per batch (handler + HTTP client) | {Stats.Range(r.AllocatedBytes.Select(a => a / 1048576.0).ToList(), "0.00")} MiB ({r.AllocatedMedian / r.EventBytes:0.00}× event) |");
+        Line($"| AOT binary | {r.AotBinaryBytes / 1048576.0:0.0} MiB |");
+        Line();
+    }
+
+    public void Compression(CompressionResult r)
+    {
+        Line(BenchRunner.Sections[4]);
+        var none = r.Modes.FirstOrDefault(m => m.Mode == "none");
+        Line($"The AOT bootstrap talks to the engine through a counting TCP proxy on 127.0.0.1: client→server bytes (HTTP headers, insert bodies, state reads and writes) per batch; CPU = utime+stime of the bootstrap from /proc/PID/stat around each invocation (10 ms ticks; mean of {r.Repetitions}). JSONEachRow produced per batch: {r.RowsBytes / 1e6:0.00} MB. lz4 is not measured: ClickHouse lists lz4 (LZ4 frame) among its HTTP Content-Encodings and its Java client sends it that way, but the embedded test server cannot decode it, so it could not be checked end to end here. Wall times here include the proxy's copying, and for zstd the embedded server's decoding through a temporary file (real ClickHouse streams it): compare bytes and CPU, not wall time.");
+        Line();
+        Line("| CLICKHOUSE_COMPRESSION | bytes sent per record | vs none | sink CPU ms per batch | ms per batch (wall, via the proxy) |");
+        Line("|---|---:|---:|---:|---:|");
+        foreach (var m in r.Modes)
+        {
+            Line($"| {m.Mode} | {m.BytesPerRecord:0.0} | {(none is null ? "–" : F(m.BytesPerRecord / none.BytesPerRecord, "0.00") + "×")} | {m.CpuMsPerBatch:0} | {F(m.MsPerBatch, "0")} |");
+        }
+
+        Line();
+    }
+
+    public void Cost(CostResult r)
+    {
+        Line(BenchRunner.Sections[5]);
+        Line($"Prices (us-east-1, as of {r.Date:yyyy-MM-dd}): Lambda arm64 $0.0000133334 and x86 $0.0000166667 per GB-s, $0.20 per million requests, NAT gateway $0.045 per GB processed (GB = 2^30 B). {r.InvocationsPerMillion:0.0} invocations per million records ({r.RowsPerBatch:N0}-record batches).");
+        Line("Duration model: Lambda gives CPU in proportion to memory (1 vCPU at 1,769 MB; this machine's 2 cores ≈ a 3,538 MB function). Estimated duration = the sink's CPU time per batch for that compression (section 5) × 1,769 / memory, plus the wait for ClickHouse = section 2's direct median minus the uncompressed CPU time, kept as is. The embedded engine shares these 2 cores, so the wait is pessimistic for a remote ClickHouse Cloud service and optimistic for a slow or far one.");
+        Line();
+        Line("| compression | memory | est. ms per batch | GB-s per 1M records | arm64 $ | x86 $ | requests $ | NAT $ | total arm64 $ per 1M records |");
+        Line("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var c in r.Rows)
+        {
+            Line($"| {c.Compression} | {c.MemoryMb} MB | {c.EstMsPerBatch:0} | {c.GbSecondsPerMillion:0.00} | {c.Arm64Usd:0.00000} | {c.X86Usd:0.00000} | {c.RequestsUsd:0.00000} | {c.NatUsd:0.0000} | **{c.TotalArm64Usd:0.0000}** |");
+        }
+
+        Line();
+    }
+
+    public void Breakdown(BreakdownResult r)
+    {
+        Line(BenchRunner.Sections[6]);
+        Line("The same Core handler in this process (JIT, same GC settings as the bench), one batch of section 2's size per repetition. ClickHouse columns are wall time during which at least one call of that kind was open (inserts of the 6 partitions overlap, INSERT_PARALLELISM 4). Decode + encode is timed separately on the same event.");
+        Line();
+        Line("| part | ms per batch | share of total | calls |");
+        Line("|---|---:|---:|---:|");
+        var total = r.TotalMs;
+        Line($"| total HandleAsync | {Stats.Range(r.Total)} | 100% | |");
+        foreach (var p in r.Parts)
+        {
+            Line($"| ClickHouse: {p.Kind} | {F(p.Ms)} | {p.Ms / total:P0} | {p.Calls:0} |");
+        }
+
+        Line($"| outside ClickHouse calls | {F(r.OutsideMs)} | {r.OutsideMs / total:P0} | |");
+        Line($"| of which decode + encode (timed alone) | {F(r.DecodeEncodeMs)} | {r.DecodeEncodeMs / total:P0} | |");
+        Line();
+    }
+
+    public void Scale(ScaleResult r)
+    {
+        Line(BenchRunner.Sections[7]);
+        Line($"N AOT bootstrap processes, each behind its own Runtime API emulator (one invocation at a time, like one Lambda execution environment), consume P partitions of one topic as the event-source mapping does: at most one invocation in flight per partition, each carrying that partition's next {r.RecordsPerInvocation:N0} records × {r.ValueBytes} B ({r.EventBytes / 1e6:0.00} MB events). Each step runs for a fixed time; one database for the whole run, so the state table carries over from step to step. Parts created = block numbers used (one per insert) in system.parts; rows of the state table are counted without FINAL (what merges have not collapsed yet). The embedded engine runs one request at a time on the same 2 cores, so rows/s flattens where the engine saturates: read the parts and state columns as what a server would receive at that invocation rate.");
+        Line();
+        Line("| processes | partitions | invocations/s | rows/s | invocation p50 ms | p95 ms | target parts created/min | state parts created/min | state rows (end) | state active parts (end / max) | target active parts (end) |");
+        Line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var c in r.Cells)
+        {
+            Line($"| {c.Processes} | {c.Partitions} | {c.Invocations / c.Seconds:0.0} | {c.RowsPerSecond:N0} | {F(Stats.Percentile(c.InvocationMs, 50), "0")} | {F(Stats.Percentile(c.InvocationMs, 95), "0")} | {c.TargetPartsPerMinute:N0} | {c.StatePartsPerMinute:N0} | {c.End.StateRows:N0} | {c.End.StateActiveParts} / {c.StateActivePartsMax} | {c.End.TargetActiveParts} |");
+        }
+
+        Line();
+        Line($"State table over time (one sample a second; every {Math.Max(1, r.Samples.Count / 12)}th shown):");
+        Line();
+        Line("| at s | state rows (no FINAL) | state active parts | target active parts |");
+        Line("|---:|---:|---:|---:|");
+        for (var i = 0; i < r.Samples.Count; i += Math.Max(1, r.Samples.Count / 12))
+        {
+            var s = r.Samples[i];
+            Line($"| {s.AtSeconds:0} | {s.StateRows:N0} | {s.StateActiveParts} | {s.TargetActiveParts} |");
+        }
+
+        Line();
+        Line($"Scale section: {r.TotalSeconds:0} s.");
+        Line();
+        CheckLine(r.Landed);
+    }
+
+    public void CheckLine(Check c)
+    {
+        Line((c.Ok ? "OK    " : "FAIL  ") + c.What);
+        Line();
+    }
+
+    public void Line(string text = "") => output.WriteLine(text);
+
+    private static string F(double v, string format = "0.0") => Stats.F(v, format);
+}

@@ -1,0 +1,114 @@
+using System.Text.Json;
+using MskClickHouse.Bench.EndToEnd;
+using MskClickHouse.TestSupport;
+
+namespace MskClickHouse.Bench.Tests;
+
+/// <summary>./bench.sh's entry point at a tiny size against the fixture's engine and bootstraps: every section, valid JSON. No timing is asserted.</summary>
+public sealed class BenchRunTests(BenchBootstraps published, ClickHouseFixture clickHouse)
+{
+    [Fact]
+    public async Task Bench_TinySize_PrintsEverySectionAndWritesValidJson()
+    {
+        var (code, text, doc) = await RunAsync(
+            "--repetitions", "1", "--records", "60", "--cold-starts", "1", "--decode-scale", "0.001", "--decode-iterations", "1",
+            "--compressions", "none,gzip,zstd", "--scale-processes", "1,2", "--scale-partitions", "2,3", "--scale-seconds", "1", "--scale-records", "20");
+        using (doc)
+        {
+            Assert.True(code == 0, text);
+            foreach (var section in BenchRunner.Sections)
+            {
+                Assert.Contains(section, text, StringComparison.Ordinal);
+            }
+
+            Assert.Contains("OK    every row landed exactly once", text, StringComparison.Ordinal);
+            Assert.Contains("OK    scale: every record landed exactly once", text, StringComparison.Ordinal);
+            foreach (var key in new[] { "machine", "decode", "end_to_end", "cold_start", "memory", "compression", "cost", "breakdown", "scale" })
+            {
+                Assert.True(doc.RootElement.TryGetProperty(key, out _), $"results.json has no '{key}':\n{doc.RootElement}");
+            }
+
+            Assert.Equal(3, doc.RootElement.GetProperty("compression").GetArrayLength());
+            Assert.Equal(60, doc.RootElement.GetProperty("end_to_end").GetProperty("records_per_batch").GetInt32());
+        }
+    }
+
+    [Fact]
+    public async Task EndToEnd_TinySize_ReportsTheProtocolFloorBesideTheSinkForBothBatchSizes()
+    {
+        var (code, text, doc) = await RunAsync("--sections", "e2e", "--repetitions", "2", "--records", "40");
+        using (doc)
+        {
+            Assert.True(code == 0, text);
+            Assert.Contains("| **sink / floor** (per-repetition ratio) |", text, StringComparison.Ordinal);
+            Assert.Contains("| **sink / floor, 20-record batches** |", text, StringComparison.Ordinal);
+
+            // 3 × 40 full and 2 × 20 small records: the floor landed the same rows as the sink, exactly once; one ratio per repetition.
+            Assert.Contains("OK    every row landed exactly once (sink 160, floor 160, engine 120, expected 160)", text, StringComparison.Ordinal);
+            var e2e = doc.RootElement.GetProperty("end_to_end");
+            Assert.Equal(2, e2e.GetProperty("floor_ms").GetArrayLength());
+            Assert.Equal(2, e2e.GetProperty("ratio_sink_floor").GetArrayLength());
+            Assert.Equal(2, e2e.GetProperty("small_batch_ratio_sink_floor").GetArrayLength());
+            Assert.True(e2e.GetProperty("floor_ms_median").GetDouble() > 0);
+
+            // Three protocol cuts for each batch size, each with one sample per repetition.
+            var cuts = e2e.GetProperty("protocol_cuts");
+            Assert.Equal(6, cuts.GetArrayLength());
+            Assert.All(cuts.EnumerateArray(), c => Assert.Equal(2, c.GetProperty("ms").GetArrayLength()));
+            Assert.Contains("| state write sent with the inserts, not before |", text, StringComparison.Ordinal);
+            Assert.False(doc.RootElement.TryGetProperty("scale", out _), "--sections e2e ran the scale section too");
+        }
+    }
+
+    [Fact]
+    public async Task Scale_Alone_ReportsEveryStepAndLandsEveryRecordOnce()
+    {
+        var (code, text, doc) = await RunAsync("--scale", "--scale-processes", "1,2", "--scale-partitions", "3", "--scale-seconds", "1", "--scale-records", "10");
+        using (doc)
+        {
+            Assert.True(code == 0, text);
+            Assert.Contains(BenchRunner.Sections[7], text, StringComparison.Ordinal);
+            Assert.DoesNotContain(BenchRunner.Sections[1], text, StringComparison.Ordinal);
+            Assert.Contains("OK    scale: every record landed exactly once", text, StringComparison.Ordinal);
+            var scale = doc.RootElement.GetProperty("scale");
+            var steps = scale.GetProperty("steps");
+            Assert.Equal(2, steps.GetArrayLength());
+            foreach (var step in steps.EnumerateArray())
+            {
+                Assert.Equal(3, step.GetProperty("partitions").GetInt32());
+                Assert.True(step.GetProperty("invocations").GetInt32() > 0, step.ToString());
+
+                // One target part and one state part per invocation (fresh offsets, tables with offset columns).
+                Assert.Equal(step.GetProperty("invocations").GetInt32() * 10, step.GetProperty("rows").GetInt64());
+                Assert.Equal(step.GetProperty("target_parts_created_per_min").GetDouble(), step.GetProperty("state_parts_created_per_min").GetDouble(), 3);
+            }
+
+            Assert.True(scale.GetProperty("samples").GetArrayLength() >= 2);
+        }
+    }
+
+    private async Task<(int Code, string Text, JsonDocument Doc)> RunAsync(params string[] args)
+    {
+        var json = Path.Combine(Path.GetTempPath(), $"bench-{Guid.NewGuid():N}.json");
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        try
+        {
+            var code = await BenchRunner.RunAsync(
+                [
+                    .. args, "--clickhouse-url", clickHouse.Server.BaseUri.ToString(),
+                    "--clickhouse-user", clickHouse.Server.User, "--clickhouse-password", clickHouse.Server.Password,
+                    "--aot-bootstrap", published.AotBootstrap, "--jit-bootstrap", published.JitBootstrap, "--output", json,
+                ],
+                output,
+                error,
+                TestContext.Current.CancellationToken);
+            var text = output + "\n" + error;
+            return (code, text, File.Exists(json) ? JsonDocument.Parse(await File.ReadAllTextAsync(json, TestContext.Current.CancellationToken)) : JsonDocument.Parse("{}"));
+        }
+        finally
+        {
+            File.Delete(json);
+        }
+    }
+}
