@@ -139,7 +139,19 @@ public static class JsonValues
         Span<byte> digits = stackalloc byte[100];
         int n;
         bool negative;
-        if (twosComplement.Length <= 16)
+        if (twosComplement.Length <= 8)
+        {
+            // The common case (precision up to 18): a long, formatted without 128-bit arithmetic.
+            long v = twosComplement.IsEmpty ? 0 : (sbyte)twosComplement[0];
+            for (var i = 1; i < twosComplement.Length; i++)
+            {
+                v = (v << 8) | twosComplement[i];
+            }
+
+            negative = v < 0;
+            Utf8Formatter.TryFormat(negative ? (ulong)(-(v + 1)) + 1 : (ulong)v, digits, out n);
+        }
+        else if (twosComplement.Length <= 16)
         {
             Int128 v = twosComplement.IsEmpty ? 0 : (sbyte)twosComplement[0];
             for (var i = 1; i < twosComplement.Length; i++)
