@@ -12,8 +12,9 @@ namespace MskClickHouse.Core.Formats;
 /// </summary>
 public sealed class CompiledSchema
 {
-    private CompiledSchema(SchemaType type, AvroType? avro, string? failure, MetadataColumns ownMetadata)
+    private CompiledSchema(SchemaType type, AvroType? avro, string? failure, MetadataColumns ownMetadata, Protobuf.ProtoSchemaParser.ProtoFile? proto = null)
     {
+        Proto = proto;
         Type = type;
         Avro = avro;
         Failure = failure;
@@ -23,6 +24,33 @@ public sealed class CompiledSchema
     public SchemaType Type { get; }
 
     public AvroType? Avro { get; }
+
+    /// <summary>The parsed .proto of a Protobuf schema; the message is chosen per value (Confluent message indexes).</summary>
+    public Protobuf.ProtoSchemaParser.ProtoFile? Proto { get; }
+
+    /// <summary>
+    /// The message a Confluent message-index path names (the first message for Glue, whose framing has no index);
+    /// null with <paramref name="reason"/> when the path does not exist in the schema.
+    /// </summary>
+    public Protobuf.ProtoMessage? MessageAt(ReadOnlySpan<int> path, out string? reason)
+    {
+        reason = null;
+        var list = Proto!.Messages;
+        Protobuf.ProtoMessage? m = null;
+        foreach (var index in path)
+        {
+            if (index >= list.Count)
+            {
+                reason = $"message index {index} is out of the {list.Count} messages at that level of the schema";
+                return null;
+            }
+
+            m = list[index];
+            list = m.Nested;
+        }
+
+        return m;
+    }
 
     /// <summary>Why values of this schema are dead-lettered; null when they can be decoded.</summary>
     public string? Failure { get; }
@@ -63,7 +91,29 @@ public sealed class CompiledSchema
                 }
 
             default:
-                return Failed($"{id} is a Protobuf schema: this version of the function does not decode Protobuf; decode it in the event source mapping (EventRecordFormat JSON, docs/schema-registry.md)");
+                try
+                {
+                    var file = Protobuf.ProtoSchemaParser.Parse(schema.Text);
+                    if (file.Messages.Count == 0)
+                    {
+                        return Failed($"{id}: the registry's .proto defines no message");
+                    }
+
+                    var own = MetadataColumns.None;
+                    foreach (var m in file.Messages)
+                    {
+                        foreach (var f in m.Fields)
+                        {
+                            own |= ColumnSet.FlagOf(f.Name);
+                        }
+                    }
+
+                    return new CompiledSchema(SchemaType.Protobuf, null, null, own, file);
+                }
+                catch (Protobuf.ProtoSchemaException e)
+                {
+                    return Failed($"{id}: the registry's .proto cannot be used: {e.Message}");
+                }
         }
     }
 }

@@ -70,6 +70,11 @@ public static class FramedValueDecoder
 
         var output = scratch ??= new JsonOutput(64 * 1024);
         output.Reset();
+        if (schema.Type == SchemaType.Protobuf)
+        {
+            return DecodeProtobuf(schema, framed, payload, output, out json);
+        }
+
         try
         {
             AvroTranscoder.Transcode(schema.Avro!, payload, output);
@@ -81,6 +86,46 @@ public static class FramedValueDecoder
         catch (OverflowException)
         {
             return $"Avro value does not decode with {framed.Schema}: a date is out of range";
+        }
+
+        json = output.Written;
+        return null;
+    }
+
+    private static string? DecodeProtobuf(CompiledSchema schema, FramedValue framed, ReadOnlySpan<byte> payload, JsonOutput output, out ReadOnlySpan<byte> json)
+    {
+        json = default;
+        Span<int> path = stackalloc int[ConfluentMessageIndexes.MaxDepth];
+        var depth = 1;
+        path[0] = 0;
+        if (framed.Schema.Kind == RegistryKind.Confluent)
+        {
+            var reason = ConfluentMessageIndexes.TryRead(payload, path, out depth, out var consumed);
+            if (reason is not null)
+            {
+                return reason;
+            }
+
+            payload = payload[consumed..];
+        }
+
+        var message = schema.MessageAt(path[..depth], out var missing);
+        if (message is null)
+        {
+            return $"{framed.Schema}: {missing}";
+        }
+
+        try
+        {
+            Protobuf.ProtoTranscoder.Transcode(message, payload, output);
+        }
+        catch (Protobuf.ProtoDataException e)
+        {
+            return $"Protobuf value does not decode as {message.FullName} of {framed.Schema}: {e.Message}";
+        }
+        catch (OverflowException)
+        {
+            return $"Protobuf value does not decode as {message.FullName} of {framed.Schema}: a timestamp is out of range";
         }
 
         json = output.Written;
