@@ -1,8 +1,10 @@
+using System.Collections.Frozen;
 using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
 using Avro;
 using Avro.Generic;
+using Google.Protobuf;
 using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Configuration;
 using MskClickHouse.Core.Decoding;
@@ -118,6 +120,11 @@ public sealed class FramedValuesLandingTests(ClickHouseFixture fixture)
             $"CREATE TABLE {db}.orders (id String, price Decimal(20, 4), ts DateTime64(6, 'UTC'), day Date32, uid UUID, note Nullable(String), " +
             "tags Array(String), attrs Map(String, Int64), addr Tuple(city String, zip Int32), color Enum8('RED' = 1, 'GREEN' = 2, 'BLUE' = 3), " +
             "_topic String, _partition Int32, _offset Int64) ENGINE = MergeTree ORDER BY (_topic, _partition, _offset) SETTINGS non_replicated_deduplication_window = 1000");
+        await fixture.Server.QueryAsync(
+            $"CREATE TABLE {db}.clicks (id String, i32 Int32, i64 Int64, u32 UInt32, u64 UInt64, s32 Int32, s64 Int64, f32 UInt32, f64 UInt64, sf32 Int32, sf64 Int64, " +
+            "d Float64, f Float32, ok Bool, raw String, status Enum8('NEW' = 0, 'PAID' = 1), nums Array(Int32), tags Array(String), attrs Map(String, Int64), " +
+            "addr Tuple(city String, zip Int32), created DateTime64(9, 'UTC'), card Nullable(String), account Nullable(Int64), note Nullable(String), _offset Int64) " +
+            "ENGINE = MergeTree ORDER BY _offset SETTINGS non_replicated_deduplication_window = 1000", TestContext.Current.CancellationToken);
         var options = new SinkOptions
         {
             ClickHouseUrl = fixture.Server.BaseUri,
@@ -125,6 +132,7 @@ public sealed class FramedValuesLandingTests(ClickHouseFixture fixture)
             Password = fixture.Server.Password,
             Database = db,
             DefaultValueFormat = ValueFormat.Avro,
+            TopicValueFormats = new Dictionary<string, ValueFormat> { ["clicks"] = ValueFormat.Protobuf }.ToFrozenDictionary(),
             SchemaRegistry = new SchemaRegistryOptions { ConfluentUrl = registry.Url, GlueEndpoint = registry.Url },
             DeadLetterTable = new TableName(db, "kafka_dead_letters"),
             StateTable = new TableName(db, "kafka_sink_state"),
@@ -211,5 +219,67 @@ public sealed class FramedValuesLandingTests(ClickHouseFixture fixture)
         registry.Down = false;
         Assert.Empty(await InvokeAsync(handler, payload, TimeSpan.FromSeconds(30)));
         Assert.Equal("2", (await fixture.Server.QueryAsync($"SELECT count() FROM {db}.orders", TestContext.Current.CancellationToken)).Trim());
+    }
+
+    private static byte[] Click(int i) => Proto(o =>
+    {
+        o.WriteTag(1, WireFormat.WireType.LengthDelimited); o.WriteString($"c-{i}");
+        o.WriteTag(2, WireFormat.WireType.Varint); o.WriteInt32(-7 - i);
+        o.WriteTag(5, WireFormat.WireType.Varint); o.WriteUInt64(ulong.MaxValue);
+        o.WriteTag(7, WireFormat.WireType.Varint); o.WriteSInt64(long.MinValue);
+        o.WriteTag(8, WireFormat.WireType.Fixed32); o.WriteFixed32(4_000_000_000);
+        o.WriteTag(16, WireFormat.WireType.Varint); o.WriteEnum(1);
+        o.WriteTag(17, WireFormat.WireType.LengthDelimited); o.WriteBytes(ByteString.CopyFrom(Proto(p => { p.WriteInt32(1); p.WriteInt32(-1); })));
+        o.WriteTag(19, WireFormat.WireType.LengthDelimited); o.WriteBytes(ByteString.CopyFrom(Proto(p => { p.WriteTag(1, WireFormat.WireType.LengthDelimited); p.WriteString("k"); p.WriteTag(2, WireFormat.WireType.Varint); p.WriteInt64(i); })));
+        o.WriteTag(20, WireFormat.WireType.LengthDelimited); o.WriteBytes(ByteString.CopyFrom(Proto(p => { p.WriteTag(1, WireFormat.WireType.LengthDelimited); p.WriteString("Zürich"); p.WriteTag(2, WireFormat.WireType.Varint); p.WriteInt32(8000 + i); })));
+        o.WriteTag(21, WireFormat.WireType.LengthDelimited); o.WriteBytes(ByteString.CopyFrom(Proto(p => { p.WriteTag(1, WireFormat.WireType.Varint); p.WriteInt64(1_700_000_000); p.WriteTag(2, WireFormat.WireType.Varint); p.WriteInt32(123_456_789); })));
+        o.WriteTag(22, WireFormat.WireType.LengthDelimited); o.WriteString("visa");
+    });
+
+    private static byte[] Proto(Action<CodedOutputStream> write)
+    {
+        using var stream = new MemoryStream();
+        var output = new CodedOutputStream(stream);
+        write(output);
+        output.Flush();
+        return stream.ToArray();
+    }
+
+    private static string ClickRec(long offset, byte[] value) => TestEvents.Record("clicks", 0, offset, "\"" + Convert.ToBase64String(value) + "\"");
+
+    [Fact]
+    public async Task Protobuf_BothFramings_LandTypedWithDefaults_BadOnesAreDeadLettered()
+    {
+        using var registry = new RegistryEmulator(glueCredentials: Credentials);
+        registry.AddConfluent(5, "PROTOBUF", Protobuf.ProtoTranscoderTests.Schema);
+        var glue = Guid.NewGuid();
+        registry.AddGlue(glue, "PROTOBUF", Protobuf.ProtoTranscoderTests.Schema);
+        var (handler, db) = await CreateAsync(registry);
+
+        // Confluent Protobuf: message-index list [0] (the single byte 0) before the message.
+        static byte[] Indexed(byte[] message) => [0x00, .. message];
+        var payload = TestEvents.Event(("clicks-0", [
+            ClickRec(0, Confluent(5, Indexed(Click(0)))),
+            ClickRec(1, Glue(glue, Click(1), zlib: false)),
+            ClickRec(2, Confluent(5, Indexed([]))),
+            ClickRec(3, Confluent(5, [0x02, 0x0E, .. Click(3)])), // message index 7 does not exist
+            ClickRec(4, Confluent(6, Indexed(Click(4)))),
+        ]));
+        Assert.Empty(await InvokeAsync(handler, payload, TimeSpan.FromSeconds(30)));
+
+        var rows = await fixture.Server.QueryAsync(
+            $"SELECT _offset, id, i32, u64, s64, f32, status, nums, attrs, addr, created, card, account, note FROM {db}.clicks ORDER BY _offset FORMAT TSV", TestContext.Current.CancellationToken);
+        Assert.Equal(
+            """
+            0	c-0	-7	18446744073709551615	-9223372036854775808	4000000000	PAID	[1,-1]	{'k':0}	('Zürich',8000)	2023-11-14 22:13:20.123456789	visa	\N	\N
+            1	c-1	-8	18446744073709551615	-9223372036854775808	4000000000	PAID	[1,-1]	{'k':1}	('Zürich',8001)	2023-11-14 22:13:20.123456789	visa	\N	\N
+            2		0	0	0	0	NEW	[]	{}	('',0)	1970-01-01 00:00:00.000000000	\N	\N	\N
+
+            """.ReplaceLineEndings("\n"),
+            rows);
+        var letters = await fixture.Server.QueryAsync($"SELECT offset, error FROM {db}.kafka_dead_letters ORDER BY offset FORMAT TSV", TestContext.Current.CancellationToken);
+        Assert.Contains("3\t", letters, StringComparison.Ordinal);
+        Assert.Contains("message index 7", letters, StringComparison.Ordinal);
+        Assert.Contains("4\tunknown schema: the registry has no Confluent schema id 6", letters, StringComparison.Ordinal);
     }
 }
