@@ -261,7 +261,7 @@ public static class RowEncoder
         if (schemaFormat is SchemaDataFormat.Avro or SchemaDataFormat.Protobuf)
         {
             var name = schemaFormat == SchemaDataFormat.Avro ? "AVRO" : "PROTOBUF";
-            return $"value is {name} in SOURCE format; set EventRecordFormat to JSON on the event source mapping";
+            return $"value is {name} in SOURCE format; set EventRecordFormat to JSON on the event source mapping, or VALUE_FORMAT={name.ToLowerInvariant()} to decode it in the function";
         }
 
         if (!Utf8.IsValid(value) || value.IndexOf((byte)0) >= 0)

@@ -62,6 +62,8 @@ public static class SchemaFraming
                 var version = new Guid(value.Slice(2, 16), bigEndian: true);
                 framed = new FramedValue(SchemaRef.Glue(version), GlueHeaderLength, (GlueCompression)compression);
                 return null;
+            case (byte)'{':
+                return "value does not start with a schema-registry framing byte (0x00 Confluent or 0x03 Glue) but with 0x7b '{': it is JSON; if the event source mapping decodes it (EventRecordFormat JSON), set VALUE_FORMAT=json for the topic";
             default:
                 return $"value does not start with a schema-registry framing byte (0x00 Confluent or 0x03 Glue) but with 0x{value[0]:x2}; is the topic's VALUE_FORMAT right?";
         }
