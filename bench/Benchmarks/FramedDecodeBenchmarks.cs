@@ -31,7 +31,18 @@ public class FramedDecodeBenchmarks
         ]}
         """;
 
+    public const string ProtoSchema = """
+        syntax = "proto3";
+        message Order {
+          string order_id = 1; string customer = 2; double amount = 3; int32 quantity = 4; int64 created_ms = 5;
+          sint64 price_cents = 6; Status status = 7; repeated string tags = 8; string note = 9; bool express = 10;
+          enum Status { NEW = 0; PAID = 1; SHIPPED = 2; }
+        }
+        """;
+
     private byte[][] values = [];
+    private byte[][] protoValues = [];
+    private Core.Formats.Protobuf.ProtoMessage protoRoot = null!;
     private byte[] eventPayload = [];
     private AvroType root = null!;
     private ResolvedSchemas schemas = null!;
@@ -44,6 +55,9 @@ public class FramedDecodeBenchmarks
 
     /// <summary>Sum of the Avro payload bytes (without framing) of one iteration.</summary>
     public long AvroBytes { get; private set; }
+
+    /// <summary>Sum of the Protobuf payload bytes of one iteration (same records).</summary>
+    public long ProtoBytes { get; private set; }
 
     [GlobalSetup]
     public void Setup()
@@ -59,6 +73,16 @@ public class FramedDecodeBenchmarks
         }
 
         root = AvroSchemaParser.Parse(Schema);
+        protoRoot = Core.Formats.Protobuf.ProtoSchemaParser.Parse(ProtoSchema).Messages[0];
+        random = new Random(7);
+        protoValues = new byte[values.Length][];
+        ProtoBytes = 0;
+        for (var i = 0; i < protoValues.Length; i++)
+        {
+            protoValues[i] = EncodeProto(random, i, noteBytes);
+            ProtoBytes += protoValues[i].Length;
+        }
+
         var id = SchemaRef.Confluent(1);
         schemas = new ResolvedSchemas(new Dictionary<SchemaRef, CompiledSchema> { [id] = CompiledSchema.Compile(id, new RegistrySchema(SchemaType.Avro, Schema)) });
         shape = new TableShape(new TableName("default", "orders"), (MetadataColumns)127, ValueFormat.Avro, "value");
@@ -73,6 +97,20 @@ public class FramedDecodeBenchmarks
         {
             output.Reset();
             AvroTranscoder.Transcode(root, v, output);
+            n += output.Length;
+        }
+
+        return n;
+    }
+
+    [Benchmark]
+    public int TranscodeProtobuf()
+    {
+        var n = 0;
+        foreach (var v in protoValues)
+        {
+            output.Reset();
+            Core.Formats.Protobuf.ProtoTranscoder.Transcode(protoRoot, v, output);
             n += output.Length;
         }
 
@@ -131,6 +169,49 @@ public class FramedDecodeBenchmarks
         Long(0);
         Long(1);
         Str(new string('n', noteBytes));
+        w.Add((byte)(i % 2));
+        return [.. w];
+    }
+
+    private static byte[] EncodeProto(Random random, int i, int noteBytes)
+    {
+        var w = new List<byte>(512);
+        void Varint(ulong v)
+        {
+            while (v >= 0x80)
+            {
+                w.Add((byte)(v | 0x80));
+                v >>= 7;
+            }
+
+            w.Add((byte)v);
+        }
+
+        void Str(int field, string s)
+        {
+            var b = Encoding.UTF8.GetBytes(s);
+            Varint((ulong)((field << 3) | 2));
+            Varint((ulong)b.Length);
+            w.AddRange(b);
+        }
+
+        Str(1, $"ord-{i:D8}");
+        Str(2, $"customer-{random.Next(100_000)}");
+        w.Add(0x19);
+        w.AddRange(BitConverter.GetBytes(random.NextDouble() * 1000));
+        w.Add(0x20);
+        Varint((ulong)random.Next(1, 50));
+        w.Add(0x28);
+        Varint((ulong)(1_700_000_000_000 + (i * 1000L) + random.Next(1000)));
+        var cents = random.NextInt64(1, 10_000_000);
+        w.Add(0x30);
+        Varint((ulong)(cents << 1));
+        w.Add(0x38);
+        Varint((ulong)random.Next(3));
+        Str(8, "web");
+        Str(8, $"campaign-{random.Next(20)}");
+        Str(9, new string('n', noteBytes));
+        w.Add(0x50);
         w.Add((byte)(i % 2));
         return [.. w];
     }

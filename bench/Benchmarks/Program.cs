@@ -44,7 +44,9 @@ internal sealed class ThroughputColumn : IColumn
             var f = new FramedDecodeBenchmarks { Scenario = scenario };
             f.Setup();
             var m = report?.ResultStatistics?.Mean;
-            return m is null ? "NA" : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{f.AvroBytes / 1e6:F2} MB Avro @ {f.AvroBytes / 1e6 / (m.Value / 1e9):F0}");
+            var proto = benchmarkCase.Descriptor.WorkloadMethod.Name.Contains("Protobuf", StringComparison.Ordinal);
+            var bytes = proto ? f.ProtoBytes : f.AvroBytes;
+            return m is null ? "NA" : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{bytes / 1e6:F2} MB {(proto ? "Protobuf" : "Avro")} @ {bytes / 1e6 / (m.Value / 1e9):F0}");
         }
 
         if (!Sizes.TryGetValue(scenario, out var size))
