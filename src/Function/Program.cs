@@ -23,7 +23,10 @@ internal static class Program
         var log = new JsonLog(output, JsonLogOptions.From(options, env));
         options = await PasswordResolver.ResolveAsync(options, env, ct);
         var metrics = new EmfMetricsSink(output, options.MetricsNamespace, options.ServiceName);
-        var handler = await SinkHandlerFactory.CreateAsync(options, log, metrics, TimeProvider.System, ct);
+        var schemas = options.UsesSchemaRegistry
+            ? await MskClickHouse.Core.Formats.Registry.SchemaRegistryFactory.CreateAsync(options.SchemaRegistry, env, ct)
+            : null;
+        var handler = await SinkHandlerFactory.CreateAsync(options, log, metrics, TimeProvider.System, ct, schemas);
         log.Write(LogLevel.Information, $"Init done: {options}");
         return new LambdaApplication(handler, log, [log, metrics]);
     }

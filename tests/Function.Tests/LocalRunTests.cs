@@ -26,6 +26,26 @@ public sealed class LocalRunTests(PublishedBootstrap published, ClickHouseFixtur
         Assert.Contains("OK    re-delivery added nothing", text, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("avro")]
+    [InlineData("protobuf")]
+    public async Task LocalRun_GenerateFramedValues_DecodedWithTheBuiltInRegistry_LandEveryRecordOnce(string format)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var code = await LocalRunner.RunAsync(
+            ["--generate", "600", "--partitions", "2", "--value-format", format, "--clickhouse-url", clickHouse.Server.BaseUri.ToString(), "--bootstrap", published.AotBootstrap],
+            output,
+            error,
+            TestContext.Current.CancellationToken);
+
+        var text = output + "\n" + error;
+        Assert.True(code == 0, text);
+        Assert.Contains("OK    every generated record landed exactly once (rows + dead letters = 600, produced 600)", text, StringComparison.Ordinal);
+        Assert.Contains("value does not start with a schema-registry framing byte", text, StringComparison.Ordinal); // the deliberately bad ones
+    }
+
     [Fact]
     public async Task LocalRun_Chaos_RebatchingRedeliveryAndClickHouseFaults_LandEveryRecordOnce()
     {

@@ -6,12 +6,14 @@ namespace MskClickHouse.LocalRun;
 public sealed record LocalRunOptions
 {
     public const string Usage = """
-        usage: ./run.sh [--events FILE...] [--generate N [--record-bytes B] [--topics T,..] [--partitions P] [--bad-ratio R]]
+        usage: ./run.sh [--events FILE...] [--generate N [--record-bytes B] [--topics T,..] [--partitions P] [--bad-ratio R] [--value-format F]]
                         [--batch-size N] [--chaos SEED] [--clickhouse-url URL] [--bootstrap PATH] [--keep]
           --events FILE...     MSK event JSON files, one invocation each (default: events/*.json)
           --generate N         N synthetic records (realistic JSON, ~1% deliberately bad) over --topics x --partitions
           --record-bytes B     approximate size of each generated value (default 200)
           --topics T,..        topics for --generate (default orders,clicks)
+          --value-format F     json (default), avro or protobuf: generated values framed for a schema registry
+                               (Confluent and Glue framing) and decoded by the function with the built-in registry emulator
           --partitions P       partitions per topic (default 4)
           --batch-size N       records per invocation (default 500; capped so that the event stays under 6 MB)
           --chaos SEED         deliver through a simulated event-source mapping (re-batching, bisects, redeliveries)
@@ -25,6 +27,9 @@ public sealed record LocalRunOptions
     public int Generate { get; private set; }
 
     public int RecordBytes { get; private set; } = 200;
+
+    /// <summary>json, avro or protobuf (--value-format).</summary>
+    public string ValueFormat { get; private set; } = "json";
 
     public IReadOnlyList<string> Topics { get; private set; } = ["orders", "clicks"];
 
@@ -84,6 +89,10 @@ public sealed record LocalRunOptions
 
                     break;
                 case "--partitions": o.Partitions = Int(1, 1000); break;
+                case "--value-format":
+                    var f = Value().ToLowerInvariant();
+                    o.ValueFormat = f is "json" or "avro" or "protobuf" ? f : throw new UsageException($"--value-format: expected json, avro or protobuf, got '{f}'");
+                    break;
                 case "--bad-ratio":
                     var r = Value();
                     o.BadRatio = double.TryParse(r, NumberStyles.Float, CultureInfo.InvariantCulture, out var ratio) && ratio is >= 0 and <= 1
@@ -103,6 +112,11 @@ public sealed record LocalRunOptions
                 case "-h" or "--help": throw new UsageException(null);
                 default: throw new UsageException($"unknown option '{name}'");
             }
+        }
+
+        if (o.ValueFormat != "json" && o.Generate == 0)
+        {
+            throw new UsageException("--value-format needs --generate N");
         }
 
         if (o.EventFiles.Count > 0 && o.Generate > 0)

@@ -74,6 +74,7 @@ public static class LocalRunner
 
             await using var emulator = Emulator.Start(new RuntimeApiEmulatorOptions { FunctionTimeout = TimeSpan.FromMinutes(2) });
             await using var proxy = options.ChaosSeed is { } faultSeed ? await FaultProxy.StartAsync(engine.Url, SeededFaults(faultSeed), ct) : null;
+            using var registry = options.ValueFormat == "json" ? null : new MskClickHouse.SchemaRegistryEmulator.RegistryEmulator();
             var env = new Dictionary<string, string?>
             {
                 ["CLICKHOUSE_URL"] = (proxy?.Url ?? engine.Url).GetLeftPart(UriPartial.Authority),
@@ -85,6 +86,18 @@ public static class LocalRunner
                 ["POWERTOOLS_SERVICE_NAME"] = "local-run",
                 ["POWERTOOLS_LOG_LEVEL"] = "Warning",
             };
+            if (registry is not null)
+            {
+                // Framed values, decoded by the function with schemas from the built-in registry emulator.
+                FramedValues.Register(registry);
+                env["VALUE_FORMAT"] = $"{options.ValueFormat},mytopic=string";
+                env["SCHEMA_REGISTRY_URL"] = registry.Url.ToString();
+                env["GLUE_ENDPOINT_URL"] = registry.Url.ToString();
+                env["AWS_ACCESS_KEY_ID"] = "AKIDLOCALRUN";
+                env["AWS_SECRET_ACCESS_KEY"] = "local-run-not-a-secret";
+                env["AWS_REGION"] = "us-east-1";
+            }
+
             using var function = BootstrapProcess.Start(bootstrap, emulator.Endpoint, env);
             var initError = emulator.InitError;
 
@@ -160,7 +173,7 @@ public static class LocalRunner
             var logs = SimulatedLog.Build(options.ChaosSeed ?? 42, options.Topics, options.Partitions, GeneratedPerPartition, options.BadRatio);
             if (options.RecordBytes <= 120)
             {
-                return logs;
+                return Framed(logs);
             }
 
             // Pad the note field of good records up to about --record-bytes.
@@ -177,8 +190,14 @@ public static class LocalRunner
                 }).ToList();
             }
 
-            return padded;
+            return Framed(padded);
         }
+
+        /// <summary>With --value-format avro|protobuf, the values framed for a schema registry (see <see cref="FramedValues"/>).</summary>
+        private Dictionary<(string Topic, int Partition), IReadOnlyList<SimRecord>> Framed(Dictionary<(string Topic, int Partition), IReadOnlyList<SimRecord>> logs) =>
+            options.ValueFormat == "json"
+                ? logs
+                : logs.ToDictionary(l => l.Key, l => (IReadOnlyList<SimRecord>)l.Value.Select(r => r with { Value = FramedValues.Convert(r.Value, options.ValueFormat, r.Offset) }).ToList());
 
         private List<byte[]> LoadBatches(string root)
         {

@@ -51,6 +51,9 @@ public sealed record SinkOptions
 
     public FrozenDictionary<string, ValueFormat> TopicValueFormats { get; init; } = FrozenDictionary<string, ValueFormat>.Empty;
 
+    /// <summary>Schema registries for the avro, protobuf and json-schema formats (src/Core/Formats).</summary>
+    public Formats.Registry.SchemaRegistryOptions SchemaRegistry { get; init; } = Formats.Registry.SchemaRegistryOptions.None;
+
     /// <summary>Column that receives the value for the <c>string</c> format.</summary>
     public string StringColumn { get; init; } = "value";
 
@@ -90,6 +93,11 @@ public sealed record SinkOptions
 
     public TableName RouteOf(string topic) =>
         TopicTables.TryGetValue(topic, out var table) ? table : new TableName(Database, topic);
+
+    /// <summary>True when any topic's values are schema-registry framed (avro, protobuf, json-schema).</summary>
+    public bool UsesSchemaRegistry =>
+        DefaultValueFormat is ValueFormat.Avro or ValueFormat.Protobuf or ValueFormat.JsonSchema
+        || TopicValueFormats.Values.Any(f => f is ValueFormat.Avro or ValueFormat.Protobuf or ValueFormat.JsonSchema);
 
     public ValueFormat FormatOf(string topic) =>
         TopicValueFormats.TryGetValue(topic, out var format) ? format : DefaultValueFormat;

@@ -58,6 +58,7 @@ public static class SinkOptionsParser
             TopicTables = ParseTopicTables(Get("TOPIC_TABLES"), database),
             DefaultValueFormat = defaultFormat,
             TopicValueFormats = topicFormats,
+            SchemaRegistry = Formats.Registry.SchemaRegistryOptions.Parse(Get),
             StringColumn = Get("STRING_VALUE_COLUMN") ?? "value",
             Tombstones = ParseTombstones(Get("TOMBSTONES")),
             DeadLetterTable = ParseTable("DEAD_LETTER_TABLE", Get("DEAD_LETTER_TABLE") ?? "kafka_dead_letters", database),
@@ -169,7 +170,10 @@ public static class SinkOptionsParser
         {
             "JSON" => ValueFormat.Json,
             "STRING" => ValueFormat.String,
-            _ => throw new ConfigurationException("VALUE_FORMAT", $"unknown format '{f}': expected json or string, or topic=format pairs separated by commas"),
+            "AVRO" => ValueFormat.Avro,
+            "PROTOBUF" => ValueFormat.Protobuf,
+            "JSON-SCHEMA" or "JSON_SCHEMA" or "JSONSCHEMA" => ValueFormat.JsonSchema,
+            _ => throw new ConfigurationException("VALUE_FORMAT", $"unknown format '{f}': expected json, string, avro, protobuf or json-schema, or topic=format pairs separated by commas"),
         };
     }
 

@@ -30,7 +30,8 @@ public static class RowEncoder
 
     private static readonly SearchValues<byte> Whitespace = SearchValues.Create(" \t\r\n"u8);
 
-    public static EncodedPartition Encode(KafkaBatch batch, PartitionRecords partition, TableShape shape, TombstonePolicy tombstones)
+    /// <param name="schemas">For the registry formats (avro, protobuf, json-schema): the partition's schemas, looked up beforehand.</param>
+    public static EncodedPartition Encode(KafkaBatch batch, PartitionRecords partition, TableShape shape, TombstonePolicy tombstones, Formats.ResolvedSchemas? schemas = null)
     {
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(partition);
@@ -38,7 +39,8 @@ public static class RowEncoder
 
         var records = partition.Records;
         var meta = shape.Metadata;
-        var isJson = shape.Format == ValueFormat.Json;
+        var isFramed = shape.Format is ValueFormat.Avro or ValueFormat.Protobuf or ValueFormat.JsonSchema;
+        var isJson = shape.Format == ValueFormat.Json || isFramed;
         var prefix = PartitionPrefix(partition, meta);
         var stringColumn = isJson ? [] : StringColumnPrefix(shape.StringColumn);
 
@@ -76,7 +78,17 @@ public static class RowEncoder
 
                 var value = batch.Bytes(record.Value);
                 var inner = default(ReadOnlySpan<byte>);
-                if (reason is null && isJson)
+                var validate = true;
+                if (reason is null && isFramed)
+                {
+                    reason = Formats.FramedValueDecoder.Decode(value, schemas ?? Formats.ResolvedSchemas.Empty, meta, out value, out validate);
+                    if (reason is null && !validate)
+                    {
+                        inner = value[1..]; // a transcoded object: '{' ... '}', one line, metadata names checked per schema
+                    }
+                }
+
+                if (reason is null && isJson && validate)
                 {
                     reason = ValidateObject(value, meta, record.ValueSchemaFormat, out inner);
                 }
@@ -249,7 +261,7 @@ public static class RowEncoder
         if (schemaFormat is SchemaDataFormat.Avro or SchemaDataFormat.Protobuf)
         {
             var name = schemaFormat == SchemaDataFormat.Avro ? "AVRO" : "PROTOBUF";
-            return $"value is {name} in SOURCE format; set EventRecordFormat to JSON on the event source mapping";
+            return $"value is {name} in SOURCE format; set EventRecordFormat to JSON on the event source mapping, or VALUE_FORMAT={name.ToLowerInvariant()} to decode it in the function";
         }
 
         if (!Utf8.IsValid(value) || value.IndexOf((byte)0) >= 0)

@@ -10,6 +10,15 @@ public enum ValueFormat
 
     /// <summary>The value bytes go into one String column.</summary>
     String,
+
+    /// <summary>Avro binary framed for a schema registry (Confluent or Glue); decoded with the writer schema (src/Core/Formats).</summary>
+    Avro,
+
+    /// <summary>Protobuf framed for a schema registry (Confluent or Glue); decoded with the registry's .proto (src/Core/Formats).</summary>
+    Protobuf,
+
+    /// <summary>A JSON object framed for a schema registry (Confluent or Glue JSON Schema serializers): framing stripped, then as json.</summary>
+    JsonSchema,
 }
 
 /// <summary>What to do with a record whose value is null (a Kafka tombstone).</summary>

@@ -25,9 +25,11 @@ public sealed class SinkHandler : IInvocationHandler
     private readonly IMetricsSink _metrics;
     private readonly TimeProvider _time;
     private readonly HashSet<TableName> _warnedTables = [];
+    private readonly Formats.Registry.SchemaCache? _schemas;
 
-    public SinkHandler(SinkOptions options, IClickHouseGateway gateway, TableCatalog catalog, IStateStore state, ISinkLog log, IMetricsSink metrics, TimeProvider time, Func<double> random)
+    public SinkHandler(SinkOptions options, IClickHouseGateway gateway, TableCatalog catalog, IStateStore state, ISinkLog log, IMetricsSink metrics, TimeProvider time, Func<double> random, Formats.Registry.SchemaCache? schemas = null)
     {
+        _schemas = schemas;
         _options = options;
         _router = new TopicRouter(options);
         _catalog = catalog;
@@ -137,8 +139,10 @@ public sealed class SinkHandler : IInvocationHandler
         // The state query is in flight while the partitions are encoded (CPU, in parallel across partitions).
         var keys = ready.Select(r => new PartitionKey(r.Outcome.Source.Topic, r.Outcome.Source.Partition)).ToList();
         var loading = _retrier.RunAsync(c => _state.LoadAsync(keys, c), giveUpAt, null, ct);
+        var resolved = await Formats.SchemaResolution.ResolveAllAsync(_schemas, batch, ready, r => r.Outcome.Source, r => r.Shape, (r, e) => Fail(r.Outcome, e), giveUpAt, _time, ct);
+        ready.RemoveAll(r => r.Outcome.Failure is not null);
         var rows = new EncodedPartition[ready.Count];
-        Parallel.For(0, ready.Count, i => rows[i] = RowEncoder.Encode(batch, ready[i].Outcome.Source, ready[i].Shape, _options.Tombstones));
+        Parallel.For(0, ready.Count, i => rows[i] = RowEncoder.Encode(batch, ready[i].Outcome.Source, ready[i].Shape, _options.Tombstones, resolved.GetValueOrDefault(ready[i].Outcome.Source)));
         encodedAll.AddRange(rows);
         var prepared = ready.Select((r, i) => (r.Outcome, Encoded: rows[i])).ToList();
         foreach (var (o, e) in prepared)

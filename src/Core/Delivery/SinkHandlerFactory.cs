@@ -17,15 +17,15 @@ public static class SinkHandlerFactory
     /// Connects to ClickHouse, creates the dead-letter and state tables if missing, and checks that every table named
     /// in TOPIC_TABLES exists. Failures here are start-up failures (the Runtime API's init error).
     /// </summary>
-    public static async Task<IInvocationHandler> CreateAsync(SinkOptions options, ISinkLog log, IMetricsSink metrics, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<IInvocationHandler> CreateAsync(SinkOptions options, ISinkLog log, IMetricsSink metrics, TimeProvider time, CancellationToken cancellationToken, Formats.Registry.SchemaCache? schemas = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var gateway = new DriverClickHouseGateway(options);
-        return await CreateAsync(options, gateway, log, metrics, time, cancellationToken);
+        return await CreateAsync(options, gateway, log, metrics, time, cancellationToken, schemas);
     }
 
     /// <summary>The same, over a given gateway (tests put a fault injector in front of the engine).</summary>
-    public static async Task<IInvocationHandler> CreateAsync(SinkOptions options, IClickHouseGateway gateway, ISinkLog log, IMetricsSink metrics, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<IInvocationHandler> CreateAsync(SinkOptions options, IClickHouseGateway gateway, ISinkLog log, IMetricsSink metrics, TimeProvider time, CancellationToken cancellationToken, Formats.Registry.SchemaCache? schemas = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(log);
@@ -68,6 +68,6 @@ public static class SinkHandlerFactory
         }
 
         log.Write(LogLevel.Information, "sink ready", new LogFields(Strings: [new("sink_id", options.SinkId), new("clickhouse", options.ClickHouseUrl.GetLeftPart(UriPartial.Authority))]));
-        return new SinkHandler(options, gateway, catalog, state, log, metrics, time, Random.Shared.NextDouble);
+        return new SinkHandler(options, gateway, catalog, state, log, metrics, time, Random.Shared.NextDouble, schemas);
     }
 }

@@ -58,8 +58,8 @@ public sealed class SinkOptionsParserTests
     public void Parse_MalformedTopicTables_NamesTheVariable(string value) => AssertNames("TOPIC_TABLES", With("TOPIC_TABLES", value));
 
     [Theory]
-    [InlineData("avro")]
-    [InlineData("orders=protobuf")]
+    [InlineData("xml")]
+    [InlineData("orders=thrift")]
     [InlineData("=json")]
     public void Parse_UnknownValueFormat_NamesTheVariable(string value) => AssertNames("VALUE_FORMAT", With("VALUE_FORMAT", value));
 

@@ -224,7 +224,7 @@ public sealed class EncoderTests
         var (_, encoded) = EncodeOne("\"" + B64(avroBinary) + "\"", MetadataColumns.None, extra: meta);
         using (encoded)
         {
-            Assert.Equal("value is AVRO in SOURCE format; set EventRecordFormat to JSON on the event source mapping", Assert.Single(encoded.Rejected).Reason);
+            Assert.Equal("value is AVRO in SOURCE format; set EventRecordFormat to JSON on the event source mapping, or VALUE_FORMAT=avro to decode it in the function", Assert.Single(encoded.Rejected).Reason);
         }
     }
 

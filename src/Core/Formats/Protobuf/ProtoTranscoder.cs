@@ -1,0 +1,453 @@
+using System.Buffers.Binary;
+
+namespace MskClickHouse.Core.Formats.Protobuf;
+
+/// <summary>
+/// Transcodes Protobuf wire bytes to one JSON object with every field of the message in declaration order: nested
+/// message → object, map → object, repeated → array (packed or not), enum → its name (the number when unknown),
+/// google.protobuf.Timestamp → ISO 8601 string with 9 fraction digits, bytes → a string of the raw bytes, each integer
+/// kind read as its own width and signedness (int32 negative values sign-extended, sint zigzag, fixed little-endian).
+/// Absent fields get proto3 defaults (0, "", false, first enum value, [] and {}); absent message fields, oneof members
+/// and fields with explicit presence (proto2, proto3 'optional') are null. Unknown field numbers are skipped.
+/// A singular field sent more than once keeps its last value (messages are not merged).
+/// </summary>
+public static class ProtoTranscoder
+{
+    public const int MaxDepth = 100;
+
+    [ThreadStatic]
+    private static Occurrence[][]? levels;
+
+    public static void Transcode(ProtoMessage message, ReadOnlySpan<byte> data, JsonOutput output)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        WriteMessage(message, data, output, 0);
+    }
+
+    private static void WriteMessage(ProtoMessage m, ReadOnlySpan<byte> data, JsonOutput o, int depth)
+    {
+        if (depth >= MaxDepth)
+        {
+            throw new ProtoDataException($"messages nest deeper than {MaxDepth}");
+        }
+
+        var all = levels ??= new Occurrence[8][];
+        if (depth >= all.Length)
+        {
+            Array.Resize(ref all, all.Length * 2);
+            levels = all;
+        }
+
+        var occ = all[depth] ??= new Occurrence[32];
+        var count = 0;
+        var pos = 0;
+        while (pos < data.Length)
+        {
+            var tag = Varint(data, ref pos);
+            var number = (int)(tag >> 3);
+            var wire = (int)(tag & 7);
+            var start = pos;
+            switch (wire)
+            {
+                case 0:
+                    Varint(data, ref pos);
+                    break;
+                case 1:
+                    pos += 8;
+                    break;
+                case 2:
+                    var n = Varint(data, ref pos);
+                    if (n > (ulong)(data.Length - pos))
+                    {
+                        throw new ProtoDataException($"field {number} of {m.FullName}: length {n} runs past the end");
+                    }
+
+                    start = pos;
+                    pos += (int)n;
+                    break;
+                case 5:
+                    pos += 4;
+                    break;
+                default:
+                    throw new ProtoDataException($"field {number} of {m.FullName} has wire type {wire} (groups are not supported)");
+            }
+
+            if (pos > data.Length || number == 0)
+            {
+                throw new ProtoDataException($"{m.FullName}: the message ends early or has field number 0");
+            }
+
+            var index = m.IndexOf(number);
+            if (index < 0)
+            {
+                continue; // unknown field (a newer writer): skipped
+            }
+
+            if (count == occ.Length)
+            {
+                Array.Resize(ref occ, occ.Length * 2);
+                all[depth] = occ;
+            }
+
+            occ[count++] = new Occurrence(index, wire, start, pos - start);
+        }
+
+        o.WriteByte((byte)'{');
+        var fields = m.Fields;
+        for (var i = 0; i < fields.Count; i++)
+        {
+            var f = fields[i];
+            o.Write(i == 0 ? f.JsonNameWithComma.AsSpan(1) : f.JsonNameWithComma);
+            // occ may be reallocated by nested calls at deeper levels only; this level's array is stable.
+            WriteField(f, i, data, all[depth].AsSpan(0, count), o, depth);
+        }
+
+        o.WriteByte((byte)'}');
+    }
+
+    private static void WriteField(ProtoField f, int index, ReadOnlySpan<byte> data, ReadOnlySpan<Occurrence> occ, JsonOutput o, int depth)
+    {
+        if (f.IsMap)
+        {
+            o.WriteByte((byte)'{');
+            var first = true;
+            foreach (var x in occ)
+            {
+                if (x.Field != index)
+                {
+                    continue;
+                }
+
+                if (!first)
+                {
+                    o.WriteByte((byte)',');
+                }
+
+                first = false;
+                WriteMapEntry(f.Message!, data.Slice(x.Start, x.Length), o, depth);
+            }
+
+            o.WriteByte((byte)'}');
+            return;
+        }
+
+        if (f.Repeated)
+        {
+            o.WriteByte((byte)'[');
+            var first = true;
+            foreach (var x in occ)
+            {
+                if (x.Field != index)
+                {
+                    continue;
+                }
+
+                if (x.Wire == 2 && IsPackable(f.Kind))
+                {
+                    var packed = data.Slice(x.Start, x.Length);
+                    var p = 0;
+                    while (p < packed.Length)
+                    {
+                        if (!first)
+                        {
+                            o.WriteByte((byte)',');
+                        }
+
+                        first = false;
+                        p = WritePackedOne(f, packed, p, o);
+                    }
+
+                    continue;
+                }
+
+                if (!first)
+                {
+                    o.WriteByte((byte)',');
+                }
+
+                first = false;
+                WriteValue(f, x.Wire, data.Slice(x.Start, x.Length), o, depth);
+            }
+
+            o.WriteByte((byte)']');
+            return;
+        }
+
+        for (var k = occ.Length - 1; k >= 0; k--)
+        {
+            if (occ[k].Field == index)
+            {
+                WriteValue(f, occ[k].Wire, data.Slice(occ[k].Start, occ[k].Length), o, depth);
+                return;
+            }
+        }
+
+        WriteDefault(f, o);
+    }
+
+    private static void WriteDefault(ProtoField f, JsonOutput o)
+    {
+        if (f.HasPresence || f.Kind is ProtoKind.Message or ProtoKind.Timestamp)
+        {
+            o.Write("null"u8);
+            return;
+        }
+
+        o.Write(f.Kind switch
+        {
+            ProtoKind.Bool => "false"u8,
+            ProtoKind.String or ProtoKind.Bytes => "\"\""u8,
+            ProtoKind.Enum => f.Enum!.Default,
+            _ => "0"u8,
+        });
+    }
+
+    private static void WriteMapEntry(ProtoMessage entry, ReadOnlySpan<byte> data, JsonOutput o, int depth)
+    {
+        var keyField = entry.Fields[0];
+        var valueField = entry.Fields[1];
+        int keyWire = -1, keyStart = 0, keyLength = 0, valueWire = -1, valueStart = 0, valueLength = 0;
+        var pos = 0;
+        while (pos < data.Length)
+        {
+            var tag = Varint(data, ref pos);
+            var wire = (int)(tag & 7);
+            var start = pos;
+            switch (wire)
+            {
+                case 0:
+                    Varint(data, ref pos);
+                    break;
+                case 1:
+                    pos += 8;
+                    break;
+                case 2:
+                    var n = Varint(data, ref pos);
+                    if (n > (ulong)(data.Length - pos))
+                    {
+                        throw new ProtoDataException($"map entry of {entry.FullName}: length {n} runs past the end");
+                    }
+
+                    start = pos;
+                    pos += (int)n;
+                    break;
+                case 5:
+                    pos += 4;
+                    break;
+                default:
+                    throw new ProtoDataException($"map entry of {entry.FullName} has wire type {wire}");
+            }
+
+            if (pos > data.Length)
+            {
+                throw new ProtoDataException($"map entry of {entry.FullName} ends early");
+            }
+
+            if ((tag >> 3) == 1)
+            {
+                (keyWire, keyStart, keyLength) = (wire, start, pos - start);
+            }
+            else if ((tag >> 3) == 2)
+            {
+                (valueWire, valueStart, valueLength) = (wire, start, pos - start);
+            }
+        }
+
+        // JSON object keys are strings: a numeric or bool key is written quoted.
+        if (keyWire < 0)
+        {
+            o.Write(keyField.Kind is ProtoKind.String ? "\"\""u8 : keyField.Kind is ProtoKind.Bool ? "\"false\""u8 : "\"0\""u8);
+        }
+        else if (keyField.Kind == ProtoKind.String)
+        {
+            WriteValue(keyField, keyWire, data.Slice(keyStart, keyLength), o, depth);
+        }
+        else
+        {
+            o.WriteByte((byte)'"');
+            WriteValue(keyField, keyWire, data.Slice(keyStart, keyLength), o, depth);
+            o.WriteByte((byte)'"');
+        }
+
+        o.WriteByte((byte)':');
+        if (valueWire >= 0)
+        {
+            WriteValue(valueField, valueWire, data.Slice(valueStart, valueLength), o, depth);
+        }
+        else if (valueField.Kind == ProtoKind.Message)
+        {
+            WriteMessage(valueField.Message!, default, o, depth + 1);
+        }
+        else
+        {
+            WriteDefault(valueField, o);
+        }
+    }
+
+    private static bool IsPackable(ProtoKind kind) => kind is not (ProtoKind.String or ProtoKind.Bytes or ProtoKind.Message or ProtoKind.Timestamp);
+
+    private static int WritePackedOne(ProtoField f, ReadOnlySpan<byte> packed, int p, JsonOutput o)
+    {
+        switch (f.Kind)
+        {
+            case ProtoKind.Double or ProtoKind.Fixed64 or ProtoKind.SFixed64:
+                Need(packed, p, 8);
+                WriteValue(f, 1, packed.Slice(p, 8), o, 0);
+                return p + 8;
+            case ProtoKind.Float or ProtoKind.Fixed32 or ProtoKind.SFixed32:
+                Need(packed, p, 4);
+                WriteValue(f, 5, packed.Slice(p, 4), o, 0);
+                return p + 4;
+            default:
+                var start = p;
+                Varint(packed, ref p);
+                WriteValue(f, 0, packed[start..p], o, 0);
+                return p;
+        }
+    }
+
+    private static void Need(ReadOnlySpan<byte> data, int at, int bytes)
+    {
+        if (data.Length - at < bytes)
+        {
+            throw new ProtoDataException("a packed repeated field ends in the middle of a value");
+        }
+    }
+
+    /// <summary>One value: for wire type 0 <paramref name="raw"/> is the varint's bytes, 1/5 the fixed bytes, 2 the content.</summary>
+    private static void WriteValue(ProtoField f, int wire, ReadOnlySpan<byte> raw, JsonOutput o, int depth)
+    {
+        var expected = f.Kind switch
+        {
+            ProtoKind.Double or ProtoKind.Fixed64 or ProtoKind.SFixed64 => 1,
+            ProtoKind.Float or ProtoKind.Fixed32 or ProtoKind.SFixed32 => 5,
+            ProtoKind.String or ProtoKind.Bytes or ProtoKind.Message or ProtoKind.Timestamp => 2,
+            _ => 0,
+        };
+        if (wire != expected)
+        {
+            throw new ProtoDataException($"field '{f.Name}' ({f.Kind}) arrived with wire type {wire}, expected {expected}: the schema does not match");
+        }
+
+        var p = 0;
+        switch (f.Kind)
+        {
+            case ProtoKind.Double:
+                JsonValues.Double(o, BinaryPrimitives.ReadDoubleLittleEndian(raw));
+                break;
+            case ProtoKind.Float:
+                JsonValues.Float(o, BinaryPrimitives.ReadSingleLittleEndian(raw));
+                break;
+            case ProtoKind.Fixed64:
+                JsonValues.ULong(o, BinaryPrimitives.ReadUInt64LittleEndian(raw));
+                break;
+            case ProtoKind.SFixed64:
+                JsonValues.Long(o, BinaryPrimitives.ReadInt64LittleEndian(raw));
+                break;
+            case ProtoKind.Fixed32:
+                JsonValues.Long(o, BinaryPrimitives.ReadUInt32LittleEndian(raw));
+                break;
+            case ProtoKind.SFixed32:
+                JsonValues.Long(o, BinaryPrimitives.ReadInt32LittleEndian(raw));
+                break;
+            case ProtoKind.Int64:
+                JsonValues.Long(o, (long)Varint(raw, ref p));
+                break;
+            case ProtoKind.UInt64:
+                JsonValues.ULong(o, Varint(raw, ref p));
+                break;
+            case ProtoKind.Int32:
+                JsonValues.Long(o, (int)Varint(raw, ref p));
+                break;
+            case ProtoKind.UInt32:
+                JsonValues.Long(o, (uint)Varint(raw, ref p));
+                break;
+            case ProtoKind.SInt32:
+            case ProtoKind.SInt64:
+                var z = Varint(raw, ref p);
+                var v = (long)(z >> 1) ^ -(long)(z & 1);
+                JsonValues.Long(o, f.Kind == ProtoKind.SInt32 ? (int)v : v);
+                break;
+            case ProtoKind.Bool:
+                o.Write(Varint(raw, ref p) != 0 ? "true"u8 : "false"u8);
+                break;
+            case ProtoKind.Enum:
+                var number = (int)Varint(raw, ref p);
+                if (f.Enum!.Symbols.TryGetValue(number, out var symbol))
+                {
+                    o.Write(symbol);
+                }
+                else
+                {
+                    JsonValues.Long(o, number);
+                }
+
+                break;
+            case ProtoKind.String:
+            case ProtoKind.Bytes:
+                JsonValues.String(o, raw);
+                break;
+            case ProtoKind.Timestamp:
+                WriteTimestamp(raw, o);
+                break;
+            case ProtoKind.Message:
+                WriteMessage(f.Message!, raw, o, depth + 1);
+                break;
+        }
+    }
+
+    private static void WriteTimestamp(ReadOnlySpan<byte> data, JsonOutput o)
+    {
+        long seconds = 0;
+        long nanos = 0;
+        var pos = 0;
+        while (pos < data.Length)
+        {
+            var tag = Varint(data, ref pos);
+            if ((tag & 7) != 0)
+            {
+                throw new ProtoDataException("google.protobuf.Timestamp has a field that is not a varint");
+            }
+
+            var value = Varint(data, ref pos);
+            if ((tag >> 3) == 1)
+            {
+                seconds = (long)value;
+            }
+            else if ((tag >> 3) == 2)
+            {
+                nanos = (int)value;
+            }
+        }
+
+        if (nanos is < 0 or > 999_999_999)
+        {
+            throw new ProtoDataException($"google.protobuf.Timestamp has nanos {nanos} out of 0..999999999");
+        }
+
+        JsonValues.Timestamp(o, checked((seconds * 1_000_000_000) + nanos), 9, local: false);
+    }
+
+    private static ulong Varint(ReadOnlySpan<byte> data, ref int pos)
+    {
+        ulong result = 0;
+        for (var shift = 0; shift < 70; shift += 7)
+        {
+            if (pos >= data.Length)
+            {
+                throw new ProtoDataException("the message ends in the middle of a varint");
+            }
+
+            var b = data[pos++];
+            result |= (ulong)(b & 0x7F) << shift;
+            if (b < 0x80)
+            {
+                return result;
+            }
+        }
+
+        throw new ProtoDataException("a varint is longer than 10 bytes");
+    }
+
+    private readonly record struct Occurrence(int Field, int Wire, int Start, int Length);
+}
