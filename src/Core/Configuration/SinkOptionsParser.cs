@@ -18,6 +18,7 @@ public static class SinkOptionsParser
         "insert_deduplication_token", "insert_deduplicate", "async_insert", "date_time_input_format",
         "max_insert_block_size", "min_insert_block_size_rows", "min_insert_block_size_bytes", "input_format_allow_errors_num",
         "input_format_allow_errors_ratio", "deduplicate_blocks_in_dependent_materialized_views",
+        "throw_on_max_partitions_per_insert_block",
     }.ToFrozenSet(StringComparer.Ordinal);
 
     public static SinkOptions Parse(IReadOnlyDictionary<string, string?> env)

@@ -227,7 +227,9 @@ public sealed class SinkHandler : IInvocationHandler
         outcome.Failure = e;
         _log.Write(
             LogLevel.Error,
-            $"partition not delivered, reported for retry: {e.Message}",
+            e is ClickHouseException { Kind: ClickHouseErrorKind.Permission or ClickHouseErrorKind.Auth }
+                ? $"partition not delivered: ClickHouse refused the sink's user (permission, authentication or configuration; not retried, metric RefusedPartitions): {e.Message}"
+                : $"partition not delivered, reported for retry: {e.Message}",
             new LogFields(outcome.Source.Topic, outcome.Source.Partition, outcome.Source.FirstOffset, outcome.Source.LastOffset, outcome.Table.ToString(), (e as ClickHouseException)?.ServerCode),
             e is ClickHouseException ? null : e);
     }
@@ -249,6 +251,7 @@ public sealed class SinkHandler : IInvocationHandler
             RecordLagMs = batch.OldestTimestampMs is { } oldest ? (_time.GetUtcNow().ToUnixTimeMilliseconds() - oldest) : null,
             FailedPartitions = failed.Count,
             NonDeduplicatingTables = outcomes.Where(o => o.TableDeduplicates == false).Select(o => o.Table).Distinct().Count(),
+            RefusedPartitions = failed.Count(o => o.Failure is ClickHouseException { Kind: ClickHouseErrorKind.Permission or ClickHouseErrorKind.Auth }),
         };
         _metrics.Publish(metrics);
 
