@@ -627,6 +627,7 @@ public static class BenchRunner
         private Dictionary<string, string?> Env(EngineClient engine, Uri url, string db, string compression) => new()
         {
             ["CLICKHOUSE_URL"] = url.GetLeftPart(UriPartial.Authority),
+            ["CLICKHOUSE_ALLOW_HTTP"] = "true",
             ["CLICKHOUSE_USER"] = engine.User,
             ["CLICKHOUSE_PASSWORD"] = engine.Password,
             ["CLICKHOUSE_DATABASE"] = db,

@@ -42,7 +42,7 @@ public static class SinkHandlerFactory
         catch (ClickHouseException e)
         {
             throw new ClickHouseException(
-                $"start-up: cannot create the dead-letter table {options.DeadLetterTable} or the state table {options.StateTable} at {options.ClickHouseUrl} as user '{options.User}': {e.Message}",
+                $"start-up: cannot create the dead-letter table {options.DeadLetterTable} or the state table {options.StateTable} at {SinkOptionsParser.Redact(options.ClickHouseUrl)} as user '{options.User}': {e.Message}",
                 e.Kind,
                 e.ServerCode,
                 e.HttpStatus,
@@ -55,7 +55,7 @@ public static class SinkHandlerFactory
             var info = await retrier.RunAsync(c => catalog.GetAsync(table, c), giveUpAt, null, cancellationToken);
             if (!info.Exists)
             {
-                throw new ConfigurationException("TOPIC_TABLES", $"table {table} (for topic '{topic}') does not exist in ClickHouse at {options.ClickHouseUrl}: create it first");
+                throw new ConfigurationException("TOPIC_TABLES", $"table {table} (for topic '{topic}') does not exist in ClickHouse at {SinkOptionsParser.Redact(options.ClickHouseUrl)}: create it first");
             }
 
             if (!info.CanDeduplicate)
