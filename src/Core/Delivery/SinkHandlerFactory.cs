@@ -17,10 +17,14 @@ public static class SinkHandlerFactory
     /// Connects to ClickHouse, creates the dead-letter and state tables if missing, and checks that every table named
     /// in TOPIC_TABLES exists. Failures here are start-up failures (the Runtime API's init error).
     /// </summary>
-    public static async Task<IInvocationHandler> CreateAsync(SinkOptions options, ISinkLog log, IMetricsSink metrics, TimeProvider time, CancellationToken cancellationToken)
+    /// <param name="fetchPassword">Reads the password secret again; when given, a password ClickHouse refuses after
+    /// start-up (rotated secret) is fetched again once and the client rebuilt (<see cref="ReauthenticatingGateway"/>).</param>
+    public static async Task<IInvocationHandler> CreateAsync(SinkOptions options, ISinkLog log, IMetricsSink metrics, TimeProvider time, CancellationToken cancellationToken, Func<CancellationToken, Task<string>>? fetchPassword = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var gateway = new DriverClickHouseGateway(options);
+        IClickHouseGateway gateway = fetchPassword is null
+            ? new DriverClickHouseGateway(options)
+            : new ReauthenticatingGateway(options.Password, password => new DriverClickHouseGateway(options with { Password = password }), fetchPassword, log, time);
         return await CreateAsync(options, gateway, log, metrics, time, cancellationToken);
     }
 
