@@ -124,7 +124,7 @@ public sealed class SinkHandler : IInvocationHandler
                 continue;
             }
 
-            WarnIfCannotDeduplicate(info);
+            WarnIfCannotDeduplicate(info, outcomes.Count(x => x.Table == o.Table));
             o.TableDeduplicates = info.CanDeduplicate;
             ready.Add((o, _router.ShapeFor(o.Source.Topic, info.Columns)));
         }
@@ -200,9 +200,9 @@ public sealed class SinkHandler : IInvocationHandler
         }
     }
 
-    private void WarnIfCannotDeduplicate(TableInfo info)
+    private void WarnIfCannotDeduplicate(TableInfo info, int partitions)
     {
-        if (info.CanDeduplicate)
+        if (DeduplicationWindowCheck.Assess(info, partitions) is not { } warning)
         {
             return;
         }
@@ -215,11 +215,7 @@ public sealed class SinkHandler : IInvocationHandler
             }
         }
 
-        _log.Write(
-            LogLevel.Warning,
-            $"table {info.Table} ({info.Engine}) cannot deduplicate retried inserts, so a retry after a lost answer may duplicate rows: " +
-            "use a Replicated*/Shared* MergeTree, or ALTER TABLE ... MODIFY SETTING non_replicated_deduplication_window = 1000",
-            new LogFields(Table: info.Table.ToString()));
+        _log.Write(LogLevel.Warning, warning, new LogFields(Table: info.Table.ToString()));
     }
 
     private void Fail(PartitionOutcome outcome, Exception e)

@@ -62,13 +62,17 @@ public static class SinkHandlerFactory
                 throw new ConfigurationException("TOPIC_TABLES", $"table {table} (for topic '{topic}') does not exist in ClickHouse at {SinkOptionsParser.Redact(options.ClickHouseUrl)}: create it first");
             }
 
-            if (!info.CanDeduplicate)
+            if (DeduplicationWindowCheck.Assess(info, partitions: 1) is { } warning)
             {
-                log.Write(
-                    LogLevel.Warning,
-                    $"table {table} ({info.Engine}) cannot deduplicate retried inserts: set non_replicated_deduplication_window or use a Replicated/Shared MergeTree (docs/exactly-once.md)",
-                    new LogFields(Topic: topic, Table: table.ToString(), Strings: [new("metric", "NonDeduplicatingTable")]));
+                log.Write(LogLevel.Warning, warning + " (docs/exactly-once.md)", new LogFields(Topic: topic, Table: table.ToString(), Strings: [new("metric", "NonDeduplicatingTable")]));
             }
+        }
+
+        // Dead letters are retried under tokens too: a dead-letter table that forgets them duplicates dead letters.
+        var deadLetters = await retrier.RunAsync(c => catalog.GetAsync(options.DeadLetterTable, c), giveUpAt, null, cancellationToken);
+        if (DeduplicationWindowCheck.Assess(deadLetters, partitions: 1) is { } dlqWarning)
+        {
+            log.Write(LogLevel.Warning, "dead-letter " + dlqWarning, new LogFields(Table: options.DeadLetterTable.ToString(), Strings: [new("metric", "NonDeduplicatingTable")]));
         }
 
         log.Write(LogLevel.Information, "sink ready", new LogFields(Strings: [new("sink_id", options.SinkId), new("clickhouse", options.ClickHouseUrl.GetLeftPart(UriPartial.Authority))]));
