@@ -9,14 +9,15 @@ namespace MskClickHouse.Core.Delivery;
 /// <param name="Reject">Moves a row to the dead letters with the engine's error (the row ClickHouse named).</param>
 /// <param name="OffsetOf">The Kafka offset of a row.</param>
 /// <param name="MarkedDeadLetters">Offsets in [first, last] that an earlier attempt of this unit dead-lettered under the given mark.</param>
-/// <param name="FlushDeadLetters">Writes the rows rejected so far under a token, before giving up for lack of time.</param>
+/// <param name="FlushDeadLetters">Writes the rejected rows with these offsets, their reasons ending with the mark, under the
+/// unit's dead-letter token plus the given suffix, before giving up for lack of time; returns how many it wrote.</param>
 public sealed record IsolationIo(
     Func<List<int>, string, Task<long>> Insert,
     Func<List<int>, string, Task> Probe,
     Action<int, ClickHouseException> Reject,
     Func<int, long> OffsetOf,
     Func<long, long, string, Task<HashSet<long>>> MarkedDeadLetters,
-    Func<string, Task<int>> FlushDeadLetters);
+    Func<HashSet<long>, string, string, Task<int>> FlushDeadLetters);
 
 /// <summary>
 /// Finds the rows of one unit that ClickHouse rejects, at a bounded cost, so that the good rows still land as one block
@@ -50,10 +51,19 @@ public sealed class BadRowIsolation
     /// <summary>The largest probe window (rows).</summary>
     public const int MaxWindow = 1 << 16;
 
+    /// <summary>
+    /// Out of time, the rows found are written per chunk of this many rows of the unit, and only for chunks the probes
+    /// finished: a chunk's bad rows are a function of its content, so attempts running at once write the same rows
+    /// under the same token (one copy lands) and a retry that finds none of a flushed chunk writes nothing for it.
+    /// </summary>
+    public const int FlushChunk = 512;
+
     private readonly IsolationIo _io;
     private readonly TimeProvider _time;
     private readonly DateTimeOffset _stopAt;
-    private int _rejectedHere;
+    private readonly List<int> _scanRejected = [];
+    private List<int> _unit = [];
+    private int _frontier;
 
     /// <param name="stopAt">No isolation step starts after this instant; the dead letters found are written instead.</param>
     public BadRowIsolation(IsolationIo io, TimeProvider time, DateTimeOffset stopAt)
@@ -87,6 +97,7 @@ public sealed class BadRowIsolation
     {
         ArgumentNullException.ThrowIfNull(rows);
         ArgumentNullException.ThrowIfNull(first);
+        _unit = rows;
         var candidates = new List<int>(rows);
         var scanFrom = 0;
 
@@ -98,6 +109,11 @@ public sealed class BadRowIsolation
         }
         else if (first.RowNumber is { } n && n <= candidates.Count)
         {
+            if (!IsBlockLevel(first))
+            {
+                _scanRejected.Add(candidates[n - 1]);
+            }
+
             Reject(candidates, n - 1, first);
             scanFrom = n - 1;
         }
@@ -116,6 +132,7 @@ public sealed class BadRowIsolation
         var window = InitialWindow;
         while (cursor < candidates.Count)
         {
+            _frontier = Math.Max(_frontier, PositionOf(candidates[cursor]));
             await CheckTimeAsync(token);
             var slice = candidates.GetRange(cursor, Math.Min(window, candidates.Count - cursor));
             try
@@ -135,6 +152,7 @@ public sealed class BadRowIsolation
                 }
                 else if (m >= 1 && m <= slice.Count)
                 {
+                    _scanRejected.Add(candidates[cursor + m - 1]);
                     Reject(candidates, cursor + m - 1, e);
                     cursor += m - 1;
                     window = Math.Clamp(2 * m, InitialWindow, MaxWindow);
@@ -171,15 +189,18 @@ public sealed class BadRowIsolation
                     return await BisectAsync(candidates, token);
                 }
 
-                Reject(candidates, n - 1, e);
                 if (IsBlockLevel(e))
                 {
+                    Reject(candidates, n - 1, e);
                     blockLevel++;
                 }
                 else
                 {
                     // A parse error the scan did not reach (it stopped early): scan on from there.
+                    _scanRejected.Add(candidates[n - 1]);
+                    Reject(candidates, n - 1, e);
                     await ScanAsync(candidates, n - 1, token);
+                    continue;
                 }
             }
         }
@@ -205,7 +226,6 @@ public sealed class BadRowIsolation
             if (rows.Count == 1)
             {
                 _io.Reject(rows[0], e);
-                _rejectedHere++;
                 return 0;
             }
 
@@ -219,10 +239,15 @@ public sealed class BadRowIsolation
     {
         _io.Reject(candidates[index], e);
         candidates.RemoveAt(index);
-        _rejectedHere++;
     }
 
-    /// <summary>Out of time: write what was found (so the retry continues from there) and fail the partition.</summary>
+    private int PositionOf(int row)
+    {
+        var i = _unit.BinarySearch(row);
+        return i >= 0 ? i : ~i;
+    }
+
+    /// <summary>Out of time: write what the probes found in finished chunks (the retry continues from there) and fail.</summary>
     private async Task CheckTimeAsync(string token)
     {
         if (_time.GetUtcNow() < _stopAt)
@@ -230,7 +255,27 @@ public sealed class BadRowIsolation
             return;
         }
 
-        var written = _rejectedHere > 0 ? await _io.FlushDeadLetters(MarkOf(token)) : 0;
+        var written = 0;
+        var finishedChunks = _frontier / FlushChunk;
+        if (finishedChunks > 0 && _scanRejected.Count > 0)
+        {
+            var unitFirst = _io.OffsetOf(_unit[0]);
+            var unitLast = _io.OffsetOf(_unit[^1]);
+
+            // Rows another attempt already dead-lettered (any reason) are left alone: never two copies.
+            var present = await _io.MarkedDeadLetters(unitFirst, unitLast, string.Empty);
+            foreach (var chunk in _scanRejected.GroupBy(r => PositionOf(r) / FlushChunk).Where(g => g.Key < finishedChunks).OrderBy(g => g.Key))
+            {
+                var offsets = chunk.Select(_io.OffsetOf).ToHashSet();
+                if (offsets.Overlaps(present))
+                {
+                    continue;
+                }
+
+                written += await _io.FlushDeadLetters(offsets, ":chunk:" + chunk.Key.ToString(CultureInfo.InvariantCulture), MarkOf(token));
+            }
+        }
+
         throw new ClickHouseException(
             string.Create(CultureInfo.InvariantCulture, $"isolating the rows ClickHouse rejects did not finish before the deadline: {written} rejected rows dead-lettered so far after {Probes} requests; the redelivery continues from there"),
             ClickHouseErrorKind.Permanent);

@@ -226,10 +226,11 @@ public sealed class PartitionDelivery
                         (first, last, mark) => QueryOffsetsAsync(
                             $"SELECT offset FROM {_d._options.DeadLetterTable.Sql} WHERE sink_id = {SqlIdentifier.Literal(_d._options.SinkId)} AND topic = {SqlIdentifier.Literal(Source.Topic)} " +
                             $"AND partition = {Num(Source.Partition)} AND offset BETWEEN {Num(first)} AND {Num(last)} AND position(error, {SqlIdentifier.Literal(mark)}) > 0 FORMAT TSV"),
-                        async mark =>
+                        async (offsets, suffix, mark) =>
                         {
-                            await DeadLetterAsync(found.Select(f => f with { Reason = f.Reason + " " + mark }).ToList(), DeduplicationToken.ForDeadLetters(token) + ":partial:" + Num(found.Count));
-                            return found.Count;
+                            var letters = found.Where(f => offsets.Contains(Source.Records[f.RecordIndex].Offset)).Select(f => f with { Reason = f.Reason + " " + mark }).ToList();
+                            await DeadLetterAsync(letters, DeduplicationToken.ForDeadLetters(token) + suffix);
+                            return letters.Count;
                         }),
                     _d._time,
                     BadRowIsolation.StopAt(_d._time.GetUtcNow(), _giveUpAt));
