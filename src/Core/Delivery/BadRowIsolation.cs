@@ -56,7 +56,7 @@ public sealed class BadRowIsolation
     /// finished: a chunk's bad rows are a function of its content, so attempts running at once write the same rows
     /// under the same token (one copy lands) and a retry that finds none of a flushed chunk writes nothing for it.
     /// </summary>
-    public const int FlushChunk = 512;
+    public const int FlushChunk = 128;
 
     private readonly IsolationIo _io;
     private readonly TimeProvider _time;

@@ -187,6 +187,8 @@ public sealed class PartitionDelivery
                 var toLetter = await NotYetDeadLetteredAsync(rejected, send.Records);
                 if (toLetter.Count > 0)
                 {
+                    // Rows isolated in the inserts above were appended after the decoder's rejections: order by offset.
+                    toLetter.Sort((a, b) => a.RecordIndex.CompareTo(b.RecordIndex));
                     var range = new OffsetRange(Source.Records[toLetter[0].RecordIndex].Offset, Source.Records[toLetter[^1].RecordIndex].Offset);
                     var token = "fill:" + DeduplicationToken.ForData(_d._options.SinkId, Source.Topic, Source.Partition, range, send.Generation);
                     await DeadLetterAsync(toLetter, DeduplicationToken.ForDeadLetters(token));
