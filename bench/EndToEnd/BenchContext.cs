@@ -50,6 +50,7 @@ internal sealed class BenchContext(BenchOptions options, EngineClient engine, st
     private Dictionary<string, string?> BaseEnv(Uri url, string db, string compression) => new()
     {
         ["CLICKHOUSE_URL"] = url.GetLeftPart(UriPartial.Authority),
+        ["CLICKHOUSE_ALLOW_HTTP"] = "true",
         ["CLICKHOUSE_USER"] = Engine.User,
         ["CLICKHOUSE_PASSWORD"] = Engine.Password,
         ["CLICKHOUSE_DATABASE"] = db,

@@ -21,12 +21,17 @@ internal static class Program
         var options = SinkOptionsParser.Parse(env);
         var output = JsonLineWriter.StandardOutput();
         var log = new JsonLog(output, JsonLogOptions.From(options, env));
-        options = await PasswordResolver.ResolveAsync(options, env, ct);
+        var fetchPassword = PasswordResolver.Fetcher(options, env);
+        if (fetchPassword is not null)
+        {
+            options = options with { Password = await fetchPassword(ct) };
+        }
+
         var metrics = new EmfMetricsSink(output, options.MetricsNamespace, options.ServiceName);
         var schemas = options.UsesSchemaRegistry
             ? await MskClickHouse.Core.Formats.Registry.SchemaRegistryFactory.CreateAsync(options.SchemaRegistry, env, ct)
             : null;
-        var handler = await SinkHandlerFactory.CreateAsync(options, log, metrics, TimeProvider.System, ct, schemas);
+        var handler = await SinkHandlerFactory.CreateAsync(options, log, metrics, TimeProvider.System, ct, fetchPassword, schemas);
         log.Write(LogLevel.Information, $"Init done: {options}");
         return new LambdaApplication(handler, log, [log, metrics]);
     }

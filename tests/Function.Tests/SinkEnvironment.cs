@@ -10,6 +10,7 @@ internal static class SinkEnvironment
     public static Dictionary<string, string?> For(ClickHouseFixture clickHouse, string database) => new()
     {
         ["CLICKHOUSE_URL"] = clickHouse.Server.BaseUri.ToString().TrimEnd('/'),
+        ["CLICKHOUSE_ALLOW_HTTP"] = "true",
         ["CLICKHOUSE_USER"] = clickHouse.Server.User,
         ["CLICKHOUSE_PASSWORD"] = clickHouse.Server.Password,
         ["CLICKHOUSE_DATABASE"] = database,

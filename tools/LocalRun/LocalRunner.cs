@@ -78,6 +78,7 @@ public static class LocalRunner
             var env = new Dictionary<string, string?>
             {
                 ["CLICKHOUSE_URL"] = (proxy?.Url ?? engine.Url).GetLeftPart(UriPartial.Authority),
+                ["CLICKHOUSE_ALLOW_HTTP"] = "true",
                 ["CLICKHOUSE_TIMEOUT_MS"] = "5000",
                 ["CLICKHOUSE_USER"] = engine.User,
                 ["CLICKHOUSE_PASSWORD"] = engine.Password,

@@ -14,8 +14,11 @@ public enum ClickHouseErrorKind
     /// <summary>The table or database does not exist.</summary>
     MissingTable,
 
-    /// <summary>Authentication or authorization failed.</summary>
+    /// <summary>Authentication failed (wrong password, unknown user): a rotated secret may fix it.</summary>
     Auth,
+
+    /// <summary>A permission or configuration error (READONLY, ACCESS_DENIED, setting constraints): no retry fixes it.</summary>
+    Permission,
 
     /// <summary>Anything else: not retried within the invocation.</summary>
     Permanent,

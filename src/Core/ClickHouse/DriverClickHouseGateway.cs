@@ -4,7 +4,6 @@ using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
-using System.Text.Json;
 using ClickHouse.Driver;
 using ClickHouse.Driver.ADO;
 using MskClickHouse.Core.Configuration;
@@ -99,40 +98,7 @@ public sealed class DriverClickHouseGateway : IClickHouseGateway, IDisposable
         _http.Dispose();
     }
 
-    internal static InsertResult ParseSummary(HttpResponseMessage response)
-    {
-        if (!response.Headers.TryGetValues("X-ClickHouse-Summary", out var values))
-        {
-            return default;
-        }
-
-        long written = 0, bytes = 0;
-        var json = Encoding.UTF8.GetBytes(string.Concat(values));
-        var reader = new Utf8JsonReader(json);
-        string? name = null;
-        while (reader.Read())
-        {
-            if (reader.TokenType == JsonTokenType.PropertyName)
-            {
-                name = reader.GetString();
-            }
-            else if (name is "written_rows" or "written_bytes")
-            {
-                var n = reader.TokenType == JsonTokenType.Number ? reader.GetInt64()
-                    : long.TryParse(reader.GetString(), out var parsed) ? parsed : 0;
-                if (name == "written_rows")
-                {
-                    written = n;
-                }
-                else
-                {
-                    bytes = n;
-                }
-            }
-        }
-
-        return new InsertResult(written, bytes);
-    }
+    internal static InsertResult ParseSummary(HttpResponseMessage response) => SummaryHeader.Parse(response);
 
     private static SocketsHttpHandler CreateHandler(string? caFile)
     {
@@ -184,9 +150,10 @@ public sealed class DriverClickHouseGateway : IClickHouseGateway, IDisposable
         catch (ClickHouseServerException e)
         {
             var message = e.Message;
+            var unknown = ClickHouseErrors.IsKnown(e.ErrorCode) ? string.Empty : " (a code the sink does not classify: not retried within the invocation)";
             throw new ClickHouseException(
-                $"ClickHouse error {e.ErrorCode}: {Truncate(message)}",
-                ClickHouseErrors.Classify(e.ErrorCode),
+                $"ClickHouse error {e.ErrorCode}{unknown}: {Truncate(message)}",
+                ClickHouseErrors.Classify(e.ErrorCode, message),
                 serverCode: e.ErrorCode,
                 rowNumber: ClickHouseErrors.RowNumberOf(message),
                 inner: e);
@@ -194,7 +161,7 @@ public sealed class DriverClickHouseGateway : IClickHouseGateway, IDisposable
         catch (HttpRequestException e) when (e.StatusCode is { } status)
         {
             var code = ClickHouseErrors.CodeOf(e.Message);
-            var kind = code is { } c ? ClickHouseErrors.Classify(c) : ClickHouseErrors.ClassifyStatus((int)status);
+            var kind = code is { } c ? ClickHouseErrors.Classify(c, e.Message) : ClickHouseErrors.ClassifyStatus((int)status);
             throw new ClickHouseException($"ClickHouse answered HTTP {(int)status}: {Truncate(e.Message)}", kind, code, (int)status, ClickHouseErrors.RowNumberOf(e.Message), e);
         }
         catch (HttpRequestException e)

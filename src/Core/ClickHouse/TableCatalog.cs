@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using MskClickHouse.Core.Routing;
@@ -6,11 +7,19 @@ using MskClickHouse.Core.Routing;
 namespace MskClickHouse.Core.ClickHouse;
 
 /// <summary>What the sink needs to know about a target table.</summary>
-public sealed record TableInfo(TableName Table, bool Exists, IReadOnlyList<string> Columns, string Engine, bool CanDeduplicate);
+/// <param name="DeduplicationWindow">How many recent blocks' tokens the table remembers (0: it drops no retried insert).</param>
+/// <param name="DeduplicationWindowSeconds">For replicated/shared engines, how long it remembers them; null otherwise.</param>
+public sealed record TableInfo(TableName Table, bool Exists, IReadOnlyList<string> Columns, string Engine, long DeduplicationWindow = 0, long? DeduplicationWindowSeconds = null)
+{
+    public bool CanDeduplicate => DeduplicationWindow > 0;
+}
 
-/// <summary>Discovers tables' columns and engines once per cold start (one query per table) and caches them.</summary>
+/// <summary>Discovers tables' columns, engines and deduplication windows once per cold start (one query per table) and caches them.</summary>
 public sealed partial class TableCatalog
 {
+    /// <summary>The settings that size a table's deduplication window, read from the table and from the server's defaults.</summary>
+    private const string WindowSettings = "('non_replicated_deduplication_window', 'replicated_deduplication_window', 'replicated_deduplication_window_seconds')";
+
     private readonly IClickHouseGateway _gateway;
     private readonly ConcurrentDictionary<TableName, Lazy<Task<TableInfo>>> _cache = new();
 
@@ -36,22 +45,39 @@ public sealed partial class TableCatalog
     public void Forget(TableName table) => _cache.TryRemove(table, out _);
 
     /// <summary>Whether an engine and its settings let ClickHouse drop a repeated insert_deduplication_token.</summary>
-    public static bool EngineDeduplicates(string engine, string createQuery)
+    public static bool EngineDeduplicates(string engine, string createQuery) =>
+        Window(engine, createQuery, new Dictionary<string, long>()).Blocks > 0;
+
+    /// <summary>
+    /// The deduplication window of a table: a SETTINGS clause in its CREATE query wins over the server's MergeTree
+    /// defaults (system.merge_tree_settings). Replicated*/Shared* engines use replicated_deduplication_window(_seconds)
+    /// (default 10000 blocks / 3600 s in ClickHouse 26.7; SharedMergeTree reads the same settings), plain *MergeTree
+    /// non_replicated_deduplication_window (default 0: nothing is deduplicated). Other engines never deduplicate.
+    /// </summary>
+    public static (long Blocks, long? Seconds) Window(string engine, string createQuery, IReadOnlyDictionary<string, long> serverDefaults)
     {
         ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(createQuery);
+        ArgumentNullException.ThrowIfNull(serverDefaults);
+        long Setting(string name, long fallback)
+        {
+            foreach (Match m in SettingAssignment().Matches(createQuery))
+            {
+                if (m.Groups[1].Value == name && long.TryParse(m.Groups[2].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out var v))
+                {
+                    return v;
+                }
+            }
+
+            return serverDefaults.TryGetValue(name, out var d) ? d : fallback;
+        }
+
         if (engine.StartsWith("Replicated", StringComparison.Ordinal) || engine.StartsWith("Shared", StringComparison.Ordinal))
         {
-            return true;
+            return (Setting("replicated_deduplication_window", 10000), Setting("replicated_deduplication_window_seconds", 3600));
         }
 
-        if (!engine.EndsWith("MergeTree", StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        var m = DedupWindow().Match(createQuery);
-        return m.Success && m.Groups[1].Value != "0";
+        return engine.EndsWith("MergeTree", StringComparison.Ordinal) ? (Setting("non_replicated_deduplication_window", 0), null) : (0, null);
     }
 
     private async Task<TableInfo> LoadAsync(TableName table, CancellationToken cancellationToken)
@@ -60,12 +86,13 @@ public sealed partial class TableCatalog
         var name = SqlIdentifier.Literal(table.Table);
         var sql =
             $"SELECT engine, create_table_query, " +
-            $"(SELECT groupArray(name) FROM (SELECT name FROM system.columns WHERE database = {db} AND table = {name} ORDER BY position)) AS columns " +
+            $"(SELECT groupArray(name) FROM (SELECT name FROM system.columns WHERE database = {db} AND table = {name} ORDER BY position)) AS columns, " +
+            $"(SELECT groupArray((name, value)) FROM system.merge_tree_settings WHERE name IN {WindowSettings}) AS defaults " +
             $"FROM system.tables WHERE database = {db} AND name = {name} FORMAT JSONEachRow";
         var bytes = await _gateway.QueryAsync(sql, cancellationToken);
         if (bytes.AsSpan().Trim((byte)'\n').IsEmpty)
         {
-            return new TableInfo(table, false, [], string.Empty, false);
+            return new TableInfo(table, false, [], string.Empty);
         }
 
         using var doc = JsonDocument.Parse(bytes.AsMemory().TrimEnd((byte)'\n'));
@@ -73,9 +100,24 @@ public sealed partial class TableCatalog
         var engine = root.GetProperty("engine").GetString() ?? string.Empty;
         var create = root.GetProperty("create_table_query").GetString() ?? string.Empty;
         var columns = root.GetProperty("columns").EnumerateArray().Select(c => c.GetString() ?? string.Empty).ToArray();
-        return new TableInfo(table, true, columns, engine, EngineDeduplicates(engine, create));
+        var defaults = new Dictionary<string, long>(StringComparer.Ordinal);
+        if (root.TryGetProperty("defaults", out var pairs) && pairs.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var pair in pairs.EnumerateArray())
+            {
+                // A tuple is written as a JSON array [name, value]; the value is a string.
+                if (pair.ValueKind == JsonValueKind.Array && pair.GetArrayLength() == 2
+                    && long.TryParse(pair[1].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var v))
+                {
+                    defaults[pair[0].GetString() ?? string.Empty] = v;
+                }
+            }
+        }
+
+        var (blocks, seconds) = Window(engine, create, defaults);
+        return new TableInfo(table, true, columns, engine, blocks, seconds);
     }
 
-    [GeneratedRegex(@"non_replicated_deduplication_window\s*=\s*(\d+)", RegexOptions.CultureInvariant)]
-    private static partial Regex DedupWindow();
+    [GeneratedRegex(@"\b(non_replicated_deduplication_window|replicated_deduplication_window|replicated_deduplication_window_seconds)\s*=\s*(\d+)", RegexOptions.CultureInvariant)]
+    private static partial Regex SettingAssignment();
 }

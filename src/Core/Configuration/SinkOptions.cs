@@ -31,6 +31,13 @@ public enum RequestCompression
 /// </summary>
 public sealed record SinkOptions
 {
+    /// <summary>A record prints its members; this one prints only <see cref="ToString"/>'s redacted summary.</summary>
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append(ToString());
+        return true;
+    }
+
     public required Uri ClickHouseUrl { get; init; }
 
     public string User { get; init; } = "default";
@@ -102,8 +109,8 @@ public sealed record SinkOptions
     public ValueFormat FormatOf(string topic) =>
         TopicValueFormats.TryGetValue(topic, out var format) ? format : DefaultValueFormat;
 
-    /// <summary>Never print the password.</summary>
+    /// <summary>Never print the password, nor anything of the URL but scheme, host, port and path.</summary>
     public override string ToString() =>
-        $"SinkOptions {{ ClickHouseUrl = {ClickHouseUrl}, User = {User}, Database = {Database}, SinkId = {SinkId}, " +
+        $"SinkOptions {{ ClickHouseUrl = {SinkOptionsParser.Redact(ClickHouseUrl)}, User = {User}, Database = {Database}, SinkId = {SinkId}, " +
         $"DeadLetterTable = {DeadLetterTable}, StateTable = {StateTable}, Routes = {TopicTables.Count}, Password = {(Password is null ? "unset" : "***")} }}";
 }

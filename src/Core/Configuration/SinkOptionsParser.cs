@@ -18,6 +18,7 @@ public static class SinkOptionsParser
         "insert_deduplication_token", "insert_deduplicate", "async_insert", "date_time_input_format",
         "max_insert_block_size", "min_insert_block_size_rows", "min_insert_block_size_bytes", "input_format_allow_errors_num",
         "input_format_allow_errors_ratio", "deduplicate_blocks_in_dependent_materialized_views",
+        "throw_on_max_partitions_per_insert_block",
     }.ToFrozenSet(StringComparer.Ordinal);
 
     public static SinkOptions Parse(IReadOnlyDictionary<string, string?> env)
@@ -49,7 +50,7 @@ public static class SinkOptionsParser
 
         return new SinkOptions
         {
-            ClickHouseUrl = ParseUrl(Get("CLICKHOUSE_URL")),
+            ClickHouseUrl = ParseUrl(Get("CLICKHOUSE_URL"), ParseBool("CLICKHOUSE_ALLOW_HTTP", Get("CLICKHOUSE_ALLOW_HTTP"), false)),
             User = Get("CLICKHOUSE_USER") ?? "default",
             Password = password,
             PasswordSecretArn = secretArn,
@@ -92,24 +93,52 @@ public static class SinkOptionsParser
         return env;
     }
 
-    private static Uri ParseUrl(string? value)
+    /// <summary>
+    /// CLICKHOUSE_URL: an absolute https:// URL (http:// only with CLICKHOUSE_ALLOW_HTTP=true), without credentials
+    /// (user info or a password/user parameter are refused) and without a query string (the driver would ignore it).
+    /// The value is never echoed: it may hold a password.
+    /// </summary>
+    private static Uri ParseUrl(string? value, bool allowHttp)
     {
         if (value is null)
         {
-            throw new ConfigurationException("CLICKHOUSE_URL", "missing: expected the ClickHouse HTTP(S) endpoint, e.g. https://abc123.eu-west-1.aws.clickhouse.cloud:8443");
+            throw new ConfigurationException("CLICKHOUSE_URL", "missing: expected the ClickHouse HTTPS endpoint, e.g. https://abc123.eu-west-1.aws.clickhouse.cloud:8443");
         }
 
         if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
         {
-            throw new ConfigurationException("CLICKHOUSE_URL", $"expected an absolute http:// or https:// URL, got '{value}'");
+            throw new ConfigurationException("CLICKHOUSE_URL", "expected an absolute https:// URL such as https://abc123.eu-west-1.aws.clickhouse.cloud:8443 (the value is not repeated here because it may carry credentials)");
         }
 
+        var shown = Redact(uri);
         if (!string.IsNullOrEmpty(uri.UserInfo))
         {
-            throw new ConfigurationException("CLICKHOUSE_URL", "must not carry credentials; use CLICKHOUSE_USER and CLICKHOUSE_PASSWORD_SECRET_ARN");
+            throw new ConfigurationException("CLICKHOUSE_URL", $"{shown} must not carry credentials (user info before '@'): put the user in CLICKHOUSE_USER and the password in the secret CLICKHOUSE_PASSWORD_SECRET_ARN");
+        }
+
+        if (uri.Query.Length > 1 || uri.Fragment.Length > 1)
+        {
+            var names = uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries).Select(p => Uri.UnescapeDataString(p.Split('=')[0]).ToUpperInvariant());
+            throw new ConfigurationException(
+                "CLICKHOUSE_URL",
+                names.Any(n => n is "PASSWORD" or "USER" or "KEY" or "QUOTA_KEY")
+                    ? $"{shown} must not carry credentials in its query string: put the user in CLICKHOUSE_USER and the password in the secret CLICKHOUSE_PASSWORD_SECRET_ARN"
+                    : $"{shown} must not have a query string or fragment: the sink does not pass URL parameters on (use CLICKHOUSE_DATABASE, CLICKHOUSE_SETTINGS)");
+        }
+
+        if (uri.Scheme == Uri.UriSchemeHttp && !allowHttp)
+        {
+            throw new ConfigurationException("CLICKHOUSE_URL", $"{shown} is plain http://, which sends the password and the data unencrypted: use https://, or set CLICKHOUSE_ALLOW_HTTP=true for a local or private endpoint");
         }
 
         return uri;
+    }
+
+    /// <summary>A URL as it may be printed: scheme, host, port and path; never user info, query or fragment.</summary>
+    public static string Redact(Uri url)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        return url.IsAbsoluteUri ? url.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped) : "(relative URL)";
     }
 
     private static string? ParseCaFile(string? value)

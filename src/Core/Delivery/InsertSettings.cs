@@ -22,6 +22,11 @@ public static class InsertSettings
         new("min_insert_block_size_rows", "1048449"),
         new("min_insert_block_size_bytes", "268402944"),
         new("deduplicate_blocks_in_dependent_materialized_views", "1"),
+
+        // A batch that spans more than max_partitions_per_insert_block (100) partitions of the table (a backfill into a
+        // PARTITION BY toYYYYMMDD table) fails with 252 on every retry; the engine inserts it when told not to throw,
+        // one part per partition, each deduplicated by the same token (measured: a second insert adds nothing).
+        new("throw_on_max_partitions_per_insert_block", "0"),
     ];
 
     public static Dictionary<string, string> For(FrozenDictionary<string, string> extra, string token, long bodyBytes)

@@ -46,9 +46,6 @@ public sealed class PartitionOutcome
 /// <summary>Carries out one partition's plan: data inserts under their tokens, then their dead letters.</summary>
 public sealed class PartitionDelivery
 {
-    /// <summary>After this many row-level rejections in one insert, the rest is found by halving.</summary>
-    private const int RowByRowLimit = 16;
-
     private readonly IClickHouseGateway _gateway;
     private readonly Retrier _retrier;
     private readonly SinkOptions _options;
@@ -190,6 +187,8 @@ public sealed class PartitionDelivery
                 var toLetter = await NotYetDeadLetteredAsync(rejected, send.Records);
                 if (toLetter.Count > 0)
                 {
+                    // Rows isolated in the inserts above were appended after the decoder's rejections: order by offset.
+                    toLetter.Sort((a, b) => a.RecordIndex.CompareTo(b.RecordIndex));
                     var range = new OffsetRange(Source.Records[toLetter[0].RecordIndex].Offset, Source.Records[toLetter[^1].RecordIndex].Offset);
                     var token = "fill:" + DeduplicationToken.ForData(_d._options.SinkId, Source.Topic, Source.Partition, range, send.Generation);
                     await DeadLetterAsync(toLetter, DeduplicationToken.ForDeadLetters(token));
@@ -208,63 +207,51 @@ public sealed class PartitionDelivery
         }
 
         /// <summary>
-        /// Inserts the given rows under one token. Rows ClickHouse rejects as data are moved to <paramref name="rejected"/>
-        /// and the rest is sent again under the same token (the outcome is a pure function of the rows and the table).
+        /// Inserts the given rows under one token. When ClickHouse rejects rows as data, <see cref="BadRowIsolation"/>
+        /// moves them to <paramref name="rejected"/> at a bounded cost and lands the rest as one block under the same token.
         /// </summary>
         private async Task<long> InsertRowsAsync(List<int> rows, string token, List<DeadLetter> rejected)
         {
-            var rowByRow = 0;
-            while (rows.Count > 0)
-            {
-                try
-                {
-                    return await InsertOnceAsync(rows, token);
-                }
-                catch (ClickHouseException e) when (e.Kind == ClickHouseErrorKind.Data)
-                {
-                    if (e.RowNumber is { } n && n >= 1 && n <= rows.Count && rowByRow < RowByRowLimit)
-                    {
-                        rowByRow++;
-                        Reject(rows[n - 1], e, rejected);
-                        rows.RemoveAt(n - 1);
-                        continue;
-                    }
-
-                    return await BisectAsync(rows, token, rejected);
-                }
-            }
-
-            return 0;
-        }
-
-        private async Task<long> BisectAsync(List<int> rows, string token, List<DeadLetter> rejected)
-        {
-            if (rows.Count == 0)
-            {
-                return 0;
-            }
-
             try
             {
                 return await InsertOnceAsync(rows, token);
             }
             catch (ClickHouseException e) when (e.Kind == ClickHouseErrorKind.Data)
             {
-                if (rows.Count == 1)
-                {
-                    Reject(rows[0], e, rejected);
-                    return 0;
-                }
-
-                var mid = rows.Count / 2;
-                return await BisectAsync(rows[..mid], DeduplicationToken.ForHalf(token, 0), rejected)
-                    + await BisectAsync(rows[mid..], DeduplicationToken.ForHalf(token, 1), rejected);
+                var found = new List<DeadLetter>();
+                var isolation = new BadRowIsolation(
+                    new IsolationIo(
+                        InsertOnceAsync,
+                        (r, t) => InsertOnceAsync(r, t, probe: true),
+                        (row, error) => { Reject(row, error, rejected); found.Add(rejected[^1]); },
+                        row => _enc.RowOffsets[row],
+                        (first, last, mark) => QueryOffsetsAsync(
+                            $"SELECT offset FROM {_d._options.DeadLetterTable.Sql} WHERE sink_id = {SqlIdentifier.Literal(_d._options.SinkId)} AND topic = {SqlIdentifier.Literal(Source.Topic)} " +
+                            $"AND partition = {Num(Source.Partition)} AND offset BETWEEN {Num(first)} AND {Num(last)} AND position(error, {SqlIdentifier.Literal(mark)}) > 0 FORMAT TSV"),
+                        async (offsets, suffix, mark) =>
+                        {
+                            var letters = found.Where(f => offsets.Contains(Source.Records[f.RecordIndex].Offset)).Select(f => f with { Reason = f.Reason + " " + mark }).ToList();
+                            await DeadLetterAsync(letters, DeduplicationToken.ForDeadLetters(token) + suffix);
+                            return letters.Count;
+                        }),
+                    _d._time,
+                    BadRowIsolation.StopAt(_d._time.GetUtcNow(), _giveUpAt));
+                return await isolation.InsertAsync(rows, token, e);
             }
         }
 
-        private async Task<long> InsertOnceAsync(List<int> rows, string token)
+        private async Task<long> InsertOnceAsync(List<int> rows, string token) => await InsertOnceAsync(rows, token, probe: false);
+
+        /// <param name="probe">Append a line that never parses: the rows are checked by the parser and nothing lands.</param>
+        private async Task<long> InsertOnceAsync(List<int> rows, string token, bool probe)
         {
             var segments = Segments(rows);
+            if (probe)
+            {
+                segments.Add(BadRowIsolation.Sentinel);
+                token = "probe:" + token;
+            }
+
             long bytes = 0;
             foreach (var s in segments)
             {
@@ -272,6 +259,11 @@ public sealed class PartitionDelivery
             }
 
             var settings = InsertSettings.For(_d._options.ExtraInsertSettings, token, bytes);
+            if (probe)
+            {
+                settings["input_format_parallel_parsing"] = "0";
+            }
+
             var started = Stopwatch.GetTimestamp();
             var result = await _d._retrier.RunAsync(
                 ct => _d._gateway.InsertAsync(_insertSql, segments, settings, ct),

@@ -126,7 +126,7 @@ public sealed class SinkHandler : IInvocationHandler
                 continue;
             }
 
-            WarnIfCannotDeduplicate(info);
+            WarnIfCannotDeduplicate(info, outcomes.Count(x => x.Table == o.Table));
             o.TableDeduplicates = info.CanDeduplicate;
             ready.Add((o, _router.ShapeFor(o.Source.Topic, info.Columns)));
         }
@@ -204,9 +204,9 @@ public sealed class SinkHandler : IInvocationHandler
         }
     }
 
-    private void WarnIfCannotDeduplicate(TableInfo info)
+    private void WarnIfCannotDeduplicate(TableInfo info, int partitions)
     {
-        if (info.CanDeduplicate)
+        if (DeduplicationWindowCheck.Assess(info, partitions) is not { } warning)
         {
             return;
         }
@@ -219,11 +219,7 @@ public sealed class SinkHandler : IInvocationHandler
             }
         }
 
-        _log.Write(
-            LogLevel.Warning,
-            $"table {info.Table} ({info.Engine}) cannot deduplicate retried inserts, so a retry after a lost answer may duplicate rows: " +
-            "use a Replicated*/Shared* MergeTree, or ALTER TABLE ... MODIFY SETTING non_replicated_deduplication_window = 1000",
-            new LogFields(Table: info.Table.ToString()));
+        _log.Write(LogLevel.Warning, warning, new LogFields(Table: info.Table.ToString()));
     }
 
     private void Fail(PartitionOutcome outcome, Exception e)
@@ -231,7 +227,9 @@ public sealed class SinkHandler : IInvocationHandler
         outcome.Failure = e;
         _log.Write(
             LogLevel.Error,
-            $"partition not delivered, reported for retry: {e.Message}",
+            e is ClickHouseException { Kind: ClickHouseErrorKind.Permission or ClickHouseErrorKind.Auth }
+                ? $"partition not delivered: ClickHouse refused the sink's user (permission, authentication or configuration; not retried, metric RefusedPartitions): {e.Message}"
+                : $"partition not delivered, reported for retry: {e.Message}",
             new LogFields(outcome.Source.Topic, outcome.Source.Partition, outcome.Source.FirstOffset, outcome.Source.LastOffset, outcome.Table.ToString(), (e as ClickHouseException)?.ServerCode),
             e is ClickHouseException ? null : e);
     }
@@ -253,6 +251,7 @@ public sealed class SinkHandler : IInvocationHandler
             RecordLagMs = batch.OldestTimestampMs is { } oldest ? (_time.GetUtcNow().ToUnixTimeMilliseconds() - oldest) : null,
             FailedPartitions = failed.Count,
             NonDeduplicatingTables = outcomes.Where(o => o.TableDeduplicates == false).Select(o => o.Table).Distinct().Count(),
+            RefusedPartitions = failed.Count(o => o.Failure is ClickHouseException { Kind: ClickHouseErrorKind.Permission or ClickHouseErrorKind.Auth }),
         };
         _metrics.Publish(metrics);
 

@@ -17,10 +17,15 @@ public static class SinkHandlerFactory
     /// Connects to ClickHouse, creates the dead-letter and state tables if missing, and checks that every table named
     /// in TOPIC_TABLES exists. Failures here are start-up failures (the Runtime API's init error).
     /// </summary>
-    public static async Task<IInvocationHandler> CreateAsync(SinkOptions options, ISinkLog log, IMetricsSink metrics, TimeProvider time, CancellationToken cancellationToken, Formats.Registry.SchemaCache? schemas = null)
+    /// <param name="fetchPassword">Reads the password secret again; when given, a password ClickHouse refuses after
+    /// start-up (rotated secret) is fetched again once and the client rebuilt (<see cref="ReauthenticatingGateway"/>).</param>
+    /// <param name="schemas">The schema-registry cache when VALUE_FORMAT names a registry format.</param>
+    public static async Task<IInvocationHandler> CreateAsync(SinkOptions options, ISinkLog log, IMetricsSink metrics, TimeProvider time, CancellationToken cancellationToken, Func<CancellationToken, Task<string>>? fetchPassword = null, Formats.Registry.SchemaCache? schemas = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var gateway = new DriverClickHouseGateway(options);
+        IClickHouseGateway gateway = fetchPassword is null
+            ? new DriverClickHouseGateway(options)
+            : new ReauthenticatingGateway(options.Password, password => new DriverClickHouseGateway(options with { Password = password }), fetchPassword, log, time);
         return await CreateAsync(options, gateway, log, metrics, time, cancellationToken, schemas);
     }
 
@@ -42,7 +47,7 @@ public static class SinkHandlerFactory
         catch (ClickHouseException e)
         {
             throw new ClickHouseException(
-                $"start-up: cannot create the dead-letter table {options.DeadLetterTable} or the state table {options.StateTable} at {options.ClickHouseUrl} as user '{options.User}': {e.Message}",
+                $"start-up: cannot create the dead-letter table {options.DeadLetterTable} or the state table {options.StateTable} at {SinkOptionsParser.Redact(options.ClickHouseUrl)} as user '{options.User}': {e.Message}",
                 e.Kind,
                 e.ServerCode,
                 e.HttpStatus,
@@ -55,16 +60,20 @@ public static class SinkHandlerFactory
             var info = await retrier.RunAsync(c => catalog.GetAsync(table, c), giveUpAt, null, cancellationToken);
             if (!info.Exists)
             {
-                throw new ConfigurationException("TOPIC_TABLES", $"table {table} (for topic '{topic}') does not exist in ClickHouse at {options.ClickHouseUrl}: create it first");
+                throw new ConfigurationException("TOPIC_TABLES", $"table {table} (for topic '{topic}') does not exist in ClickHouse at {SinkOptionsParser.Redact(options.ClickHouseUrl)}: create it first");
             }
 
-            if (!info.CanDeduplicate)
+            if (DeduplicationWindowCheck.Assess(info, partitions: 1) is { } warning)
             {
-                log.Write(
-                    LogLevel.Warning,
-                    $"table {table} ({info.Engine}) cannot deduplicate retried inserts: set non_replicated_deduplication_window or use a Replicated/Shared MergeTree (docs/exactly-once.md)",
-                    new LogFields(Topic: topic, Table: table.ToString(), Strings: [new("metric", "NonDeduplicatingTable")]));
+                log.Write(LogLevel.Warning, warning + " (docs/exactly-once.md)", new LogFields(Topic: topic, Table: table.ToString(), Strings: [new("metric", "NonDeduplicatingTable")]));
             }
+        }
+
+        // Dead letters are retried under tokens too: a dead-letter table that forgets them duplicates dead letters.
+        var deadLetters = await retrier.RunAsync(c => catalog.GetAsync(options.DeadLetterTable, c), giveUpAt, null, cancellationToken);
+        if (DeduplicationWindowCheck.Assess(deadLetters, partitions: 1) is { } dlqWarning)
+        {
+            log.Write(LogLevel.Warning, "dead-letter " + dlqWarning, new LogFields(Table: options.DeadLetterTable.ToString(), Strings: [new("metric", "NonDeduplicatingTable")]));
         }
 
         log.Write(LogLevel.Information, "sink ready", new LogFields(Strings: [new("sink_id", options.SinkId), new("clickhouse", options.ClickHouseUrl.GetLeftPart(UriPartial.Authority))]));

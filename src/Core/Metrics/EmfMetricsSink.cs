@@ -67,6 +67,7 @@ public sealed class EmfMetricsSink : IMetricsSink, IInvocationObserver
         Definition(w, "TombstonesSkipped", "Count");
         Definition(w, "FailedPartitions", "Count");
         Definition(w, "NonDeduplicatingTables", "Count");
+        Definition(w, "RefusedPartitions", "Count");
         Definition(w, "InsertLatencyMs", "Milliseconds");
         if (m.RecordLagMs is not null)
         {
@@ -93,6 +94,7 @@ public sealed class EmfMetricsSink : IMetricsSink, IInvocationObserver
         w.WriteNumber("TombstonesSkipped", m.TombstonesSkipped);
         w.WriteNumber("FailedPartitions", m.FailedPartitions);
         w.WriteNumber("NonDeduplicatingTables", m.NonDeduplicatingTables);
+        w.WriteNumber("RefusedPartitions", m.RefusedPartitions);
         w.WriteNumber("InsertLatencyMs", Finite(m.InsertLatencyMs));
         if (m.RecordLagMs is { } lag)
         {

@@ -26,6 +26,9 @@ public sealed record InvocationMetrics
 
     /// <summary>Target tables of this batch that cannot drop a retried insert (no deduplication window): alarm on it.</summary>
     public long NonDeduplicatingTables { get; init; }
+
+    /// <summary>Partitions ClickHouse refused for permission, authentication or configuration (READONLY, ACCESS_DENIED, ...): no retry fixes them.</summary>
+    public long RefusedPartitions { get; init; }
 }
 
 /// <summary>Publishes invocation metrics.</summary>

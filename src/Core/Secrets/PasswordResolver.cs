@@ -21,11 +21,25 @@ public static class PasswordResolver
         HttpMessageHandler? handler = null,
         TimeProvider? time = null)
     {
+        var fetch = Fetcher(options, env, handler, time);
+        return fetch is null ? options : options with { Password = await fetch(cancellationToken) };
+    }
+
+    /// <summary>
+    /// A function that reads the password from CLICKHOUSE_PASSWORD_SECRET_ARN (each call asks Secrets Manager again:
+    /// used at start-up and when ClickHouse refuses a rotated password); null when no secret is configured.
+    /// </summary>
+    public static Func<CancellationToken, Task<string>>? Fetcher(
+        SinkOptions options,
+        IReadOnlyDictionary<string, string?> env,
+        HttpMessageHandler? handler = null,
+        TimeProvider? time = null)
+    {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(env);
         if (options.PasswordSecretArn is not { } arn)
         {
-            return options;
+            return null;
         }
 
         var credentials = AwsCredentials.FromEnvironment(env)
@@ -37,19 +51,22 @@ public static class PasswordResolver
         {
             if (!Uri.TryCreate(custom, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
             {
-                throw new ConfigurationException(EndpointVariable, $"expected an absolute http(s) URL, got '{custom}'");
+                throw new ConfigurationException(EndpointVariable, "expected an absolute http(s) URL");
             }
 
             endpoint = uri;
         }
 
-        using var http = new HttpClient(handler ?? new SocketsHttpHandler { UseCookies = false }, disposeHandler: handler is null)
+        return async cancellationToken =>
         {
-            Timeout = TimeSpan.FromSeconds(10),
+            using var http = new HttpClient(handler ?? new SocketsHttpHandler { UseCookies = false }, disposeHandler: handler is null)
+            {
+                Timeout = TimeSpan.FromSeconds(10),
+            };
+            var client = new SecretsManagerClient(http, credentials, region, endpoint, time);
+            var secret = await client.GetSecretStringAsync(arn, cancellationToken);
+            return PasswordOf(secret, arn);
         };
-        var client = new SecretsManagerClient(http, credentials, region, endpoint, time);
-        var secret = await client.GetSecretStringAsync(arn, cancellationToken);
-        return options with { Password = PasswordOf(secret, arn) };
     }
 
     /// <summary>The password in a secret string: the string itself, or the "password" field of a JSON object.</summary>

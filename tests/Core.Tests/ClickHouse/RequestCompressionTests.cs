@@ -50,6 +50,7 @@ public sealed class RequestCompressionTests(ClickHouseFixture clickHouse)
     private SinkOptions Options(string url, string database, string compression) => SinkOptionsParser.Parse(new Dictionary<string, string?>
     {
         ["CLICKHOUSE_URL"] = url,
+        ["CLICKHOUSE_ALLOW_HTTP"] = "true",
         ["CLICKHOUSE_USER"] = clickHouse.Server.User,
         ["CLICKHOUSE_PASSWORD"] = string.IsNullOrEmpty(clickHouse.Server.Password) ? null : clickHouse.Server.Password,
         ["CLICKHOUSE_DATABASE"] = database,

@@ -183,6 +183,7 @@ public sealed class JsonLogTests
             ["AWS_LAMBDA_FUNCTION_NAME"] = "f",
             ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = "1024",
             ["CLICKHOUSE_URL"] = "http://localhost:8123",
+            ["CLICKHOUSE_ALLOW_HTTP"] = "true",
             ["POWERTOOLS_SERVICE_NAME"] = "svc",
             ["POWERTOOLS_LOG_LEVEL"] = "DEBUG",
         };

@@ -52,6 +52,7 @@ public sealed class EmfMetricsSinkTests
             ["TombstonesSkipped"] = ("Count", 3),
             ["FailedPartitions"] = ("Count", 0),
             ["NonDeduplicatingTables"] = ("Count", 1),
+            ["RefusedPartitions"] = ("Count", 0),
             ["InsertLatencyMs"] = ("Milliseconds", 41.25),
             ["RecordLagMs"] = ("Milliseconds", 1500),
             ["BatchBytes"] = ("Bytes", 123_456),

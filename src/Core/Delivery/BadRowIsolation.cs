@@ -1,0 +1,286 @@
+using System.Globalization;
+using MskClickHouse.Core.ClickHouse;
+
+namespace MskClickHouse.Core.Delivery;
+
+/// <summary>What <see cref="BadRowIsolation"/> needs from the partition's delivery run (I/O behind delegates).</summary>
+/// <param name="Insert">Inserts the rows under a token and lands them; returns the rows written. Throws ClickHouseException.</param>
+/// <param name="Probe">Sends the rows followed by a sentinel line that can never parse, so nothing lands; always throws.</param>
+/// <param name="Reject">Moves a row to the dead letters with the engine's error (the row ClickHouse named).</param>
+/// <param name="OffsetOf">The Kafka offset of a row.</param>
+/// <param name="MarkedDeadLetters">Offsets in [first, last] that an earlier attempt of this unit dead-lettered under the given mark.</param>
+/// <param name="FlushDeadLetters">Writes the rejected rows with these offsets, their reasons ending with the mark, under the
+/// unit's dead-letter token plus the given suffix, before giving up for lack of time; returns how many it wrote.</param>
+public sealed record IsolationIo(
+    Func<List<int>, string, Task<long>> Insert,
+    Func<List<int>, string, Task> Probe,
+    Action<int, ClickHouseException> Reject,
+    Func<int, long> OffsetOf,
+    Func<long, long, string, Task<HashSet<long>>> MarkedDeadLetters,
+    Func<HashSet<long>, string, string, Task<int>> FlushDeadLetters);
+
+/// <summary>
+/// Finds the rows of one unit that ClickHouse rejects, at a bounded cost, so that the good rows still land as one block
+/// under the unit's token and every rejected row is dead-lettered with the engine's own reason.
+/// <para>
+/// Parse-level errors (every type error measured, see ClickHouseErrors.DataCodes) stop the parser at the first bad row
+/// and name it "(at row N)". Rows are therefore located with probes: the rows followed by a sentinel line, so the
+/// insert always fails and never lands; the error names the first bad row, or the sentinel when all rows parse.
+/// Windows grow while they parse and shrink to the last gap after a bad row, so a unit costs about one probe per bad
+/// row plus log n, and no probe body is larger than twice the last gap between bad rows (an all-bad unit sends tiny ones).
+/// </para>
+/// <para>
+/// Block-level errors (CHECK constraints 469 "violated at row N", DEFAULT expressions that throw 395) only appear on the
+/// real insert: the named row is removed and the block sent again, up to <see cref="BlockLevelRowLimit"/> times, then
+/// the rest is found by halving (halves land under derived tokens).
+/// </para>
+/// <para>
+/// Deterministic: the engine answers the same rows the same way, so a retry of the unit after a crash makes the same
+/// probes and the same final insert under the same token. When time runs out, the rows found so far are dead-lettered
+/// under a mark naming the unit's token; the retry reads them back and continues where this attempt stopped.
+/// </para>
+/// </summary>
+public sealed class BadRowIsolation
+{
+    /// <summary>Block-level rejections re-sent as a whole block before the rest is found by halving.</summary>
+    public const int BlockLevelRowLimit = 64;
+
+    /// <summary>The first probe window after a bad row (rows).</summary>
+    public const int InitialWindow = 16;
+
+    /// <summary>The largest probe window (rows).</summary>
+    public const int MaxWindow = 1 << 16;
+
+    /// <summary>
+    /// Out of time, the rows found are written per chunk of this many rows of the unit, and only for chunks the probes
+    /// finished: a chunk's bad rows are a function of its content, so attempts running at once write the same rows
+    /// under the same token (one copy lands) and a retry that finds none of a flushed chunk writes nothing for it.
+    /// </summary>
+    public const int FlushChunk = 128;
+
+    private readonly IsolationIo _io;
+    private readonly TimeProvider _time;
+    private readonly DateTimeOffset _stopAt;
+    private readonly List<int> _scanRejected = [];
+    private List<int> _unit = [];
+    private int _frontier;
+
+    /// <param name="stopAt">No isolation step starts after this instant; the dead letters found are written instead.</param>
+    public BadRowIsolation(IsolationIo io, TimeProvider time, DateTimeOffset stopAt)
+    {
+        _io = io;
+        _time = time;
+        _stopAt = stopAt;
+    }
+
+    /// <summary>Probes and inserts made (for tests and metrics).</summary>
+    public int Probes { get; private set; }
+
+    /// <summary>
+    /// The line a probe ends with: JSONEachRow expects '{' and fails at it with "(at row N)" (measured: code 27), so a
+    /// probe never lands, and naming this row means every row before it parsed.
+    /// </summary>
+    public static ReadOnlyMemory<byte> Sentinel { get; } = "!sink-probe-sentinel: never a row\n"u8.ToArray();
+
+    /// <summary>When isolation stops to leave time for writing the dead letters: a quarter of what is left, at most 2 s, before giving up.</summary>
+    public static DateTimeOffset StopAt(DateTimeOffset now, DateTimeOffset giveUpAt)
+    {
+        var reserve = (giveUpAt - now) / 4;
+        return giveUpAt - (reserve > TimeSpan.FromSeconds(2) ? TimeSpan.FromSeconds(2) : reserve < TimeSpan.Zero ? TimeSpan.Zero : reserve);
+    }
+
+    /// <summary>The mark put into the reason of dead letters flushed before the unit finished.</summary>
+    public static string MarkOf(string token) => "[isolation of " + token + "]";
+
+    /// <summary>Lands the good rows of a unit whose insert failed with <paramref name="first"/> (a data error).</summary>
+    public async Task<long> InsertAsync(List<int> rows, string token, ClickHouseException first)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(first);
+        _unit = rows;
+        var candidates = new List<int>(rows);
+        var scanFrom = 0;
+
+        // Rows an earlier attempt dead-lettered before it ran out of time are not looked at again.
+        var known = await _io.MarkedDeadLetters(_io.OffsetOf(candidates[0]), _io.OffsetOf(candidates[^1]), MarkOf(token));
+        if (known.Count > 0)
+        {
+            candidates.RemoveAll(r => known.Contains(_io.OffsetOf(r)));
+        }
+        else if (first.RowNumber is { } n && n <= candidates.Count)
+        {
+            if (!IsBlockLevel(first))
+            {
+                _scanRejected.Add(candidates[n - 1]);
+            }
+
+            Reject(candidates, n - 1, first);
+            scanFrom = n - 1;
+        }
+
+        if (!IsBlockLevel(first))
+        {
+            await ScanAsync(candidates, scanFrom, token);
+        }
+
+        return await FinalAsync(candidates, token);
+    }
+
+    /// <summary>Finds parse-level bad rows from <paramref name="cursor"/> on with probes that never land.</summary>
+    private async Task ScanAsync(List<int> candidates, int cursor, string token)
+    {
+        var window = InitialWindow;
+        while (cursor < candidates.Count)
+        {
+            _frontier = Math.Max(_frontier, PositionOf(candidates[cursor]));
+            await CheckTimeAsync(token);
+            var slice = candidates.GetRange(cursor, Math.Min(window, candidates.Count - cursor));
+            try
+            {
+                Probes++;
+                await _io.Probe(slice, token);
+
+                // The sentinel did not fail (a front that skips bad lines): probing cannot tell anything here.
+                return;
+            }
+            catch (ClickHouseException e) when (e.Kind == ClickHouseErrorKind.Data && e.RowNumber is { } m)
+            {
+                if (m == slice.Count + 1)
+                {
+                    cursor += slice.Count;
+                    window = Math.Min(MaxWindow, window * 2);
+                }
+                else if (m >= 1 && m <= slice.Count)
+                {
+                    _scanRejected.Add(candidates[cursor + m - 1]);
+                    Reject(candidates, cursor + m - 1, e);
+                    cursor += m - 1;
+                    window = Math.Clamp(2 * m, InitialWindow, MaxWindow);
+                }
+                else
+                {
+                    return;
+                }
+            }
+            catch (ClickHouseException e) when (e.Kind == ClickHouseErrorKind.Data)
+            {
+                // A data error without a row: the final insert and halving deal with it.
+                return;
+            }
+        }
+    }
+
+    /// <summary>The good rows as one block; block-level rejections are removed one by one, then by halving.</summary>
+    private async Task<long> FinalAsync(List<int> candidates, string token)
+    {
+        var blockLevel = 0;
+        while (candidates.Count > 0)
+        {
+            await CheckTimeAsync(token);
+            try
+            {
+                Probes++;
+                return await _io.Insert(candidates, token);
+            }
+            catch (ClickHouseException e) when (e.Kind == ClickHouseErrorKind.Data)
+            {
+                if (e.RowNumber is not { } n || n > candidates.Count || blockLevel >= BlockLevelRowLimit)
+                {
+                    return await BisectAsync(candidates, token);
+                }
+
+                if (IsBlockLevel(e))
+                {
+                    Reject(candidates, n - 1, e);
+                    blockLevel++;
+                }
+                else
+                {
+                    // A parse error the scan did not reach (it stopped early): scan on from there.
+                    _scanRejected.Add(candidates[n - 1]);
+                    Reject(candidates, n - 1, e);
+                    await ScanAsync(candidates, n - 1, token);
+                    continue;
+                }
+            }
+        }
+
+        return 0;
+    }
+
+    private async Task<long> BisectAsync(List<int> rows, string token)
+    {
+        if (rows.Count == 0)
+        {
+            return 0;
+        }
+
+        await CheckTimeAsync(token);
+        try
+        {
+            Probes++;
+            return await _io.Insert(rows, token);
+        }
+        catch (ClickHouseException e) when (e.Kind == ClickHouseErrorKind.Data)
+        {
+            if (rows.Count == 1)
+            {
+                _io.Reject(rows[0], e);
+                return 0;
+            }
+
+            var mid = rows.Count / 2;
+            return await BisectAsync(rows[..mid], DeduplicationToken.ForHalf(token, 0))
+                + await BisectAsync(rows[mid..], DeduplicationToken.ForHalf(token, 1));
+        }
+    }
+
+    private void Reject(List<int> candidates, int index, ClickHouseException e)
+    {
+        _io.Reject(candidates[index], e);
+        candidates.RemoveAt(index);
+    }
+
+    private int PositionOf(int row)
+    {
+        var i = _unit.BinarySearch(row);
+        return i >= 0 ? i : ~i;
+    }
+
+    /// <summary>Out of time: write what the probes found in finished chunks (the retry continues from there) and fail.</summary>
+    private async Task CheckTimeAsync(string token)
+    {
+        if (_time.GetUtcNow() < _stopAt)
+        {
+            return;
+        }
+
+        var written = 0;
+        var finishedChunks = _frontier / FlushChunk;
+        if (finishedChunks > 0 && _scanRejected.Count > 0)
+        {
+            var unitFirst = _io.OffsetOf(_unit[0]);
+            var unitLast = _io.OffsetOf(_unit[^1]);
+
+            // Rows another attempt already dead-lettered (any reason) are left alone: never two copies.
+            var present = await _io.MarkedDeadLetters(unitFirst, unitLast, string.Empty);
+            foreach (var chunk in _scanRejected.GroupBy(r => PositionOf(r) / FlushChunk).Where(g => g.Key < finishedChunks).OrderBy(g => g.Key))
+            {
+                var offsets = chunk.Select(_io.OffsetOf).ToHashSet();
+                if (offsets.Overlaps(present))
+                {
+                    continue;
+                }
+
+                written += await _io.FlushDeadLetters(offsets, ":chunk:" + chunk.Key.ToString(CultureInfo.InvariantCulture), MarkOf(token));
+            }
+        }
+
+        throw new ClickHouseException(
+            string.Create(CultureInfo.InvariantCulture, $"isolating the rows ClickHouse rejects did not finish before the deadline: {written} rejected rows dead-lettered so far after {Probes} requests; the redelivery continues from there"),
+            ClickHouseErrorKind.Permanent);
+    }
+
+    private static bool IsBlockLevel(ClickHouseException e) =>
+        e.ServerCode is { } code && ClickHouseErrors.BlockLevelDataCodes.Contains(code);
+}

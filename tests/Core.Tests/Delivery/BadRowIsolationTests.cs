@@ -1,0 +1,151 @@
+using System.Diagnostics;
+using MskClickHouse.Core.Tests.ClickHouse;
+using MskClickHouse.TestSupport;
+
+namespace MskClickHouse.Core.Tests.Delivery;
+
+/// <summary>
+/// The cost and the guarantees of isolating rejected rows, against the embedded engine through the real sink:
+/// insert requests per unit (probes included) are counted at the HTTP layer, never timed.
+/// </summary>
+public class BadRowIsolationTests(ClickHouseFixture fixture)
+{
+    private const string UuidTable = "CREATE TABLE {0} (id UInt32, v UUID) ENGINE = MergeTree ORDER BY id SETTINGS non_replicated_deduplication_window = 1000";
+    private const string GoodUuid = "\"61f0c404-5cb3-11e7-907b-a6006ad3dba0\"";
+
+    private static string Row(int id, bool bad) => $"{{\"id\":{id},\"v\":{(bad ? "\"not-a-uuid\"" : GoodUuid)}}}";
+
+    [Fact]
+    public async Task Insert_AllBadUnitOf10000Rows_DeadLettersEveryRowWithAboutOneRequestPerRow()
+    {
+        using var sink = await EngineSink.CreateAsync(fixture, new Dictionary<string, string> { ["t"] = UuidTable });
+        var records = EngineSink.Records("t", Enumerable.Range(0, 10_000).Select(i => Row(i, bad: true)));
+
+        var clock = Stopwatch.StartNew();
+        Assert.Empty(await sink.InvokeAsync(records, TimeSpan.FromMinutes(5)));
+        clock.Stop();
+        TestContext.Current.TestOutputHelper?.WriteLine($"all-bad 10,000 rows: {clock.Elapsed.TotalSeconds:F2} s, {sink.Counter.InsertsInto("t")} insert requests");
+
+        var db = sink.Database;
+        Assert.Equal(0, await sink.ScalarAsync($"SELECT count() FROM {db}.t"));
+        Assert.Equal(10_000, await sink.ScalarAsync($"SELECT uniqExact(offset) FROM {db}.kafka_dead_letters"));
+        Assert.Equal(10_000, await sink.ScalarAsync($"SELECT countIf(error LIKE '%(code 376)%') FROM {db}.kafka_dead_letters"));
+
+        // The first insert, one probe per bad row (each names it), and the final insert that finds nothing left.
+        Assert.InRange(sink.Counter.InsertsInto("t"), 10_000, 10_000 + 2);
+        Assert.Equal(1, sink.Counter.InsertsInto("kafka_dead_letters"));
+    }
+
+    [Fact]
+    public async Task Insert_AlternatingGoodAndBadRows_LandsTheGoodRowsAsOneBlockWithOneProbePerBadRow()
+    {
+        using var sink = await EngineSink.CreateAsync(fixture, new Dictionary<string, string> { ["t"] = UuidTable });
+        var records = EngineSink.Records("t", Enumerable.Range(0, 2_000).Select(i => Row(i, bad: i % 2 == 1)));
+
+        Assert.Empty(await sink.InvokeAsync(records));
+        Assert.Empty(await sink.InvokeAsync(records));
+
+        var db = sink.Database;
+        Assert.Equal(1_000, await sink.ScalarAsync($"SELECT count() FROM {db}.t"));
+        Assert.Equal(1_000, await sink.ScalarAsync($"SELECT count() FROM {db}.kafka_dead_letters"));
+        Assert.Equal(1, await sink.ScalarAsync($"SELECT count() FROM system.parts WHERE database = '{db}' AND table = 't' AND active"));
+
+        // First insert + one probe per bad row + at most log2(n) window growths + the final insert; the redelivery
+        // is answered from the recorded state without an insert.
+        Assert.InRange(sink.Counter.InsertsInto("t"), 1_000, 1_000 + 2 + 11);
+    }
+
+    [Fact]
+    public async Task Insert_FewBadRowsInALargeUnit_CostsAboutOneProbePerBadRowPlusLogN()
+    {
+        using var sink = await EngineSink.CreateAsync(fixture, new Dictionary<string, string> { ["t"] = UuidTable });
+        int[] bad = [17, 4_000, 4_001, 9_990];
+        var records = EngineSink.Records("t", Enumerable.Range(0, 10_000).Select(i => Row(i, bad.Contains(i))));
+
+        Assert.Empty(await sink.InvokeAsync(records));
+
+        var db = sink.Database;
+        Assert.Equal(10_000 - bad.Length, await sink.ScalarAsync($"SELECT count() FROM {db}.t"));
+        Assert.Equal(string.Join(",", bad), await sink.TextAsync($"SELECT arrayStringConcat(groupArray(toString(offset)), ',') FROM (SELECT offset FROM {db}.kafka_dead_letters ORDER BY offset)"));
+        Assert.Equal(1, await sink.ScalarAsync($"SELECT count() FROM system.parts WHERE database = '{db}' AND table = 't' AND active"));
+        Assert.InRange(sink.Counter.InsertsInto("t"), bad.Length + 1, 1 + bad.Length + (3 * 14) + 1);
+    }
+
+    [Fact]
+    public async Task Insert_ConstraintViolations_RemovesTheNamedRowsAndLandsTheRestAsOneBlock()
+    {
+        const string ddl = "CREATE TABLE {0} (id UInt32, v Int32, CONSTRAINT positive CHECK v > 0) ENGINE = MergeTree ORDER BY id SETTINGS non_replicated_deduplication_window = 1000";
+        using var sink = await EngineSink.CreateAsync(fixture, new Dictionary<string, string> { ["t"] = ddl });
+        var records = EngineSink.Records("t", Enumerable.Range(0, 500).Select(i => $"{{\"id\":{i},\"v\":{(i % 50 == 3 ? -1 : 1)}}}"));
+
+        Assert.Empty(await sink.InvokeAsync(records));
+
+        var db = sink.Database;
+        Assert.Equal(490, await sink.ScalarAsync($"SELECT count() FROM {db}.t"));
+        Assert.Equal(10, await sink.ScalarAsync($"SELECT countIf(error LIKE '%(code 469)%') FROM {db}.kafka_dead_letters"));
+        Assert.Equal(1, await sink.ScalarAsync($"SELECT count() FROM system.parts WHERE database = '{db}' AND table = 't' AND active"));
+
+        // "violated at row N" is found on the real insert only (the parser accepts the rows): one insert per violation.
+        Assert.Equal(1 + 10, sink.Counter.InsertsInto("t"));
+    }
+
+    [Fact]
+    public async Task Insert_IsolationOutOfTime_WritesWhatItFoundAndTheRedeliveriesFinishWithoutDuplicates()
+    {
+        using var sink = await EngineSink.CreateAsync(fixture, new Dictionary<string, string> { ["t"] = UuidTable });
+        var records = EngineSink.Records("t", Enumerable.Range(0, 1_500).Select(i => Row(i, bad: i % 3 != 0)));
+
+        var invocations = 0;
+        IReadOnlyList<(string, long)> failures;
+        do
+        {
+            invocations++;
+            failures = await sink.InvokeAsync(records, TimeSpan.FromSeconds(2));
+        }
+        while (failures.Count > 0 && invocations < 60);
+
+        TestContext.Current.TestOutputHelper?.WriteLine($"1,000 bad of 1,500 rows with 2 s invocations: {invocations} invocations");
+        Assert.Empty(failures);
+        Assert.True(invocations > 1, "the invocation was expected to run out of time at least once");
+        var db = sink.Database;
+        Assert.Equal(500, await sink.ScalarAsync($"SELECT count() FROM {db}.t"));
+        Assert.Equal(1_000, await sink.ScalarAsync($"SELECT count() FROM {db}.kafka_dead_letters"));
+        Assert.Equal(1_000, await sink.ScalarAsync($"SELECT uniqExact(offset) FROM {db}.kafka_dead_letters"));
+        Assert.Contains(sink.Log.Lines, l => l.Message.Contains("did not finish before the deadline", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Insert_BackfillAcross150DailyPartitions_LandsOnceInOneInsert()
+    {
+        const string ddl = "CREATE TABLE {0} (ts DateTime('UTC'), v Int32) ENGINE = MergeTree PARTITION BY toYYYYMMDD(ts) ORDER BY ts SETTINGS non_replicated_deduplication_window = 1000";
+        using var sink = await EngineSink.CreateAsync(fixture, new Dictionary<string, string> { ["days"] = ddl });
+        var start = new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        var records = EngineSink.Records("days", Enumerable.Range(0, 150).Select(i => $"{{\"ts\":\"{start.AddDays(i):yyyy-MM-dd HH:mm:ss}\",\"v\":{i}}}"));
+
+        var clock = Stopwatch.StartNew();
+        Assert.Empty(await sink.InvokeAsync(records));
+        TestContext.Current.TestOutputHelper?.WriteLine($"150-partition backfill: {clock.Elapsed.TotalMilliseconds:F0} ms");
+        Assert.Empty(await sink.InvokeAsync(records));
+
+        var db = sink.Database;
+        Assert.Equal(150, await sink.ScalarAsync($"SELECT count() FROM {db}.days"));
+        Assert.Equal(150, await sink.ScalarAsync($"SELECT uniqExact(_partition_id) FROM {db}.days"));
+        Assert.Equal(1, sink.Counter.InsertsInto("days"));
+    }
+
+    [Fact]
+    public async Task Insert_ReadOnlyUser_FailsThePartitionWithoutRetryingAndCountsIt()
+    {
+        using var sink = await EngineSink.CreateAsync(fixture, new Dictionary<string, string> { ["t"] = UuidTable }, new Dictionary<string, string> { ["readonly"] = "1" });
+        var records = EngineSink.Records("t", Enumerable.Range(0, 10).Select(i => Row(i, bad: false)));
+
+        var clock = Stopwatch.StartNew();
+        var failures = await sink.InvokeAsync(records);
+        TestContext.Current.TestOutputHelper?.WriteLine($"read-only user: partition failed after {clock.Elapsed.TotalMilliseconds:F0} ms");
+
+        Assert.Equal([("t-0", 0L)], failures);
+        Assert.Equal(1, sink.Counter.InsertsInto("t"));
+        Assert.Equal(1, sink.Metrics.Sum(m => m.RefusedPartitions));
+        Assert.Contains(sink.Log.Lines, l => l.Message.Contains("refused the sink's user", StringComparison.Ordinal) && l.Message.Contains("READONLY", StringComparison.Ordinal) && l.Fields.ErrorCode == 164);
+    }
+}
