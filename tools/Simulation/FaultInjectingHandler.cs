@@ -170,7 +170,7 @@ public sealed partial class FaultInjectingHandler : DelegatingHandler
     private async Task<HttpResponseMessage> HoldAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var uri = request.RequestUri!;
-        var query = Uri.UnescapeDataString(uri.Query);
+        var query = Uri.UnescapeDataString(uri.Query.Replace('+', ' '));
         var m = InsertTarget().Match(query);
         if (!m.Success)
         {
@@ -178,7 +178,7 @@ public sealed partial class FaultInjectingHandler : DelegatingHandler
         }
 
         var table = m.Groups[1].Value;
-        var shadow = table[..^1] + "__lag_check`";
+        var shadow = table.EndsWith('`') ? table[..^1] + "__lag_check`" : table + "__lag_check";
         await EnsureShadowAsync(request, table, shadow, cancellationToken);
         var original = await CopyAsync(request, uri);
         var parameters = uri.Query.TrimStart('?').Split('&').Select(p =>
@@ -337,7 +337,7 @@ public sealed partial class FaultInjectingHandler : DelegatingHandler
         return Encoding.UTF8.GetString(bytes).Contains(Setting, StringComparison.Ordinal);
     }
 
-    [GeneratedRegex(@"INSERT INTO (`[^`]+`\.`[^`]+`)", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"INSERT INTO ((?:`[^`]+`|\w+)\.(?:`[^`]+`|\w+))", RegexOptions.CultureInvariant)]
     private static partial Regex InsertTarget();
 
     private sealed class Held(HttpRequestMessage request)
