@@ -142,8 +142,8 @@ public sealed class PartitionDelivery
                 case SendKind.Rewound:
                     _d._log.Write(
                         LogLevel.Warning,
-                        "offsets lie before the recorded range (consumer group rewound or topic recreated): inserting them as new rows under a new token generation",
-                        new LogFields(Source.Topic, Source.Partition, send.Records.First, send.Records.Last, _enc.Table.ToString(), Numbers: [new("generation", send.Generation)]));
+                        "offsets lie before the recorded range or start before it (consumer group rewound or topic recreated): inserting the whole batch as new rows under a new nonce",
+                        new LogFields(Source.Topic, Source.Partition, send.Records.First, send.Records.Last, _enc.Table.ToString(), Strings: [new("nonce", _scope.Nonce.ToString("x16", CultureInfo.InvariantCulture))]));
                     break;
                 default:
                     break;
