@@ -171,6 +171,7 @@ public sealed class ClickHouseStateStore : IStateStore
                 Legacy: rowSource.Length == 0,
                 Version: (long)Number(row.GetProperty("version")));
             (rowSource.Length == 0 ? legacy : own)[key] = state;
+            Observe(state.Version);
         }
 
         // A row written before sources existed is adopted by the source that has none of its own yet.
@@ -330,7 +331,25 @@ public sealed class ClickHouseStateStore : IStateStore
         return entries;
     }
 
-    /// <summary>Microseconds since the epoch, strictly increasing within this process.</summary>
+    /// <summary>
+    /// Versions written later are above every version read: another instance's clock may run ahead of ours, and a
+    /// lower version would lose to the row it replaces.
+    /// </summary>
+    private void Observe(long version)
+    {
+        long last;
+        do
+        {
+            last = Interlocked.Read(ref _lastVersion);
+            if (version <= last)
+            {
+                return;
+            }
+        }
+        while (Interlocked.CompareExchange(ref _lastVersion, version, last) != last);
+    }
+
+    /// <summary>Microseconds since the epoch, strictly increasing within this process and above every version read.</summary>
     private long NextVersion(DateTimeOffset now)
     {
         var micros = now.ToUnixTimeMilliseconds() * 1000;
