@@ -72,6 +72,9 @@ public sealed partial class FaultInjectingHandler : DelegatingHandler
 
     public TimeSpan Delay { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>Remove X-ClickHouse-Summary from every answer (some proxies and servers do not send it).</summary>
+    public bool StripSummary { get; set; }
+
     public int Refused => _refused;
 
     public int Lost => _lost;
@@ -110,6 +113,17 @@ public sealed partial class FaultInjectingHandler : DelegatingHandler
     }
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var response = await SendFaultyAsync(request, cancellationToken);
+        if (StripSummary)
+        {
+            response.Headers.Remove("X-ClickHouse-Summary");
+        }
+
+        return response;
+    }
+
+    private async Task<HttpResponseMessage> SendFaultyAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         if (!IsInsert(request) && await AsksSequentialConsistencyAsync(request))
         {

@@ -126,18 +126,27 @@ public sealed class PartitionDelivery
 
             var token = Token(send.TokenRange, send.Generation, 0);
             var rows = Enumerable.Range(from, to - from).ToList();
+            var attempted = rows.Count;
+            if (send.Kind == SendKind.Tail && attempted > 0)
+            {
+                // Counted before the insert: an insert that fails without an answer (deadline, lost connection) may
+                // still be applied, and its retry goes under the same token as a replay, which is not counted again.
+                _outcome.PossibleDuplicates += attempted;
+                _d._log.Write(
+                    LogLevel.Warning,
+                    "PossibleDuplicates: inserting the unresolved tail of a range whose token was spent on a subset; these rows may already have landed with the original insert. Add _topic, _partition and _offset columns to the table to make this exact.",
+                    new LogFields(Source.Topic, Source.Partition, send.Records.First, send.Records.Last, _enc.Table.ToString(), Numbers: [new("rows", attempted)]));
+            }
+
             var written = await InsertRowsAsync(rows, token, rejected);
             switch (send.Kind)
             {
                 case SendKind.Replay:
                     _outcome.Replayed += rows.Count;
                     break;
-                case SendKind.Tail when written > 0:
-                    _outcome.PossibleDuplicates += written;
-                    _d._log.Write(
-                        LogLevel.Warning,
-                        "PossibleDuplicates: inserted the unresolved tail of a range whose token was spent on a subset; these rows may already have landed with the original insert. Add _topic, _partition and _offset columns to the table to make this exact.",
-                        new LogFields(Source.Topic, Source.Partition, send.Records.First, send.Records.Last, _enc.Table.ToString(), Numbers: [new("rows", written)]));
+                case SendKind.Tail:
+                    // Rows the server rejected as data went to the dead letters, not to the table.
+                    _outcome.PossibleDuplicates -= attempted - written;
                     break;
                 case SendKind.Rewound:
                     _d._log.Write(

@@ -195,4 +195,41 @@ public class RealClusterTests(ClickHouseFixture fixture)
         Assert.Equal(100, await h.ScalarAsync($"SELECT count() FROM {db}.plain"));
         Assert.Contains("source", await h.TextAsync($"SELECT sorting_key FROM system.tables WHERE database = '{db}' AND name = 'kafka_sink_state'"), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Invoke_DifferentBatchesOfOnePartitionAtOnce_NeverDuplicate()
+    {
+        using var h = await SinkHarness.CreateAsync(fixture);
+        var log = Orders(300);
+        for (var k = 0; k < 300; k += 60)
+        {
+            // Two pollers after a rebalance: both start at the committed offset, with different batch sizes.
+            await Task.WhenAll(h.InvokeAsync(Event(log.Skip(k).Take(60))), h.InvokeAsync(Event(log.Skip(k).Take(25))));
+
+            // The surviving poller's batch, delivered again until it succeeds (a failure is retried by the mapping).
+            Assert.Empty((await h.InvokeAsync(Event(log.Skip(k).Take(60)))).Failures);
+        }
+
+        Assert.Equal(300, await h.ScalarAsync($"SELECT count() FROM {h.Database}.events"));
+        Assert.Equal(300, await h.ScalarAsync($"SELECT uniqExact(_offset) FROM {h.Database}.events"));
+    }
+
+    [Fact]
+    public async Task Invoke_ServerOmitsSummaryHeader_PossibleDuplicatesStillCounted()
+    {
+        using var h = await SinkHarness.CreateAsync(fixture);
+        h.Faults.StripSummary = true;
+        var log = Orders(100, topic: "legacy");
+        h.Faults.Decide = r => FaultInjectingHandler.IsInsert(r) && Uri.UnescapeDataString(r.RequestUri!.Query).Contains("`plain`", StringComparison.Ordinal) ? Fault.LoseAnswerAfterApplying : Fault.None;
+        Assert.NotEmpty((await h.InvokeAsync(Event(log), TimeSpan.FromSeconds(1.5))).Failures);
+
+        h.Faults.Decide = _ => Fault.None;
+        Assert.Empty((await h.InvokeAsync(Event(log.Take(50)))).Failures);
+        Assert.Empty((await h.InvokeAsync(Event(log.Skip(50)))).Failures);
+
+        Assert.Equal(150, await h.ScalarAsync($"SELECT count() FROM {h.Database}.plain"));
+        Assert.Equal(50, h.Metrics.Sum(m => m.PossibleDuplicates));
+        // Rows the sink sent and got an answer for (subset 50 + tail 50), though no answer carried written_rows.
+        Assert.Equal(100, h.Metrics.Sum(m => m.RowsInserted));
+    }
 }
