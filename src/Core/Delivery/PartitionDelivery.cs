@@ -168,21 +168,25 @@ public sealed class PartitionDelivery
         }
 
         /// <summary>
-        /// Fencing (docs/exactly-once.md): the range's token round r may have been sent before and may still be applied
-        /// late, so nothing of it goes under another token until an insert under round r was acknowledged. Ask which
-        /// offsets are present; send the missing rows under round r (dropped if r was spent, applied otherwise, and
-        /// either way r is spent once answered); ask again; send what is still missing under round r+1, which the state
-        /// recorded before this insert; ask once more and fail the partition (retried) if a row is still missing, which
-        /// only a concurrent invocation spending round r+1 on other rows can cause.
+        /// Fencing (docs/exactly-once.md): rounds 0..r of the range's token may have been sent before and may still be
+        /// applied late, so nothing goes under a later round until an insert under each earlier one was acknowledged.
+        /// Ask which offsets are present; for each round in order, send the rows still missing under it (dropped if the
+        /// round was spent, applied otherwise; either way spent once answered) and ask again; then send what is still
+        /// missing under round r+1, which the state recorded before this insert; ask once more and fail the partition
+        /// (retried) if a row is still missing, which only a concurrent invocation spending r+1 on other rows can cause.
         /// </summary>
         private async Task FillMissingAsync(PlannedSend send, int from, int to, List<DeadLetter> rejected)
         {
             var present = await PresentOffsetsAsync(send.Records);
             var missing = RowsNotIn(from, to, present, rejected);
             var presentAtStart = (to - from) - missing.Count;
-            if (missing.Count > 0)
+
+            // Every round up to r may have been used by an earlier attempt and may still be applied late (an attempt
+            // that stopped at round j left j in flight and never reached the rounds after it, which an attempt before
+            // it may have used): each is consumed in order, with only the rows still missing, before round r+1.
+            for (var round = 0; round <= send.Round && missing.Count > 0; round++)
             {
-                await InsertRowsAsync([.. missing], Token(send.TokenRange, send.Generation, send.Round), rejected);
+                await InsertRowsAsync([.. missing], Token(send.TokenRange, send.Generation, round), rejected);
                 present = await PresentOffsetsAsync(send.Records);
                 missing = RowsNotIn(from, to, present, rejected);
             }
@@ -208,12 +212,12 @@ public sealed class PartitionDelivery
 
             if (rejected.Count > 0)
             {
+                // The same fencing for the dead letters, round by round under dlq: tokens.
                 var letters = await NotYetDeadLetteredAsync(rejected, send.Records);
-                if (letters.Count > 0)
+                for (var round = 0; round <= send.Round + 1 && letters.Count > 0; round++)
                 {
-                    await DeadLetterAsync(letters, DeduplicationToken.ForDeadLetters(Token(send.TokenRange, send.Generation, send.Round)));
+                    await DeadLetterAsync(letters, DeduplicationToken.ForDeadLetters(Token(send.TokenRange, send.Generation, round)));
                     letters = await NotYetDeadLetteredAsync(letters, send.Records);
-                    await DeadLetterAsync(letters, DeduplicationToken.ForDeadLetters(Token(send.TokenRange, send.Generation, send.Round + 1)));
                 }
             }
         }

@@ -65,7 +65,7 @@ public class SoakTests(ClickHouseFixture fixture)
             }
         };
 
-        await RunAndCheckAsync(h, seed, new SimulatorOptions { MaxBatchRecords = 40, MaxInvocations = 3000, ConcurrentDifferentRatio = 0.05 });
+        await RunAndCheckAsync(h, seed, new SimulatorOptions { MaxBatchRecords = 40, MaxInvocations = 3000, ConcurrentDifferentRatio = double.Parse(Environment.GetEnvironmentVariable("SOAK_CONCURRENT_DIFFERENT") ?? "0.05", CultureInfo.InvariantCulture) });
         Assert.True(h.Faults.LateApplied > 0 && h.Faults.Lagged > 0, $"late {h.Faults.LateApplied}, lagged {h.Faults.Lagged}: the soak injected too few cluster faults to mean anything");
     }
 
