@@ -211,12 +211,6 @@ public sealed class SinkHandler : IInvocationHandler
         foreach (var (o, encoded) in prepared)
         {
             var key = new PartitionKey(o.Source.Topic, o.Source.Partition);
-            if (snapshot.SharedWithOtherSources.Contains(key) && encoded.Shape.HasOffsetColumns && (encoded.Shape.Metadata & MetadataColumns.Source) == 0)
-            {
-                Fail(o, new SharedTableWithoutSourceException(o, source));
-                continue;
-            }
-
             try
             {
                 var recorded = snapshot.States.GetValueOrDefault(key);
@@ -227,6 +221,13 @@ public sealed class SinkHandler : IInvocationHandler
                     o.Source.Records[0].TimestampMs,
                     encoded.Shape.HasOffsetColumns,
                     _options.StrictOffsets);
+                if (plan.Sends.Any(p => p.Kind == SendKind.FillMissing) && snapshot.SharedWithOtherSources.Contains(key) && (encoded.Shape.Metadata & MetadataColumns.Source) == 0)
+                {
+                    // Only the presence probe cannot tell the sources apart: new ranges need no probe and go through.
+                    Fail(o, new SharedTableWithoutSourceException(o, source));
+                    continue;
+                }
+
                 work.Add(new Work(o, encoded, plan, recorded?.Version ?? 0));
             }
             catch (OffsetsRewoundException e)
