@@ -10,7 +10,8 @@ namespace MskClickHouse.LocalRun;
 /// <summary>
 /// An HTTP proxy on 127.0.0.1 between the function and ClickHouse that injects faults with the simulation kit's
 /// <see cref="FaultInjectingHandler"/>: a refused request answers 503 (code 202); a lost answer reaches the engine,
-/// is applied, and then the client's connection is aborted.
+/// is applied, and then the client's connection is aborted; a late apply aborts the connection at once and reaches the
+/// engine 0.5–3 s later; a lagging replica acknowledges an insert that ordinary reads see only 0.3–2 s later.
 /// </summary>
 internal sealed class FaultProxy : IAsyncDisposable
 {
@@ -34,9 +35,9 @@ internal sealed class FaultProxy : IAsyncDisposable
 
     public Uri Url { get; }
 
-    public static async Task<FaultProxy> StartAsync(Uri target, Func<HttpRequestMessage, Fault> decide, CancellationToken cancellationToken)
+    public static async Task<FaultProxy> StartAsync(Uri target, Func<HttpRequestMessage, Fault> decide, int seed, CancellationToken cancellationToken)
     {
-        var faults = new FaultInjectingHandler(new SocketsHttpHandler(), decide);
+        var faults = new FaultInjectingHandler(new SocketsHttpHandler(), decide, seed);
         var client = new HttpClient(faults) { Timeout = Timeout.InfiniteTimeSpan };
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();

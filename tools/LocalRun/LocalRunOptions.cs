@@ -16,7 +16,8 @@ public sealed record LocalRunOptions
                                (Confluent and Glue framing) and decoded by the function with the built-in registry emulator
           --partitions P       partitions per topic (default 4)
           --batch-size N       records per invocation (default 500; capped so that the event stays under 6 MB)
-          --chaos SEED         deliver through a simulated event-source mapping (re-batching, bisects, redeliveries)
+          --chaos SEED         deliver through a simulated event-source mapping (re-batching, bisects, redeliveries,
+                               concurrent different batches) with ClickHouse faults (late apply, lagging replica, ...)
           --clickhouse-url URL use this ClickHouse (CLICKHOUSE_USER/CLICKHOUSE_PASSWORD) instead of the embedded one
           --bootstrap PATH     use this published bootstrap instead of publishing src/Function
           --keep               leave ClickHouse and the function running and print how to query them

@@ -73,7 +73,7 @@ public static class LocalRunner
             await CreateTablesAsync(engine, database, ct);
 
             await using var emulator = Emulator.Start(new RuntimeApiEmulatorOptions { FunctionTimeout = TimeSpan.FromMinutes(2) });
-            await using var proxy = options.ChaosSeed is { } faultSeed ? await FaultProxy.StartAsync(engine.Url, SeededFaults(faultSeed), ct) : null;
+            await using var proxy = options.ChaosSeed is { } faultSeed ? await FaultProxy.StartAsync(engine.Url, SeededFaults(faultSeed), faultSeed, ct) : null;
             using var registry = options.ValueFormat == "json" ? null : new MskClickHouse.SchemaRegistryEmulator.RegistryEmulator();
             var env = new Dictionary<string, string?>
             {
@@ -107,8 +107,11 @@ public static class LocalRunner
             if (options.ChaosSeed is { } seed)
             {
                 await RunChaosAsync(emulator, function, initError, seed, ct);
-                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"ClickHouse faults injected: {proxy!.Faults.Refused} refused, {proxy.Faults.Lost} answers lost after the insert was applied, {proxy.Faults.Delayed} delayed"));
-                proxy.Faults.Decide = _ => Fault.None;
+                proxy!.Faults.Decide = _ => Fault.None;
+
+                // Inserts held by the lagging replica or still to be applied late land now, before anything is counted.
+                await proxy.Faults.DrainAsync();
+                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"ClickHouse faults injected: {proxy.Faults.Refused} refused, {proxy.Faults.Lost} answers lost after the insert was applied, {proxy.Faults.Delayed} delayed, {proxy.Faults.LateApplied} applied late after the connection dropped, {proxy.Faults.Lagged} acknowledged by a lagging replica ({proxy.Faults.LagFlushes} caught up by sequentially consistent reads)"));
             }
             else
             {
@@ -357,16 +360,25 @@ public static class LocalRunner
             }
         }
 
-        /// <summary>Seeded ClickHouse faults: 3% refused, 3% applied but answer lost, 1% delayed by the proxy's delay.</summary>
+        /// <summary>
+        /// Seeded ClickHouse faults: 3% refused, 3% applied but answer lost, 1% delayed by the proxy's delay, and of the
+        /// inserts 2% applied late after the connection dropped and 6% acknowledged by a lagging replica.
+        /// </summary>
         private static Func<HttpRequestMessage, Fault> SeededFaults(int seed)
         {
             var random = new Random(seed);
-            return _ =>
+            return r =>
             {
                 lock (random)
                 {
                     var x = random.NextDouble();
-                    return x < 0.03 ? Fault.RefuseBeforeSending : x < 0.06 ? Fault.LoseAnswerAfterApplying : x < 0.07 ? Fault.Delay : Fault.None;
+                    var insert = FaultInjectingHandler.IsInsert(r);
+                    return x < 0.03 ? Fault.RefuseBeforeSending
+                        : x < 0.06 ? Fault.LoseAnswerAfterApplying
+                        : x < 0.07 ? Fault.Delay
+                        : x < 0.09 && insert ? Fault.LateApply
+                        : x < 0.15 && insert ? Fault.LagReplica
+                        : Fault.None;
                 }
             };
         }
@@ -375,8 +387,8 @@ public static class LocalRunner
 
         private async Task RunChaosAsync(Emulator emulator, BootstrapProcess function, Task<InitErrorReport> initError, int seed, CancellationToken ct)
         {
-            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"chaos seed {seed}: random re-batching, bisects, redeliveries, concurrent duplicates and ClickHouse faults"));
-            var simulator = new EventSourceMappingSimulator(Logs, new SimulatorOptions { MaxBatchRecords = Math.Min(options.BatchSize, 100), MaxInvocations = int.MaxValue }, seed);
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"chaos seed {seed}: random re-batching, bisects, redeliveries, concurrent duplicate and different batches, and ClickHouse faults (refused, answer lost, delayed, applied late, lagging replica)"));
+            var simulator = new EventSourceMappingSimulator(Logs, new SimulatorOptions { MaxBatchRecords = Math.Min(options.BatchSize, 100), MaxInvocations = int.MaxValue, ConcurrentDifferentRatio = 0.05 }, seed);
             var report = await simulator.RunAsync(
                 async (payload, token) =>
                 {
@@ -389,7 +401,7 @@ public static class LocalRunner
                     return result.Success ? new InvocationOutcome(true, Failures(result.Body)) : InvocationOutcome.FunctionError;
                 },
                 ct);
-            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"chaos: {report.Invocations} invocations, {report.FunctionErrors} function errors, {report.PartialFailures} partial failures, {report.Redeliveries} redeliveries, {report.ConcurrentDuplicates} concurrent duplicates, drained {report.Drained}"));
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"chaos: {report.Invocations} invocations, {report.FunctionErrors} function errors, {report.PartialFailures} partial failures, {report.Redeliveries} redeliveries, {report.ConcurrentDuplicates} concurrent duplicates, {report.ConcurrentDifferent} concurrent different batches, drained {report.Drained}"));
         }
 
         private async Task SendAllAsync(Emulator emulator, BootstrapProcess function, Task<InitErrorReport> initError, List<byte[]> batches, CancellationToken ct, bool progress = true)

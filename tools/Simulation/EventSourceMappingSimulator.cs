@@ -20,12 +20,19 @@ public sealed record SimulatorOptions
     /// <summary>Probability that a batch is delivered twice at the same time.</summary>
     public double ConcurrentDuplicateRatio { get; init; } = 0.05;
 
+    /// <summary>
+    /// Probability that a second poller delivers a different batch of the same partitions at the same time (a
+    /// rebalance: both start at the committed offset, with other sizes); its outcome is ignored, as Kafka rejects the
+    /// commit of a poller that lost the partition.
+    /// </summary>
+    public double ConcurrentDifferentRatio { get; init; }
+
     /// <summary>Stop after this many invocations even if records remain (a bound for tests).</summary>
     public int MaxInvocations { get; init; } = 10_000;
 }
 
 /// <summary>Counters of a simulation run.</summary>
-public sealed record SimulationReport(int Invocations, int FunctionErrors, int PartialFailures, int Redeliveries, int ConcurrentDuplicates, bool Drained);
+public sealed record SimulationReport(int Invocations, int FunctionErrors, int PartialFailures, int Redeliveries, int ConcurrentDuplicates, bool Drained, int ConcurrentDifferent = 0);
 
 /// <summary>
 /// An at-least-once Kafka event-source mapping: per partition it delivers from the committed offset, batches of random
@@ -50,14 +57,14 @@ public sealed class EventSourceMappingSimulator
         ArgumentNullException.ThrowIfNull(invoke);
         var committed = _logs.ToDictionary(l => l.Key, _ => 0);
         var bisectLimit = new Dictionary<(string, int), int>();
-        int invocations = 0, errors = 0, partial = 0, redeliveries = 0, concurrent = 0;
+        int invocations = 0, errors = 0, partial = 0, redeliveries = 0, concurrent = 0, different = 0;
 
         while (invocations < _options.MaxInvocations)
         {
             var open = committed.Where(c => c.Value < _logs[c.Key].Count).Select(c => c.Key).ToList();
             if (open.Count == 0)
             {
-                return new SimulationReport(invocations, errors, partial, redeliveries, concurrent, true);
+                return new SimulationReport(invocations, errors, partial, redeliveries, concurrent, true, different);
             }
 
             var chosen = open.Where(_ => _random.Next(2) == 0).ToList();
@@ -81,7 +88,14 @@ public sealed class EventSourceMappingSimulator
             var payload = KafkaEventWriter.Write(batches.Values.SelectMany(b => b));
             InvocationOutcome outcome;
             invocations++;
-            if (_random.NextDouble() < _options.ConcurrentDuplicateRatio)
+            if (_options.ConcurrentDifferentRatio > 0 && _random.NextDouble() < _options.ConcurrentDifferentRatio)
+            {
+                different++;
+                var other = KafkaEventWriter.Write(batches.Keys.SelectMany(p => _logs[p].Skip(committed[p]).Take(_random.Next(1, _options.MaxBatchRecords + 1))));
+                var both = await Task.WhenAll(invoke(payload, cancellationToken), invoke(other, cancellationToken));
+                outcome = both[0];
+            }
+            else if (_random.NextDouble() < _options.ConcurrentDuplicateRatio)
             {
                 concurrent++;
                 var both = await Task.WhenAll(invoke(payload, cancellationToken), invoke(payload, cancellationToken));
@@ -133,6 +147,6 @@ public sealed class EventSourceMappingSimulator
             }
         }
 
-        return new SimulationReport(invocations, errors, partial, redeliveries, concurrent, false);
+        return new SimulationReport(invocations, errors, partial, redeliveries, concurrent, false, different);
     }
 }

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Text;
+using System.Text.RegularExpressions;
 
 namespace MskClickHouse.Simulation;
 
@@ -15,33 +17,78 @@ public enum Fault
 
     /// <summary>Wait <see cref="FaultInjectingHandler.Delay"/> before forwarding (a slow server or network).</summary>
     Delay,
+
+    /// <summary>
+    /// An insert "applied late": the connection drops at once without an answer, and the server applies the insert
+    /// 0.5–3 s later (it had received the whole request and went on executing it after the client gave up).
+    /// </summary>
+    LateApply,
+
+    /// <summary>
+    /// An insert acknowledged by a replica that the replica serving ordinary reads has not fetched yet: it is checked
+    /// (a data error is answered as the server would), acknowledged, and applied 0.3–2 s later; a read that asks for
+    /// <c>select_sequential_consistency=1</c> first applies every insert held so far (the replica catches up).
+    /// </summary>
+    LagReplica,
 }
 
 /// <summary>
 /// An HTTP layer between the sink's ClickHouse client and the engine that injects the failures that matter for
-/// exactly-once delivery. The decision is a function of the request, so a seeded random source makes runs repeatable.
+/// exactly-once delivery. Decisions and delays come from the given function and seeded random source, so runs are
+/// repeatable (up to thread timing). <see cref="DrainAsync"/> applies whatever is still held or scheduled.
 /// </summary>
-public sealed class FaultInjectingHandler : DelegatingHandler
+public sealed partial class FaultInjectingHandler : DelegatingHandler
 {
+    private readonly List<Held> _held = [];
+    private readonly List<Task> _background = [];
+    private readonly TimeProvider _time;
+    private readonly HashSet<string> _shadows = [];
     private int _refused;
     private int _lost;
     private int _delayed;
+    private int _late;
+    private int _lagged;
+    private int _lagFlushes;
 
-    public FaultInjectingHandler(HttpMessageHandler inner, Func<HttpRequestMessage, Fault> decide)
+    public FaultInjectingHandler(HttpMessageHandler inner, Func<HttpRequestMessage, Fault> decide, int seed = 0, TimeProvider? time = null)
         : base(inner)
     {
         Decide = decide;
+        var random = new Random(seed);
+        Random = () =>
+        {
+            lock (random)
+            {
+                return random.NextDouble();
+            }
+        };
+        _time = time ?? TimeProvider.System;
     }
 
     public Func<HttpRequestMessage, Fault> Decide { get; set; }
 
+    /// <summary>The random source of the delays (seeded).</summary>
+    public Func<double> Random { get; set; }
+
     public TimeSpan Delay { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Remove X-ClickHouse-Summary from every answer (some proxies and servers do not send it).</summary>
+    public bool StripSummary { get; set; }
 
     public int Refused => _refused;
 
     public int Lost => _lost;
 
     public int Delayed => _delayed;
+
+    /// <summary>Inserts whose answer was dropped and that were applied later.</summary>
+    public int LateApplied => _late;
+
+    /// <summary>Inserts acknowledged before they became visible to ordinary reads.</summary>
+    public int Lagged => _lagged;
+
+    /// <summary>Sequentially consistent reads that found held inserts and applied them first.</summary>
+    public int LagFlushes => _lagFlushes;
 
     /// <summary>True when the request is an INSERT (the query is in the URL or at the start of the body).</summary>
     public static bool IsInsert(HttpRequestMessage request)
@@ -51,8 +98,42 @@ public sealed class FaultInjectingHandler : DelegatingHandler
         return query.Contains("INSERT", StringComparison.OrdinalIgnoreCase);
     }
 
+    /// <summary>Applies every held and late insert now and waits for them (end of a run, before counting rows).</summary>
+    public async Task DrainAsync()
+    {
+        await FlushHeldAsync(CancellationToken.None);
+        Task[] pending;
+        lock (_background)
+        {
+            pending = [.. _background];
+        }
+
+        await Task.WhenAll(pending);
+        await FlushHeldAsync(CancellationToken.None);
+    }
+
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
+        var response = await SendFaultyAsync(request, cancellationToken);
+        if (StripSummary)
+        {
+            response.Headers.Remove("X-ClickHouse-Summary");
+        }
+
+        return response;
+    }
+
+    private async Task<HttpResponseMessage> SendFaultyAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        if (!IsInsert(request) && await AsksSequentialConsistencyAsync(request))
+        {
+            // The serving replica catches up with every acknowledged insert before it answers.
+            if (await FlushHeldAsync(cancellationToken))
+            {
+                Interlocked.Increment(ref _lagFlushes);
+            }
+        }
+
         switch (Decide(request))
         {
             case Fault.RefuseBeforeSending:
@@ -74,10 +155,211 @@ public sealed class FaultInjectingHandler : DelegatingHandler
                 throw new HttpRequestException("injected fault: the connection was reset after the server applied the request");
             case Fault.Delay:
                 Interlocked.Increment(ref _delayed);
-                await Task.Delay(Delay, cancellationToken);
+                await Task.Delay(Delay, _time, cancellationToken);
                 return await base.SendAsync(request, cancellationToken);
+            case Fault.LateApply when IsInsert(request):
+            {
+                Interlocked.Increment(ref _late);
+                var copy = await CopyAsync(request, request.RequestUri!);
+                var after = TimeSpan.FromMilliseconds(500 + (2500 * Random()));
+                Track(Task.Run(async () =>
+                {
+                    await Task.Delay(after, _time);
+                    await SendQuietlyAsync(copy);
+                }, CancellationToken.None));
+                throw new HttpRequestException("injected fault: the connection dropped without an answer (the server will apply the insert later)");
+            }
+
+            case Fault.LagReplica when IsInsert(request):
+                return await HoldAsync(request, cancellationToken);
             default:
                 return await base.SendAsync(request, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// Checks the insert against a copy of its table (so a data error is answered now, as the receiving replica would),
+    /// acknowledges it, and holds it for 0.3–2 s before it reaches the table itself.
+    /// </summary>
+    private async Task<HttpResponseMessage> HoldAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var uri = request.RequestUri!;
+        var query = Uri.UnescapeDataString(uri.Query.Replace('+', ' '));
+        var m = InsertTarget().Match(query);
+        if (!m.Success)
+        {
+            return await base.SendAsync(request, cancellationToken);
+        }
+
+        var table = m.Groups[1].Value;
+        var shadow = table.EndsWith('`') ? table[..^1] + "__lag_check`" : table + "__lag_check";
+        await EnsureShadowAsync(request, table, shadow, cancellationToken);
+        var original = await CopyAsync(request, uri);
+        var parameters = uri.Query.TrimStart('?').Split('&').Select(p =>
+        {
+            var eq = p.IndexOf('=', StringComparison.Ordinal);
+            return eq < 0 ? p : p[..(eq + 1)] + Uri.EscapeDataString(Uri.UnescapeDataString(p[(eq + 1)..].Replace('+', ' ')).Replace(table, shadow, StringComparison.Ordinal));
+        });
+        var checkUri = new UriBuilder(uri) { Query = string.Join('&', parameters) }.Uri;
+        var check = await CopyAsync(request, checkUri);
+        var answer = await base.SendAsync(check, cancellationToken);
+        if (!answer.IsSuccessStatusCode)
+        {
+            return answer;
+        }
+
+        Interlocked.Increment(ref _lagged);
+        var held = new Held(original);
+        lock (_held)
+        {
+            _held.Add(held);
+        }
+
+        var after = TimeSpan.FromMilliseconds(300 + (1700 * Random()));
+        Track(Task.Run(async () =>
+        {
+            await Task.Delay(after, _time);
+            await ReleaseAsync(held, CancellationToken.None);
+        }, CancellationToken.None));
+        return answer;
+    }
+
+    private async Task EnsureShadowAsync(HttpRequestMessage request, string table, string shadow, CancellationToken cancellationToken)
+    {
+        lock (_shadows)
+        {
+            if (_shadows.Contains(shadow))
+            {
+                return;
+            }
+        }
+
+        var ddl = new UriBuilder(request.RequestUri!) { Query = string.Empty }.Uri;
+        using var create = new HttpRequestMessage(HttpMethod.Post, ddl) { Content = new StringContent($"CREATE TABLE IF NOT EXISTS {shadow} AS {table}") };
+        foreach (var h in request.Headers)
+        {
+            // The credentials travel as headers.
+            create.Headers.TryAddWithoutValidation(h.Key, h.Value);
+        }
+
+        using var created = await base.SendAsync(create, cancellationToken);
+        created.EnsureSuccessStatusCode();
+        lock (_shadows)
+        {
+            _shadows.Add(shadow);
+        }
+    }
+
+    private async Task<bool> FlushHeldAsync(CancellationToken cancellationToken)
+    {
+        List<Held> all;
+        lock (_held)
+        {
+            all = [.. _held];
+        }
+
+        foreach (var h in all)
+        {
+            await ReleaseAsync(h, cancellationToken);
+        }
+
+        return all.Count > 0;
+    }
+
+    private async Task ReleaseAsync(Held held, CancellationToken cancellationToken)
+    {
+        await held.Gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (held.Applied)
+            {
+                return;
+            }
+
+            await SendQuietlyAsync(held.Request);
+            held.Applied = true;
+            lock (_held)
+            {
+                _held.Remove(held);
+            }
+        }
+        finally
+        {
+            held.Gate.Release();
+        }
+    }
+
+    private async Task SendQuietlyAsync(HttpRequestMessage request)
+    {
+        using var response = await base.SendAsync(request, CancellationToken.None);
+        await response.Content.LoadIntoBufferAsync();
+    }
+
+    private void Track(Task task)
+    {
+        lock (_background)
+        {
+            _background.RemoveAll(t => t.IsCompleted);
+            _background.Add(task);
+        }
+    }
+
+    private static async Task<HttpRequestMessage> CopyAsync(HttpRequestMessage request, Uri uri)
+    {
+        var copy = new HttpRequestMessage(request.Method, uri);
+        foreach (var h in request.Headers)
+        {
+            copy.Headers.TryAddWithoutValidation(h.Key, h.Value);
+        }
+
+        if (request.Content is { } content)
+        {
+            var bytes = await content.ReadAsByteArrayAsync();
+            request.Content = new ByteArrayContent(bytes);
+            copy.Content = new ByteArrayContent(bytes);
+            foreach (var h in content.Headers)
+            {
+                request.Content.Headers.TryAddWithoutValidation(h.Key, h.Value);
+                copy.Content.Headers.TryAddWithoutValidation(h.Key, h.Value);
+            }
+        }
+
+        return copy;
+    }
+
+    private static async Task<bool> AsksSequentialConsistencyAsync(HttpRequestMessage request)
+    {
+        const string Setting = "select_sequential_consistency";
+        if (Uri.UnescapeDataString(request.RequestUri?.Query ?? string.Empty).Contains(Setting, StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        if (request.Content is null)
+        {
+            return false;
+        }
+
+        var bytes = await request.Content.ReadAsByteArrayAsync();
+        var headers = request.Content.Headers.ToList();
+        request.Content = new ByteArrayContent(bytes);
+        foreach (var h in headers)
+        {
+            request.Content.Headers.TryAddWithoutValidation(h.Key, h.Value);
+        }
+
+        return Encoding.UTF8.GetString(bytes).Contains(Setting, StringComparison.Ordinal);
+    }
+
+    [GeneratedRegex(@"INSERT INTO ((?:`[^`]+`|\w+)\.(?:`[^`]+`|\w+))", RegexOptions.CultureInvariant)]
+    private static partial Regex InsertTarget();
+
+    private sealed class Held(HttpRequestMessage request)
+    {
+        public HttpRequestMessage Request { get; } = request;
+
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+
+        public bool Applied { get; set; }
     }
 }

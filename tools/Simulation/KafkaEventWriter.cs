@@ -9,7 +9,9 @@ public sealed record SimRecord(string Topic, int Partition, long Offset, long Ti
 /// <summary>Writes the Lambda Kafka event JSON (the shape MSK's event-source mapping sends) for a set of records.</summary>
 public static class KafkaEventWriter
 {
-    public static byte[] Write(IEnumerable<SimRecord> records, string eventSource = "aws:kafka")
+    public const string DefaultSourceArn = "arn:aws:kafka:us-east-1:123456789012:cluster/local-sim/00000000-0000-0000-0000-000000000000-1";
+
+    public static byte[] Write(IEnumerable<SimRecord> records, string eventSource = "aws:kafka", string eventSourceArn = DefaultSourceArn)
     {
         ArgumentNullException.ThrowIfNull(records);
         var buffer = new ArrayBufferWriter<byte>(1 << 16);
@@ -17,7 +19,7 @@ public static class KafkaEventWriter
         {
             w.WriteStartObject();
             w.WriteString("eventSource", eventSource);
-            w.WriteString("eventSourceArn", "arn:aws:kafka:us-east-1:123456789012:cluster/local-sim/00000000-0000-0000-0000-000000000000-1");
+            w.WriteString("eventSourceArn", eventSourceArn);
             w.WriteString("bootstrapServers", "b-1.local-sim.kafka.us-east-1.amazonaws.com:9098");
             w.WriteStartObject("records");
             foreach (var group in records.GroupBy(r => (r.Topic, r.Partition)))

@@ -81,7 +81,8 @@ internal sealed class ProtocolFloor : IDisposable
             var last = p.LastOffset.ToString(CultureInfo.InvariantCulture);
             state.Append(CultureInfo.InvariantCulture, $$"""{"sink_id":"{{_sinkId}}","topic":"{{p.Topic}}","partition":{{p.Partition}},"generation":0,"entries":[{"first":{{first}},"last":{{last}},"token_first":{{first}},"token_last":{{last}},"generation":0,"pending":1,"landed":0}],"updated_at":"{{now:yyyy-MM-dd HH:mm:ss.fff}}","version":{{version}}}""").Append('\n');
             using var encoded = RowEncoder.Encode(batch, p, shape, TombstonePolicy.Skip);
-            var token = DeduplicationToken.ForData(_sinkId, p.Topic, p.Partition, new OffsetRange(p.FirstOffset, p.LastOffset), 0);
+            var scope = new TokenScope(_sinkId, SourceIdentity.Of(batch).Hash, 0, Legacy: false);
+            var token = DeduplicationToken.ForData(scope, p.Topic, p.Partition, new OffsetRange(p.FirstOffset, p.LastOffset), 0, 0);
             var settings = InsertSettings.For(FrozenDictionary<string, string>.Empty, token, encoded.ByteCount);
             inserts.Add((Query($"INSERT INTO {_database}.{_table} FORMAT JSONEachRow", settings), encoded.Buffer.ToArray(), encoded.RowCount));
         }

@@ -147,6 +147,15 @@ public sealed class KafkaBatch : IDisposable
 
     public string? BootstrapServers { get; }
 
+    /// <summary>
+    /// The source cluster: <c>eventSourceArn</c> (MSK), else <c>bootstrapServers</c> (self-managed Kafka sends no ARN),
+    /// else "unknown-source". Part of the exactly-once identity (state, tokens, probes) with topic and partition.
+    /// </summary>
+    public string SourceName =>
+        !string.IsNullOrEmpty(EventSourceArn) ? EventSourceArn
+        : !string.IsNullOrEmpty(BootstrapServers) ? BootstrapServers
+        : "unknown-source";
+
     /// <summary>The smallest record timestamp (epoch ms) of the batch; null when no record carries one.</summary>
     public long? OldestTimestampMs { get; }
 

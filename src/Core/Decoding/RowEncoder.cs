@@ -41,7 +41,7 @@ public static class RowEncoder
         var meta = shape.Metadata;
         var isFramed = shape.Format is ValueFormat.Avro or ValueFormat.Protobuf or ValueFormat.JsonSchema;
         var isJson = shape.Format == ValueFormat.Json || isFramed;
-        var prefix = PartitionPrefix(partition, meta);
+        var prefix = PartitionPrefix(partition, meta, batch.SourceName);
         var stringColumn = isJson ? [] : StringColumnPrefix(shape.StringColumn);
 
         // First guess: the values plus a typical metadata size; Reserve grows for the rare record that needs more.
@@ -404,11 +404,12 @@ public static class RowEncoder
         return w + name.Length;
     }
 
-    /// <summary>The per-partition constant metadata: <c>"_topic":"..","_partition":N</c> (either or both, or nothing).</summary>
-    private static byte[] PartitionPrefix(PartitionRecords partition, MetadataColumns meta)
+    /// <summary>The per-partition constant metadata: <c>"_topic":"..","_partition":N,"_source":".."</c> (any of them, or nothing).</summary>
+    private static byte[] PartitionPrefix(PartitionRecords partition, MetadataColumns meta, string sourceName)
     {
         var topic = Encoding.UTF8.GetBytes(partition.Topic);
-        var buffer = new byte[(topic.Length * 6) + 48];
+        var source = (meta & MetadataColumns.Source) != 0 ? Encoding.UTF8.GetBytes(sourceName) : [];
+        var buffer = new byte[(topic.Length * 6) + (source.Length * 6) + 64];
         var w = 0;
         if ((meta & MetadataColumns.Topic) != 0)
         {
@@ -429,6 +430,19 @@ public static class RowEncoder
             w += 13;
             Utf8Formatter.TryFormat(partition.Partition, buffer.AsSpan(w), out var n);
             w += n;
+        }
+
+        if ((meta & MetadataColumns.Source) != 0)
+        {
+            if (w > 0)
+            {
+                buffer[w++] = (byte)',';
+            }
+
+            "\"_source\":\""u8.CopyTo(buffer.AsSpan(w));
+            w += 11;
+            w += JsonText.Escape(source, buffer.AsSpan(w));
+            buffer[w++] = (byte)'"';
         }
 
         return buffer.AsSpan(0, w).ToArray();

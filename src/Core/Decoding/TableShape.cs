@@ -43,6 +43,9 @@ public enum MetadataColumns
     TimestampType = 16,
     Key = 32,
     Headers = 64,
+
+    /// <summary><c>_source</c>: the source cluster (eventSourceArn or bootstrapServers), so presence probes tell sources apart.</summary>
+    Source = 128,
 }
 
 /// <summary>Everything the row encoder needs to know about one target table.</summary>

@@ -18,6 +18,7 @@ public static class DeadLetters
             CREATE TABLE IF NOT EXISTS {table.Sql}
             (
                 sink_id LowCardinality(String),
+                source LowCardinality(String),
                 topic LowCardinality(String),
                 partition Int32,
                 offset Int64,
@@ -35,6 +36,13 @@ public static class DeadLetters
             """;
     }
 
+    /// <summary>Adds the source column to a dead-letter table created by an earlier version (old rows read '').</summary>
+    public static string MigrateSql(TableName table)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        return $"ALTER TABLE {table.Sql} ADD COLUMN IF NOT EXISTS source LowCardinality(String) AFTER sink_id";
+    }
+
     /// <summary>Writes one dead-letter row per record: everything that arrived, so nothing is lost.</summary>
     public static void Encode(
         IBufferWriter<byte> output,
@@ -42,6 +50,7 @@ public static class DeadLetters
         PartitionRecords partition,
         IEnumerable<DeadLetter> letters,
         string sinkId,
+        string source,
         TableName target,
         DateTimeOffset failedAt)
     {
@@ -55,6 +64,8 @@ public static class DeadLetters
             var r = partition.Records[letter.RecordIndex];
             output.Write("{\"sink_id\":"u8);
             JsonText.WriteString(output, sinkId);
+            output.Write(",\"source\":"u8);
+            JsonText.WriteString(output, source);
             output.Write(",\"topic\":"u8);
             JsonText.WriteString(output, partition.Topic);
             output.Write(",\"partition\":"u8);

@@ -61,12 +61,12 @@ public sealed class PartitionDelivery
         _time = time;
     }
 
-    public async Task DeliverAsync(KafkaBatch batch, EncodedPartition encoded, PartitionPlan plan, PartitionOutcome outcome, DateTimeOffset giveUpAt, CancellationToken cancellationToken)
+    public async Task DeliverAsync(KafkaBatch batch, SourceIdentity source, EncodedPartition encoded, PartitionPlan plan, PartitionOutcome outcome, DateTimeOffset giveUpAt, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(encoded);
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(outcome);
-        var run = new Run(this, batch, encoded, outcome, giveUpAt, cancellationToken);
+        var run = new Run(this, batch, source, plan.NewState.ScopeFor(_options.SinkId, source), encoded, outcome, giveUpAt, cancellationToken);
         foreach (var send in plan.Sends)
         {
             await run.SendAsync(send);
@@ -77,16 +77,20 @@ public sealed class PartitionDelivery
     {
         private readonly PartitionDelivery _d;
         private readonly KafkaBatch _batch;
+        private readonly SourceIdentity _source;
+        private readonly TokenScope _scope;
         private readonly EncodedPartition _enc;
         private readonly PartitionOutcome _outcome;
         private readonly DateTimeOffset _giveUpAt;
         private readonly CancellationToken _ct;
         private readonly string _insertSql;
 
-        public Run(PartitionDelivery d, KafkaBatch batch, EncodedPartition enc, PartitionOutcome outcome, DateTimeOffset giveUpAt, CancellationToken ct)
+        public Run(PartitionDelivery d, KafkaBatch batch, SourceIdentity source, TokenScope scope, EncodedPartition enc, PartitionOutcome outcome, DateTimeOffset giveUpAt, CancellationToken ct)
         {
             _d = d;
             _batch = batch;
+            _source = source;
+            _scope = scope;
             _enc = enc;
             _outcome = outcome;
             _giveUpAt = giveUpAt;
@@ -117,26 +121,35 @@ public sealed class PartitionDelivery
                 return;
             }
 
-            var token = DeduplicationToken.ForData(_d._options.SinkId, Source.Topic, Source.Partition, send.TokenRange, send.Generation);
+            var token = Token(send.TokenRange, send.Generation, 0);
             var rows = Enumerable.Range(from, to - from).ToList();
+            var attempted = rows.Count;
+            if (send.Kind == SendKind.Tail && attempted > 0)
+            {
+                // Counted before the insert: an insert that fails without an answer (deadline, lost connection) may
+                // still be applied, and its retry goes under the same token as a replay, which is not counted again.
+                _outcome.PossibleDuplicates += attempted;
+                _d._log.Write(
+                    LogLevel.Warning,
+                    "PossibleDuplicates: inserting the unresolved tail of a range whose token was spent on a subset; these rows may already have landed with the original insert. Add _topic, _partition and _offset columns to the table to make this exact.",
+                    new LogFields(Source.Topic, Source.Partition, send.Records.First, send.Records.Last, _enc.Table.ToString(), Numbers: [new("rows", attempted)]));
+            }
+
             var written = await InsertRowsAsync(rows, token, rejected);
             switch (send.Kind)
             {
                 case SendKind.Replay:
                     _outcome.Replayed += rows.Count;
                     break;
-                case SendKind.Tail when written > 0:
-                    _outcome.PossibleDuplicates += written;
-                    _d._log.Write(
-                        LogLevel.Warning,
-                        "PossibleDuplicates: inserted the unresolved tail of a range whose token was spent on a subset; these rows may already have landed with the original insert. Add _topic, _partition and _offset columns to the table to make this exact.",
-                        new LogFields(Source.Topic, Source.Partition, send.Records.First, send.Records.Last, _enc.Table.ToString(), Numbers: [new("rows", written)]));
+                case SendKind.Tail:
+                    // Rows the server rejected as data went to the dead letters, not to the table.
+                    _outcome.PossibleDuplicates -= attempted - written;
                     break;
                 case SendKind.Rewound:
                     _d._log.Write(
                         LogLevel.Warning,
-                        "offsets lie before the recorded range (consumer group rewound or topic recreated): inserting them as new rows under a new token generation",
-                        new LogFields(Source.Topic, Source.Partition, send.Records.First, send.Records.Last, _enc.Table.ToString(), Numbers: [new("generation", send.Generation)]));
+                        "offsets lie before the recorded range or start before it (consumer group rewound or topic recreated): inserting the whole batch as new rows under a new nonce",
+                        new LogFields(Source.Topic, Source.Partition, send.Records.First, send.Records.Last, _enc.Table.ToString(), Strings: [new("nonce", _scope.Nonce.ToString("x16", CultureInfo.InvariantCulture))]));
                     break;
                 default:
                     break;
@@ -151,58 +164,102 @@ public sealed class PartitionDelivery
             await DeadLetterAsync(rejected, DeduplicationToken.ForDeadLetters(token));
         }
 
+        /// <summary>
+        /// Fencing (docs/exactly-once.md): rounds 0..r of the range's token may have been sent before and may still be
+        /// applied late, so nothing goes under a later round until an insert under each earlier one was acknowledged.
+        /// Ask which offsets are present; for each round in order, send the rows still missing under it (dropped if the
+        /// round was spent, applied otherwise; either way spent once answered) and ask again; then send what is still
+        /// missing under round r+1, which the state recorded before this insert; ask once more and fail the partition
+        /// (retried) if a row is still missing, which only a concurrent invocation spending r+1 on other rows can cause.
+        /// </summary>
         private async Task FillMissingAsync(PlannedSend send, int from, int to, List<DeadLetter> rejected)
         {
-            var t = _enc.Table;
-            var present = await QueryOffsetsAsync(
-                $"SELECT _offset FROM {t.Sql} WHERE _topic = {SqlIdentifier.Literal(Source.Topic)} AND _partition = {Num(Source.Partition)} " +
-                $"AND _offset BETWEEN {Num(send.Records.First)} AND {Num(send.Records.Last)} FORMAT TSV");
-            var missing = 0;
-            var runStart = -1;
-            for (var i = from; i <= to; i++)
+            var present = await PresentOffsetsAsync(send.Records);
+            var missing = RowsNotIn(from, to, present, rejected);
+            var presentAtStart = (to - from) - missing.Count;
+
+            // Every round up to r may have been used by an earlier attempt and may still be applied late (an attempt
+            // that stopped at round j left j in flight and never reached the rounds after it, which an attempt before
+            // it may have used): each is consumed in order, with only the rows still missing, before round r+1.
+            for (var round = 0; round <= send.Round && missing.Count > 0; round++)
             {
-                var isMissing = i < to && !present.Contains(_enc.RowOffsets[i]);
-                if (isMissing && runStart < 0)
+                await InsertRowsAsync([.. missing], Token(send.TokenRange, send.Generation, round), rejected);
+                present = await PresentOffsetsAsync(send.Records);
+                missing = RowsNotIn(from, to, present, rejected);
+            }
+
+            var filled = 0;
+            if (missing.Count > 0)
+            {
+                filled = missing.Count;
+                await InsertRowsAsync([.. missing], Token(send.TokenRange, send.Generation, send.Round + 1), rejected);
+                present = await PresentOffsetsAsync(send.Records);
+                missing = RowsNotIn(from, to, present, rejected);
+                if (missing.Count > 0)
                 {
-                    runStart = i;
-                }
-                else if (!isMissing && runStart >= 0)
-                {
-                    var range = new OffsetRange(_enc.RowOffsets[runStart], _enc.RowOffsets[i - 1]);
-                    var token = DeduplicationToken.ForData(_d._options.SinkId, Source.Topic, Source.Partition, range, send.Generation);
-                    await InsertRowsAsync(Enumerable.Range(runStart, i - runStart).ToList(), token, rejected);
-                    missing += i - runStart;
-                    runStart = -1;
+                    throw new FillIncompleteException(Source.Topic, Source.Partition, _enc.RowOffsets[missing[0]], _enc.RowOffsets[missing[^1]], _enc.Table);
                 }
             }
 
-            _outcome.Replayed += (to - from) - missing;
+            _outcome.Replayed += presentAtStart;
             _d._log.Write(
                 LogLevel.Information,
-                "retried batch starts inside the recorded range: asked ClickHouse which offsets are present and inserted only the missing ones",
-                new LogFields(Source.Topic, Source.Partition, send.Records.First, send.Records.Last, t.ToString(), Numbers: [new("present", present.Count), new("inserted", missing)]));
+                "batch repeats a recorded range: asked ClickHouse which offsets are present, consumed the range's token with the missing ones, then filled what was still missing",
+                new LogFields(Source.Topic, Source.Partition, send.Records.First, send.Records.Last, _enc.Table.ToString(), Numbers: [new("present", presentAtStart), new("filled_next_round", filled), new("round", send.Round)]));
 
             if (rejected.Count > 0)
             {
-                var toLetter = await NotYetDeadLetteredAsync(rejected, send.Records);
-                if (toLetter.Count > 0)
+                // The same fencing for the dead letters, round by round under dlq: tokens.
+                var letters = await NotYetDeadLetteredAsync(rejected, send.Records);
+                for (var round = 0; round <= send.Round + 1 && letters.Count > 0; round++)
                 {
-                    // Rows isolated in the inserts above were appended after the decoder's rejections: order by offset.
-                    toLetter.Sort((a, b) => a.RecordIndex.CompareTo(b.RecordIndex));
-                    var range = new OffsetRange(Source.Records[toLetter[0].RecordIndex].Offset, Source.Records[toLetter[^1].RecordIndex].Offset);
-                    var token = "fill:" + DeduplicationToken.ForData(_d._options.SinkId, Source.Topic, Source.Partition, range, send.Generation);
-                    await DeadLetterAsync(toLetter, DeduplicationToken.ForDeadLetters(token));
+                    await DeadLetterAsync(letters, DeduplicationToken.ForDeadLetters(Token(send.TokenRange, send.Generation, round)));
+                    letters = await NotYetDeadLetteredAsync(letters, send.Records);
                 }
             }
         }
 
-        /// <summary>The dead-letter table has offsets: ask it which of these records it holds already.</summary>
+        /// <summary>Row indexes in [from, to) whose offset is not present and that are not dead letters.</summary>
+        private List<int> RowsNotIn(int from, int to, HashSet<long> present, List<DeadLetter> rejected)
+        {
+            var lettered = rejected.Select(r => Source.Records[r.RecordIndex].Offset).ToHashSet();
+            var rows = new List<int>();
+            for (var i = from; i < to; i++)
+            {
+                var offset = _enc.RowOffsets[i];
+                if (!present.Contains(offset) && !lettered.Contains(offset))
+                {
+                    rows.Add(i);
+                }
+            }
+
+            return rows;
+        }
+
+        /// <summary>
+        /// The offsets of this partition (of this source, when the table has <c>_source</c>) present in the table,
+        /// read with sequential consistency so that every acknowledged insert is seen.
+        /// </summary>
+        private Task<HashSet<long>> PresentOffsetsAsync(OffsetRange range)
+        {
+            var t = _enc.Table;
+            var bySource = (_enc.Shape.Metadata & MetadataColumns.Source) != 0 ? $"AND _source = {SqlIdentifier.Literal(_source.Name)} " : string.Empty;
+            return QueryOffsetsAsync(
+                $"SELECT _offset FROM {t.Sql} WHERE _topic = {SqlIdentifier.Literal(Source.Topic)} AND _partition = {Num(Source.Partition)} {bySource}" +
+                $"AND _offset BETWEEN {Num(range.First)} AND {Num(range.Last)} SETTINGS {ClickHouseStateStore.SequentialConsistency} FORMAT TSV");
+        }
+
+        private string Token(OffsetRange range, int generation, int round) =>
+            DeduplicationToken.ForData(_scope, Source.Topic, Source.Partition, range, generation, round);
+
+        /// <summary>The dead-letter table has offsets: ask it which of these records it holds already (sequentially consistent).</summary>
         private async Task<List<DeadLetter>> NotYetDeadLetteredAsync(List<DeadLetter> letters, OffsetRange range)
         {
             var dlq = _d._options.DeadLetterTable;
             var present = await QueryOffsetsAsync(
-                $"SELECT offset FROM {dlq.Sql} WHERE sink_id = {SqlIdentifier.Literal(_d._options.SinkId)} AND topic = {SqlIdentifier.Literal(Source.Topic)} " +
-                $"AND partition = {Num(Source.Partition)} AND offset BETWEEN {Num(range.First)} AND {Num(range.Last)} FORMAT TSV");
+                $"SELECT offset FROM {dlq.Sql} WHERE sink_id = {SqlIdentifier.Literal(_d._options.SinkId)} AND source = {SqlIdentifier.Literal(_source.Name)} " +
+                $"AND topic = {SqlIdentifier.Literal(Source.Topic)} AND partition = {Num(Source.Partition)} AND offset BETWEEN {Num(range.First)} AND {Num(range.Last)} " +
+                $"SETTINGS {ClickHouseStateStore.SequentialConsistency} FORMAT TSV");
             return letters.Where(r => !present.Contains(Source.Records[r.RecordIndex].Offset)).ToList();
         }
 
@@ -265,15 +322,18 @@ public sealed class PartitionDelivery
             }
 
             var started = Stopwatch.GetTimestamp();
-            var result = await _d._retrier.RunAsync(
+            await _d._retrier.RunAsync(
                 ct => _d._gateway.InsertAsync(_insertSql, segments, settings, ct),
                 _giveUpAt,
                 OnRetry,
                 _ct);
             _outcome.Inserts++;
             _outcome.InsertMilliseconds += Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            _outcome.RowsInserted += result.WrittenRows;
-            return result.WrittenRows;
+
+            // What the sink sent and the server accepted, not the server's written_rows: a server may omit the summary
+            // header (it would read 0), and a dropped duplicate still reports its rows.
+            _outcome.RowsInserted += rows.Count;
+            return rows.Count;
         }
 
         /// <summary>Consecutive rows become one slice: a body without rejected rows is a single segment.</summary>
@@ -313,7 +373,7 @@ public sealed class PartitionDelivery
 
             letters.Sort((a, b) => a.RecordIndex.CompareTo(b.RecordIndex));
             var body = new ArrayBufferWriter<byte>(letters.Count * 512);
-            DeadLetters.Encode(body, _batch, Source, letters, _d._options.SinkId, _enc.Table, _d._time.GetUtcNow());
+            DeadLetters.Encode(body, _batch, Source, letters, _d._options.SinkId, _source.Name, _enc.Table, _d._time.GetUtcNow());
             var settings = InsertSettings.For(_d._options.ExtraInsertSettings, token, body.WrittenCount);
             var dlqSql = $"INSERT INTO {_d._options.DeadLetterTable.Sql} FORMAT JSONEachRow";
             await _d._retrier.RunAsync(ct => _d._gateway.InsertAsync(dlqSql, [body.WrittenMemory], settings, ct), _giveUpAt, OnRetry, _ct);
@@ -339,6 +399,13 @@ public sealed class PartitionDelivery
                 new LogFields(Source.Topic, Source.Partition, Table: _enc.Table.ToString(), ErrorCode: e.ServerCode, Numbers: [new("attempt", attempt), new("delay_ms", (long)delay.TotalMilliseconds)]));
 
         private static string Num(long n) => n.ToString(CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Rows still missing after a fill: a concurrent invocation spent the fill round on other rows. Retried.</summary>
+    private sealed class FillIncompleteException(string topic, int partition, long first, long last, TableName table)
+        : Errors.SinkException($"{topic}/{partition}: offsets {first}-{last} are still missing from {table} after filling (another invocation used the same fill round for other rows); the partition is retried")
+    {
+        public override bool IsRetryable => true;
     }
 
     private sealed class OffsetComparer : IComparer<KafkaRecord>

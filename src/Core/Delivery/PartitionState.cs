@@ -1,6 +1,6 @@
 namespace MskClickHouse.Core.Delivery;
 
-/// <summary>Identifies a topic-partition.</summary>
+/// <summary>Identifies a topic-partition (of one source cluster: the state store and tokens add the source).</summary>
 public readonly record struct PartitionKey(string Topic, int Partition);
 
 /// <summary>
@@ -8,9 +8,33 @@ public readonly record struct PartitionKey(string Topic, int Partition);
 /// inserted under the token of <see cref="TokenRange"/>. A <see cref="Pending"/> entry has not been inserted under
 /// its own token yet: it is the unresolved tail of a range whose token was spent on a subset. A <see cref="Landed"/>
 /// entry is known to be in ClickHouse: an invocation got the server's answer for every insert of it (written after
-/// the inserts), so a later batch that overlaps it needs to send nothing for it.
+/// the inserts), so a later batch that overlaps it needs to send nothing for it. <see cref="Round"/> is the highest
+/// fencing round of the range's token that may have been used (tables with offset columns, docs/exactly-once.md).
+/// <see cref="Generation"/> only matters for ranges recorded by versions before the nonce (legacy tokens).
 /// </summary>
-public sealed record StateEntry(OffsetRange Range, OffsetRange TokenRange, int Generation, bool Pending, bool Landed = false);
+public sealed record StateEntry(OffsetRange Range, OffsetRange TokenRange, int Generation, bool Pending, bool Landed = false, int Round = 0);
 
-/// <summary>What the state table holds for one (sink, topic, partition).</summary>
-public sealed record PartitionState(PartitionKey Key, int Generation, IReadOnlyList<StateEntry> Entries);
+/// <summary>
+/// What the state table holds for one (sink, source, topic, partition). <see cref="Nonce"/> is part of every token:
+/// it is derived from the data when the partition is first seen and changes on every rewind, so it never repeats for
+/// different data, even after the state row was deleted. <see cref="Legacy"/>: recorded by a version without source
+/// identity (tokens keep that format while its ranges are live). <see cref="Version"/>: the row's version when loaded.
+/// </summary>
+public sealed record PartitionState(PartitionKey Key, int Generation, IReadOnlyList<StateEntry> Entries, ulong Nonce = 0, bool Legacy = false, long Version = 0)
+{
+    /// <summary>The token scope of this state.</summary>
+    public TokenScope ScopeFor(string sinkId, SourceIdentity source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        return new TokenScope(sinkId, source.Hash, Nonce, Legacy);
+    }
+
+    /// <summary>Same ranges, tokens, nonce and format (rounds and landed marks aside): two plans that insert the same.</summary>
+    public bool SamePlanAs(PartitionState other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return Nonce == other.Nonce && Legacy == other.Legacy && Entries.Count == other.Entries.Count
+            && Entries.Zip(other.Entries).All(p => p.First.Range == p.Second.Range && p.First.TokenRange == p.Second.TokenRange
+                && p.First.Generation == p.Second.Generation && p.First.Pending == p.Second.Pending);
+    }
+}

@@ -12,7 +12,10 @@ public enum SendKind
     /// <summary>Part of a recorded range, sent under the range's original token (tables without offset columns).</summary>
     Subset,
 
-    /// <summary>Part of a recorded range: ask ClickHouse which offsets are present and insert only the missing ones.</summary>
+    /// <summary>
+    /// A recorded range, whole or part, on a table with offset columns: ask ClickHouse which offsets are present,
+    /// consume the range's current token round with the missing rows, ask again, fill the rest under the next round.
+    /// </summary>
     FillMissing,
 
     /// <summary>An unresolved tail inserted under its own token: it may already have landed with its parent range.</summary>
@@ -25,8 +28,11 @@ public enum SendKind
     AlreadyLanded,
 }
 
-/// <summary>One insert the plan asks for: the records of <see cref="Records"/> under the token of <see cref="TokenRange"/>.</summary>
-public sealed record PlannedSend(SendKind Kind, OffsetRange Records, OffsetRange TokenRange, int Generation);
+/// <summary>
+/// One insert the plan asks for: the records of <see cref="Records"/> under the token of <see cref="TokenRange"/>.
+/// For <see cref="SendKind.FillMissing"/>, <see cref="Round"/> is the round consumed first; round + 1 fills.
+/// </summary>
+public sealed record PlannedSend(SendKind Kind, OffsetRange Records, OffsetRange TokenRange, int Generation, int Round = 0);
 
 /// <summary>What to send for one partition, and the state to record before sending it.</summary>
 public sealed record PartitionPlan(IReadOnlyList<PlannedSend> Sends, PartitionState NewState);
@@ -48,10 +54,11 @@ public sealed class OffsetsRewoundException : Errors.SinkException
 /// </summary>
 public static class Reconciler
 {
-    public static PartitionPlan Plan(PartitionKey key, PartitionState? recorded, OffsetRange batch, bool tableHasOffsetColumns, bool strictOffsets)
+    /// <param name="firstTimestampMs">The timestamp of the batch's first record: with its offset it seeds the nonce of
+    /// a partition seen for the first time or rewound, so identical batches derive the same nonce (concurrent
+    /// duplicates share tokens) while a recreated topic's new records derive a new one.</param>
+    public static PartitionPlan Plan(PartitionKey key, PartitionState? recorded, OffsetRange batch, long firstTimestampMs, bool tableHasOffsetColumns, bool strictOffsets)
     {
-        var generation = recorded?.Generation ?? 0;
-
         // The mapping only moves past offsets after a successful invocation: entries that end before the batch are committed.
         var live = recorded is null
             ? []
@@ -60,19 +67,29 @@ public static class Reconciler
         var sends = new List<PlannedSend>();
         var entries = new List<StateEntry>();
 
-        if (live.Count > 0 && batch.Last < live[0].Range.First)
+        if (live.Count > 0 && batch.First < live[0].Range.First)
         {
+            // The batch starts before the recorded attempt (which itself started at the committed offset of its time):
+            // the consumer group was rewound or the topic recreated, whether the batch ends before the recorded range or
+            // overlaps it. A recreated topic has new records at the old offsets, so nothing recorded may be trusted for
+            // them: the whole batch is new data under a new nonce, which no earlier token can match.
             if (strictOffsets)
             {
                 throw new OffsetsRewoundException(key, batch, live[0].Range);
             }
 
-            // Offsets rewound: start a new generation so no earlier token can swallow these rows.
-            generation++;
-            sends.Add(new PlannedSend(SendKind.Rewound, batch, batch, generation));
-            entries.Add(new StateEntry(batch, batch, generation, false));
-            return new PartitionPlan(sends, new PartitionState(key, generation, entries));
+            var generation = recorded!.Generation + 1;
+            var nonce = DeriveNonce(recorded.Nonce, batch.First, firstTimestampMs);
+            sends.Add(new PlannedSend(SendKind.Rewound, batch, batch, 0));
+            entries.Add(new StateEntry(batch, batch, 0, false));
+            return new PartitionPlan(sends, new PartitionState(key, generation, entries, nonce, Legacy: false));
         }
+
+        // A state written before source identity keeps its token format while its ranges are live (a retry across the
+        // upgrade keeps its token); once they are committed the partition moves to the current format.
+        PartitionState next = recorded is null || (recorded.Legacy && live.Count == 0)
+            ? new PartitionState(key, recorded?.Generation ?? 0, [], DeriveNonce(recorded?.Nonce ?? 0, batch.First, firstTimestampMs), Legacy: false)
+            : recorded with { Entries = [] };
 
         var cursor = batch.First;
         foreach (var e in live)
@@ -86,14 +103,8 @@ public static class Reconciler
             if (cursor < e.Range.First)
             {
                 var gap = new OffsetRange(cursor, e.Range.First - 1);
-                var kind = sends.Count == 0 && cursor == batch.First ? SendKind.Rewound : SendKind.Fresh;
-                if (kind == SendKind.Rewound && strictOffsets)
-                {
-                    throw new OffsetsRewoundException(key, batch, e.Range);
-                }
-
-                sends.Add(new PlannedSend(kind, gap, gap, generation));
-                entries.Add(new StateEntry(gap, gap, generation, false));
+                sends.Add(new PlannedSend(SendKind.Fresh, gap, gap, next.Generation));
+                entries.Add(new StateEntry(gap, gap, next.Generation, false));
             }
 
             var overlap = e.Range.Intersect(batch);
@@ -103,12 +114,19 @@ public static class Reconciler
                 sends.Add(new PlannedSend(SendKind.AlreadyLanded, overlap, e.TokenRange, e.Generation));
                 entries.Add(e);
             }
+            else if (tableHasOffsetColumns)
+            {
+                // Whole range or part of it, sent before or not: consume the range's current token round with the rows
+                // that are missing, then fill what is still missing under the next round (recorded here, before use).
+                sends.Add(new PlannedSend(SendKind.FillMissing, overlap, e.TokenRange, e.Generation, e.Round));
+                entries.Add(e with { Round = e.Round + 1 });
+            }
             else if (overlap == e.Range)
             {
                 if (e.Pending)
                 {
-                    sends.Add(new PlannedSend(SendKind.Tail, e.Range, e.Range, generation));
-                    entries.Add(new StateEntry(e.Range, e.Range, generation, false));
+                    sends.Add(new PlannedSend(SendKind.Tail, e.Range, e.Range, e.Generation));
+                    entries.Add(new StateEntry(e.Range, e.Range, e.Generation, false));
                 }
                 else
                 {
@@ -116,15 +134,10 @@ public static class Reconciler
                     entries.Add(e);
                 }
             }
-            else if (tableHasOffsetColumns)
-            {
-                sends.Add(new PlannedSend(SendKind.FillMissing, overlap, overlap, generation));
-                entries.Add(e);
-            }
             else if (e.Pending)
             {
-                sends.Add(new PlannedSend(SendKind.Tail, overlap, overlap, generation));
-                entries.Add(new StateEntry(overlap, overlap, generation, false));
+                sends.Add(new PlannedSend(SendKind.Tail, overlap, overlap, e.Generation));
+                entries.Add(new StateEntry(overlap, overlap, e.Generation, false));
                 AddPendingRest(entries, e, overlap);
             }
             else
@@ -140,12 +153,30 @@ public static class Reconciler
         if (cursor <= batch.Last)
         {
             var rest = new OffsetRange(cursor, batch.Last);
-            sends.Add(new PlannedSend(SendKind.Fresh, rest, rest, generation));
-            entries.Add(new StateEntry(rest, rest, generation, false));
+            sends.Add(new PlannedSend(SendKind.Fresh, rest, rest, next.Generation));
+            entries.Add(new StateEntry(rest, rest, next.Generation, false));
         }
 
         entries.Sort((a, b) => a.Range.First.CompareTo(b.Range.First));
-        return new PartitionPlan(sends, new PartitionState(key, generation, entries));
+        return new PartitionPlan(sends, next with { Entries = entries });
+    }
+
+    /// <summary>
+    /// A nonce that never repeats for different data: mixed from the previous nonce and the batch's first offset and
+    /// first record timestamp (SplitMix64 finalizer). Never 0.
+    /// </summary>
+    public static ulong DeriveNonce(ulong previous, long firstOffset, long firstTimestampMs)
+    {
+        var x = previous ^ Mix((ulong)firstOffset + 0x9E3779B97F4A7C15UL) ^ Mix((ulong)firstTimestampMs ^ 0xD1B54A32D192ED03UL);
+        x = Mix(x);
+        return x == 0 ? 1 : x;
+    }
+
+    private static ulong Mix(ulong z)
+    {
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
     }
 
     /// <summary>

@@ -46,22 +46,52 @@ public sealed class SinkHandler : IInvocationHandler
         ArgumentNullException.ThrowIfNull(context);
         var started = Stopwatch.GetTimestamp();
         using var batch = KafkaEventDecoder.Decode(payload.Span);
-        var giveUpAt = GiveUpAt(context.Deadline, _time.GetUtcNow(), _options.DeadlineSafetyMargin);
+        var now = _time.GetUtcNow();
+        var giveUpAt = GiveUpAt(context.Deadline, now, _options.DeadlineSafetyMargin);
+        var source = SourceIdentity.Of(batch);
 
         var outcomes = batch.Partitions.Select(p => new PartitionOutcome(p, _router.TableOf(p.Topic))).ToList();
         var encoded = new List<EncodedPartition>();
+
+        // Every request of the invocation ends by giveUpAt, whatever CLICKHOUSE request timeout is configured: a request
+        // still in flight then is abandoned and its partition answered as a failure, so the function always answers.
+        using var deadline = new CancellationTokenSource(Positive(giveUpAt - now), _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        List<Work> work = [];
         try
         {
-            var work = await PrepareAsync(batch, outcomes, encoded, giveUpAt, cancellationToken);
-            await DeliverAllAsync(batch, work, giveUpAt, cancellationToken);
-            await RecordLandedAsync(work, giveUpAt, cancellationToken);
+            work = await PrepareAsync(batch, source, outcomes, encoded, giveUpAt, linked.Token);
+            await DeliverAllAsync(batch, source, work, giveUpAt, linked.Token);
+        }
+        catch (Exception e) when (e is Errors.SinkException or OperationCanceledException)
+        {
+            // The state could not be read or recorded in time: nothing was inserted for the partitions not yet failed.
+            foreach (var o in outcomes.Where(o => o.Failure is null))
+            {
+                Fail(o, Explain(e, o));
+            }
+
+            work = [];
         }
         finally
         {
-            foreach (var e in encoded)
+            if (work.Count == 0)
             {
-                e.Dispose();
+                Dispose(encoded);
             }
+        }
+
+        try
+        {
+            // The landed marks may use the time between giveUpAt and half-way to the deadline: they record what did land.
+            var markBy = giveUpAt + ((context.Deadline - giveUpAt) / 2);
+            using var marking = new CancellationTokenSource(Positive(markBy - _time.GetUtcNow()), _time);
+            using var markLinked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, marking.Token);
+            await RecordLandedAsync(source, work, markBy, markLinked.Token);
+        }
+        finally
+        {
+            Dispose(encoded);
         }
 
         return Finish(context, batch, outcomes, Stopwatch.GetElapsedTime(started));
@@ -77,23 +107,53 @@ public sealed class SinkHandler : IInvocationHandler
         return deadline - (quarter < margin ? (quarter > TimeSpan.Zero ? quarter : TimeSpan.Zero) : margin);
     }
 
-    private Task DeliverAllAsync(KafkaBatch batch, List<Work> work, DateTimeOffset giveUpAt, CancellationToken cancellationToken) =>
-        Parallel.ForEachAsync(
+    private static TimeSpan Positive(TimeSpan t) => t > TimeSpan.Zero ? t : TimeSpan.Zero;
+
+    private static void Dispose(List<EncodedPartition> encoded)
+    {
+        foreach (var e in encoded)
+        {
+            e.Dispose();
+        }
+
+        encoded.Clear();
+    }
+
+    private static Exception Explain(Exception e, PartitionOutcome o) => e is OperationCanceledException
+        ? new DeadlineReachedException(o)
+        : e;
+
+    private async Task DeliverAllAsync(KafkaBatch batch, SourceIdentity source, List<Work> work, DateTimeOffset giveUpAt, CancellationToken ct)
+    {
+        // Not cancelled as a whole: every partition ends with an outcome, delivered or failed, whatever the deadline.
+        await Parallel.ForEachAsync(
             work,
-            new ParallelOptions { MaxDegreeOfParallelism = _options.InsertParallelism, CancellationToken = cancellationToken },
-            async (w, ct) =>
+            new ParallelOptions { MaxDegreeOfParallelism = _options.InsertParallelism },
+            async (w, _) =>
             {
+                if (w.Outcome.Failure is not null)
+                {
+                    return;
+                }
+
+                if (ct.IsCancellationRequested)
+                {
+                    Fail(w.Outcome, new DeadlineReachedException(w.Outcome));
+                    return;
+                }
+
                 try
                 {
-                    await _delivery.DeliverAsync(batch, w.Encoded, w.Plan, w.Outcome, giveUpAt, ct);
+                    await _delivery.DeliverAsync(batch, source, w.Encoded, w.Plan, w.Outcome, giveUpAt, ct);
                 }
                 catch (Exception e) when (e is Errors.SinkException or OperationCanceledException)
                 {
-                    Fail(w.Outcome, e);
+                    Fail(w.Outcome, Explain(e, w.Outcome));
                 }
             });
+    }
 
-    private async Task<List<Work>> PrepareAsync(KafkaBatch batch, List<PartitionOutcome> outcomes, List<EncodedPartition> encodedAll, DateTimeOffset giveUpAt, CancellationToken ct)
+    private async Task<List<Work>> PrepareAsync(KafkaBatch batch, SourceIdentity source, List<PartitionOutcome> outcomes, List<EncodedPartition> encodedAll, DateTimeOffset giveUpAt, CancellationToken ct)
     {
         var tables = new Dictionary<TableName, TableInfo?>();
         foreach (var table in outcomes.Select(o => o.Table).Distinct())
@@ -138,7 +198,7 @@ public sealed class SinkHandler : IInvocationHandler
 
         // The state query is in flight while the partitions are encoded (CPU, in parallel across partitions).
         var keys = ready.Select(r => new PartitionKey(r.Outcome.Source.Topic, r.Outcome.Source.Partition)).ToList();
-        var loading = _retrier.RunAsync(c => _state.LoadAsync(keys, c), giveUpAt, null, ct);
+        var loading = _retrier.RunAsync(c => _state.LoadAsync(source, keys, c), giveUpAt, null, ct);
         var resolved = await Formats.SchemaResolution.ResolveAllAsync(_schemas, batch, ready, r => r.Outcome.Source, r => r.Shape, (r, e) => Fail(r.Outcome, e), giveUpAt, _time, ct);
         ready.RemoveAll(r => r.Outcome.Failure is not null);
         var rows = new EncodedPartition[ready.Count];
@@ -150,20 +210,29 @@ public sealed class SinkHandler : IInvocationHandler
             o.TombstonesSkipped = e.TombstonesSkipped;
         }
 
-        var recorded = await loading;
+        var snapshot = await loading;
         var work = new List<Work>(prepared.Count);
         foreach (var (o, encoded) in prepared)
         {
             var key = new PartitionKey(o.Source.Topic, o.Source.Partition);
             try
             {
+                var recorded = snapshot.States.GetValueOrDefault(key);
                 var plan = Reconciler.Plan(
                     key,
-                    recorded.GetValueOrDefault(key),
+                    recorded,
                     new OffsetRange(o.Source.FirstOffset, o.Source.LastOffset),
+                    o.Source.Records[0].TimestampMs,
                     encoded.Shape.HasOffsetColumns,
                     _options.StrictOffsets);
-                work.Add(new Work(o, encoded, plan));
+                if (plan.Sends.Any(p => p.Kind == SendKind.FillMissing) && snapshot.SharedWithOtherSources.Contains(key) && (encoded.Shape.Metadata & MetadataColumns.Source) == 0)
+                {
+                    // Only the presence probe cannot tell the sources apart: new ranges need no probe and go through.
+                    Fail(o, new SharedTableWithoutSourceException(o, source));
+                    continue;
+                }
+
+                work.Add(new Work(o, encoded, plan, recorded?.Version ?? 0));
             }
             catch (OffsetsRewoundException e)
             {
@@ -171,9 +240,30 @@ public sealed class SinkHandler : IInvocationHandler
             }
         }
 
+        if (work.Count == 0)
+        {
+            return work;
+        }
+
         // State before insert: one small insert for every partition of this invocation.
         var states = work.Select(w => w.Plan.NewState).ToList();
-        await _retrier.RunAsync(async c => { await _state.SaveAsync(states, c); return true; }, giveUpAt, null, ct);
+        var version = await _retrier.RunAsync(c => _state.SaveAsync(source, states, c), giveUpAt, null, ct);
+
+        // Two pollers may deliver different batches of one partition at once (a rebalance). Read back, after our own
+        // write, what others recorded since we loaded: whichever of two writers reads second sees the other, and steps
+        // back (its partition is retried) after recording the other's plan again, so the state names what is inserted.
+        var concurrent = await _retrier.RunAsync(c => _state.ConcurrentPlansAsync(source, work.Select(w => (w.Plan.NewState, w.LoadedVersion)).ToList(), version, c), giveUpAt, null, ct);
+        if (concurrent.Count > 0)
+        {
+            await _retrier.RunAsync(c => _state.SaveAsync(source, concurrent.Values.ToList(), c), giveUpAt, null, ct);
+            foreach (var w in work.Where(w => concurrent.ContainsKey(w.Plan.NewState.Key)))
+            {
+                Fail(w.Outcome, new ConcurrentBatchException(w.Outcome));
+            }
+
+            work = work.Where(w => w.Outcome.Failure is null).ToList();
+        }
+
         return work;
     }
 
@@ -182,7 +272,7 @@ public sealed class SinkHandler : IInvocationHandler
     /// subset of them (a lost commit followed by a smaller batch) sends nothing instead of a possibly duplicated tail.
     /// Tables with offset columns do not need it: ClickHouse answers which offsets are present.
     /// </summary>
-    private async Task RecordLandedAsync(List<Work> work, DateTimeOffset giveUpAt, CancellationToken ct)
+    private async Task RecordLandedAsync(SourceIdentity source, List<Work> work, DateTimeOffset giveUpAt, CancellationToken ct)
     {
         var landed = work
             .Where(w => w.Outcome.Failure is null && !w.Encoded.Shape.HasOffsetColumns)
@@ -195,7 +285,11 @@ public sealed class SinkHandler : IInvocationHandler
 
         try
         {
-            await _retrier.RunAsync(async c => { await _state.SaveAsync(landed, c); return true; }, giveUpAt, null, ct);
+            await _retrier.RunAsync(c => _state.SaveAsync(source, landed, c), giveUpAt, null, ct);
+        }
+        catch (OperationCanceledException)
+        {
+            _log.Write(LogLevel.Warning, "no time left to record the landed ranges after the inserts; a later subset of them is handled as outcome unknown");
         }
         catch (ClickHouseException e)
         {
@@ -273,5 +367,5 @@ public sealed class SinkHandler : IInvocationHandler
             failed.Select(o => new UndeliveredPartition(o.Source.Topic, o.Source.Partition, o.Source.MapKey, o.Source.FirstOffset, o.Source.LastOffset)).ToList());
     }
 
-    private sealed record Work(PartitionOutcome Outcome, EncodedPartition Encoded, PartitionPlan Plan);
+    private sealed record Work(PartitionOutcome Outcome, EncodedPartition Encoded, PartitionPlan Plan, long LoadedVersion);
 }

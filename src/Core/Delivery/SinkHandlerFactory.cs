@@ -42,6 +42,22 @@ public static class SinkHandlerFactory
         try
         {
             await retrier.RunAsync(async c => { await gateway.ExecuteAsync(DeadLetters.CreateTableSql(options.DeadLetterTable), c); return true; }, giveUpAt, null, cancellationToken);
+            await retrier.RunAsync(
+                async c =>
+                {
+                    // Only a table of an earlier version is altered: a user granted SELECT, INSERT, CREATE TABLE suffices otherwise.
+                    var t = options.DeadLetterTable;
+                    var has = await gateway.QueryAsync($"SELECT count() FROM system.columns WHERE database = {Routing.SqlIdentifier.Literal(t.Database)} AND table = {Routing.SqlIdentifier.Literal(t.Table)} AND name = 'source' FORMAT TSV", c);
+                    if (System.Text.Encoding.UTF8.GetString(has).Trim() == "0")
+                    {
+                        await gateway.ExecuteAsync(DeadLetters.MigrateSql(t), c);
+                    }
+
+                    return true;
+                },
+                giveUpAt,
+                null,
+                cancellationToken);
             await retrier.RunAsync(async c => { await state.EnsureCreatedAsync(c); return true; }, giveUpAt, null, cancellationToken);
         }
         catch (ClickHouseException e)
@@ -54,6 +70,7 @@ public static class SinkHandlerFactory
                 inner: e);
         }
 
+        LogReadAfterWrite(log, options.StateTable, state.Engine, "state");
         var catalog = new TableCatalog(gateway);
         foreach (var (topic, table) in options.TopicTables)
         {
@@ -62,6 +79,8 @@ public static class SinkHandlerFactory
             {
                 throw new ConfigurationException("TOPIC_TABLES", $"table {table} (for topic '{topic}') does not exist in ClickHouse at {SinkOptionsParser.Redact(options.ClickHouseUrl)}: create it first");
             }
+
+            LogReadAfterWrite(log, table, info.Engine, "target");
 
             if (DeduplicationWindowCheck.Assess(info, partitions: 1) is { } warning)
             {
@@ -78,5 +97,15 @@ public static class SinkHandlerFactory
 
         log.Write(LogLevel.Information, "sink ready", new LogFields(Strings: [new("sink_id", options.SinkId), new("clickhouse", options.ClickHouseUrl.GetLeftPart(UriPartial.Authority))]));
         return new SinkHandler(options, gateway, catalog, state, log, metrics, time, Random.Shared.NextDouble, schemas);
+    }
+
+    /// <summary>
+    /// Says which read-after-write guarantee the reads that decide what to insert get from a table's engine
+    /// (docs/exactly-once.md, "Per table engine").
+    /// </summary>
+    private static void LogReadAfterWrite(ISinkLog log, Routing.TableName table, string engine, string role)
+    {
+        var (level, guarantee) = ReadAfterWrite.Of(engine);
+        log.Write(level, $"{role} table {table} ({engine}): {guarantee}", new LogFields(Table: table.ToString(), Strings: [new("engine", engine), new("engine_family", ReadAfterWrite.FamilyOf(engine))]));
     }
 }

@@ -6,32 +6,46 @@ using MskClickHouse.Core.Routing;
 
 namespace MskClickHouse.Core.Delivery;
 
+/// <summary>The recorded states of an invocation's partitions, for one source.</summary>
+/// <param name="States">This source's state per partition (or an adopted state written before sources existed).</param>
+/// <param name="SharedWithOtherSources">Partitions another source (same sink id, same topic name) also records.</param>
+public sealed record StateSnapshot(IReadOnlyDictionary<PartitionKey, PartitionState> States, IReadOnlySet<PartitionKey> SharedWithOtherSources)
+{
+    public static StateSnapshot Empty { get; } = new(new Dictionary<PartitionKey, PartitionState>(), new HashSet<PartitionKey>());
+}
+
 /// <summary>Reads and records the per-partition delivery state.</summary>
 public interface IStateStore
 {
-    Task<IReadOnlyDictionary<PartitionKey, PartitionState>> LoadAsync(IReadOnlyCollection<PartitionKey> keys, CancellationToken cancellationToken);
+    /// <summary>Read-after-write: sees every state write acknowledged before it (docs/exactly-once.md, per engine).</summary>
+    Task<StateSnapshot> LoadAsync(SourceIdentity source, IReadOnlyCollection<PartitionKey> keys, CancellationToken cancellationToken);
 
-    /// <summary>Records the state of every partition of an invocation in one insert, before any data insert.</summary>
-    Task SaveAsync(IReadOnlyCollection<PartitionState> states, CancellationToken cancellationToken);
+    /// <summary>Records the state of every partition of an invocation in one insert, before any data insert; returns its version.</summary>
+    Task<long> SaveAsync(SourceIdentity source, IReadOnlyCollection<PartitionState> states, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The newest different plan another invocation recorded, per partition, since <paramref name="planned"/>'s states
+    /// were loaded (two pollers delivering different batches of one partition at once); read after our own write.
+    /// </summary>
+    Task<IReadOnlyDictionary<PartitionKey, PartitionState>> ConcurrentPlansAsync(SourceIdentity source, IReadOnlyCollection<(PartitionState Planned, long LoadedVersion)> planned, long ownVersion, CancellationToken cancellationToken);
 }
 
 /// <summary>
-/// The state table: a ReplacingMergeTree keyed (sink_id, topic, partition), read with FINAL, newest version wins.
+/// The state table: a ReplacingMergeTree keyed (sink_id, topic, partition, source), read with FINAL, newest version wins.
+/// Every read asks for sequential consistency, and on a Replicated* engine every write asks for a quorum, so a read
+/// sees every acknowledged write whichever replica serves it.
 /// </summary>
 public sealed class ClickHouseStateStore : IStateStore
 {
-    private static readonly IReadOnlyDictionary<string, string> WriteSettings = new Dictionary<string, string>
-    {
-        ["async_insert"] = "0",
-        ["insert_deduplicate"] = "0",
-        ["date_time_input_format"] = "best_effort",
-    };
+    /// <summary>Sent with every read that decides what to insert; MergeTree accepts and ignores it (recorded in a test).</summary>
+    public const string SequentialConsistency = "select_sequential_consistency = 1";
 
     private readonly IClickHouseGateway _gateway;
     private readonly TableName _table;
     private readonly string _sinkId;
     private readonly TimeProvider _time;
     private long _lastVersion;
+    private IReadOnlyDictionary<string, string> _writeSettings = WriteSettingsFor(string.Empty);
 
     public ClickHouseStateStore(IClickHouseGateway gateway, TableName table, string sinkId, TimeProvider time)
     {
@@ -41,6 +55,9 @@ public sealed class ClickHouseStateStore : IStateStore
         _time = time;
     }
 
+    /// <summary>The state table's engine, as found at start-up (empty before <see cref="EnsureCreatedAsync"/>).</summary>
+    public string Engine { get; private set; } = string.Empty;
+
     public static string CreateTableSql(TableName table)
     {
         ArgumentNullException.ThrowIfNull(table);
@@ -48,53 +65,131 @@ public sealed class ClickHouseStateStore : IStateStore
             CREATE TABLE IF NOT EXISTS {table.Sql}
             (
                 sink_id String,
+                source String,
                 topic String,
                 partition Int32,
                 generation UInt32,
+                nonce UInt64,
                 entries Array(Tuple(first Int64, last Int64, token_first Int64, token_last Int64, generation UInt32, pending UInt8, landed UInt8)),
+                rounds Array(UInt32),
                 updated_at DateTime64(3, 'UTC'),
                 version UInt64
             )
             ENGINE = ReplacingMergeTree(version)
-            ORDER BY (sink_id, topic, partition)
+            ORDER BY (sink_id, topic, partition, source)
             """;
     }
 
-    public Task EnsureCreatedAsync(CancellationToken cancellationToken) => _gateway.ExecuteAsync(CreateTableSql(_table), cancellationToken);
-
-    public async Task<IReadOnlyDictionary<PartitionKey, PartitionState>> LoadAsync(IReadOnlyCollection<PartitionKey> keys, CancellationToken cancellationToken)
+    /// <summary>
+    /// Brings a state table created by an earlier version (no source, nonce, rounds; keyed without source) to this one.
+    /// The source must be in the sorting key or FINAL would merge two sources' rows; ClickHouse allows appending a
+    /// column to ORDER BY only in the ALTER that adds it, and only without a DEFAULT expression (code 36 otherwise).
+    /// Old rows read source = '' and are adopted by the first source that meets them (docs/exactly-once.md).
+    /// </summary>
+    public static string MigrateSql(TableName table)
     {
-        ArgumentNullException.ThrowIfNull(keys);
-        var result = new Dictionary<PartitionKey, PartitionState>();
-        if (keys.Count == 0)
+        ArgumentNullException.ThrowIfNull(table);
+        return $"ALTER TABLE {table.Sql} ADD COLUMN IF NOT EXISTS source String AFTER sink_id, ADD COLUMN IF NOT EXISTS nonce UInt64 AFTER generation, " +
+            "ADD COLUMN IF NOT EXISTS rounds Array(UInt32) AFTER entries, MODIFY ORDER BY (sink_id, topic, partition, source)";
+    }
+
+    /// <summary>Creates the table if missing, migrates an earlier version's table, and learns its engine.</summary>
+    public async Task EnsureCreatedAsync(CancellationToken cancellationToken)
+    {
+        await _gateway.ExecuteAsync(CreateTableSql(_table), cancellationToken);
+        var bytes = await _gateway.QueryAsync(
+            $"SELECT engine, sorting_key FROM system.tables WHERE database = {SqlIdentifier.Literal(_table.Database)} AND name = {SqlIdentifier.Literal(_table.Table)} FORMAT JSONEachRow",
+            cancellationToken);
+        foreach (var line in ((ReadOnlyMemory<byte>)bytes).Split())
         {
-            return result;
+            using var doc = JsonDocument.Parse(line);
+            Engine = doc.RootElement.GetProperty("engine").GetString() ?? string.Empty;
+            var sortingKey = doc.RootElement.GetProperty("sorting_key").GetString() ?? string.Empty;
+            if (!sortingKey.Contains("source", StringComparison.Ordinal))
+            {
+                await _gateway.ExecuteAsync(MigrateSql(_table), cancellationToken);
+            }
         }
 
-        var pairs = string.Join(", ", keys.Select(k => $"({SqlIdentifier.Literal(k.Topic)}, {k.Partition.ToString(CultureInfo.InvariantCulture)})"));
+        _writeSettings = WriteSettingsFor(Engine);
+    }
+
+    /// <summary>
+    /// A Replicated* state table needs a quorum on writes for select_sequential_consistency to mean read-after-write;
+    /// SharedMergeTree (ClickHouse Cloud) gives it to sequentially consistent reads without one.
+    /// </summary>
+    internal static IReadOnlyDictionary<string, string> WriteSettingsFor(string engine)
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["async_insert"] = "0",
+            ["insert_deduplicate"] = "0",
+            ["date_time_input_format"] = "best_effort",
+        };
+        if (engine.StartsWith("Replicated", StringComparison.Ordinal))
+        {
+            settings["insert_quorum"] = "auto";
+        }
+
+        return settings;
+    }
+
+    public async Task<StateSnapshot> LoadAsync(SourceIdentity source, IReadOnlyCollection<PartitionKey> keys, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(keys);
+        if (keys.Count == 0)
+        {
+            return StateSnapshot.Empty;
+        }
+
+        var own = new Dictionary<PartitionKey, PartitionState>();
+        var legacy = new Dictionary<PartitionKey, PartitionState>();
+        var others = new HashSet<PartitionKey>();
         var sql =
-            $"SELECT topic, partition, generation, " +
-            $"arrayStringConcat(arrayMap(e -> concat(toString(e.1), ':', toString(e.2), ':', toString(e.3), ':', toString(e.4), ':', toString(e.5), ':', toString(e.6), ':', toString(e.7)), entries), ',') AS entries " +
-            $"FROM {_table.Sql} FINAL WHERE sink_id = {SqlIdentifier.Literal(_sinkId)} AND (topic, partition) IN ({pairs}) FORMAT JSONEachRow";
+            $"SELECT topic, partition, source, generation, nonce, version, {EntriesText} AS entries, arrayStringConcat(arrayMap(r -> toString(r), rounds), ',') AS rounds " +
+            $"FROM {_table.Sql} FINAL WHERE sink_id = {SqlIdentifier.Literal(_sinkId)} AND (topic, partition) IN ({Pairs(keys)}) " +
+            $"SETTINGS {SequentialConsistency} FORMAT JSONEachRow";
         var bytes = await _gateway.QueryAsync(sql, cancellationToken);
         foreach (var line in ((ReadOnlyMemory<byte>)bytes).Split())
         {
             using var doc = JsonDocument.Parse(line);
             var row = doc.RootElement;
             var key = new PartitionKey(row.GetProperty("topic").GetString()!, row.GetProperty("partition").GetInt32());
-            var generation = (int)row.GetProperty("generation").GetUInt32();
-            result[key] = new PartitionState(key, generation, ParseEntries(row.GetProperty("entries").GetString()!));
+            var rowSource = row.GetProperty("source").GetString() ?? string.Empty;
+            if (rowSource.Length > 0 && rowSource != source.Name)
+            {
+                others.Add(key);
+                continue;
+            }
+
+            var state = new PartitionState(
+                key,
+                (int)row.GetProperty("generation").GetUInt32(),
+                ParseEntries(row.GetProperty("entries").GetString()!, row.GetProperty("rounds").GetString()!),
+                (ulong)Number(row.GetProperty("nonce")),
+                Legacy: rowSource.Length == 0,
+                Version: (long)Number(row.GetProperty("version")));
+            (rowSource.Length == 0 ? legacy : own)[key] = state;
+            Observe(state.Version);
         }
 
-        return result;
+        // A row written before sources existed is adopted by the source that has none of its own yet.
+        foreach (var (key, state) in legacy)
+        {
+            own.TryAdd(key, state);
+        }
+
+        return new StateSnapshot(own, others);
     }
 
-    public async Task SaveAsync(IReadOnlyCollection<PartitionState> states, CancellationToken cancellationToken)
+    public async Task<long> SaveAsync(SourceIdentity source, IReadOnlyCollection<PartitionState> states, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(states);
         if (states.Count == 0)
         {
-            return;
+            return 0;
         }
 
         var now = _time.GetUtcNow();
@@ -104,12 +199,16 @@ public sealed class ClickHouseStateStore : IStateStore
         {
             body.Write("{\"sink_id\":"u8);
             JsonText.WriteString(body, _sinkId);
+            body.Write(",\"source\":"u8);
+            JsonText.WriteString(body, source.Name);
             body.Write(",\"topic\":"u8);
             JsonText.WriteString(body, s.Key.Topic);
             body.Write(",\"partition\":"u8);
             JsonText.WriteNumber(body, s.Key.Partition);
             body.Write(",\"generation\":"u8);
             JsonText.WriteNumber(body, s.Generation);
+            body.Write(",\"nonce\":"u8);
+            JsonText.WriteString(body, s.Nonce.ToString(CultureInfo.InvariantCulture));
             body.Write(",\"entries\":["u8);
             for (var i = 0; i < s.Entries.Count; i++)
             {
@@ -133,6 +232,17 @@ public sealed class ClickHouseStateStore : IStateStore
                 body.Write(e.Landed ? ",\"landed\":1}"u8 : ",\"landed\":0}"u8);
             }
 
+            body.Write("],\"rounds\":["u8);
+            for (var i = 0; i < s.Entries.Count; i++)
+            {
+                if (i > 0)
+                {
+                    body.Write(","u8);
+                }
+
+                JsonText.WriteNumber(body, s.Entries[i].Round);
+            }
+
             body.Write("],\"updated_at\":"u8);
             JsonText.WriteTimestamp(body, now.ToUnixTimeMilliseconds());
             body.Write(",\"version\":"u8);
@@ -140,23 +250,106 @@ public sealed class ClickHouseStateStore : IStateStore
             body.Write("}\n"u8);
         }
 
-        await _gateway.InsertAsync($"INSERT INTO {_table.Sql} FORMAT JSONEachRow", [body.WrittenMemory], WriteSettings, cancellationToken);
+        await _gateway.InsertAsync($"INSERT INTO {_table.Sql} FORMAT JSONEachRow", [body.WrittenMemory], _writeSettings, cancellationToken);
+        return version;
     }
 
-    internal static List<StateEntry> ParseEntries(string text)
+    public async Task<IReadOnlyDictionary<PartitionKey, PartitionState>> ConcurrentPlansAsync(SourceIdentity source, IReadOnlyCollection<(PartitionState Planned, long LoadedVersion)> planned, long ownVersion, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(planned);
+        var conflicts = new Dictionary<PartitionKey, PartitionState>();
+        if (planned.Count == 0)
+        {
+            return conflicts;
+        }
+
+        var byKey = planned.ToDictionary(p => p.Planned.Key);
+        var since = planned.Min(p => p.LoadedVersion);
+
+        // Every version written since ours were loaded, not only the newest: ours may be the newest and hide theirs.
+        var sql =
+            $"SELECT topic, partition, generation, nonce, version, {EntriesText} AS entries, arrayStringConcat(arrayMap(r -> toString(r), rounds), ',') AS rounds FROM {_table.Sql} " +
+            $"WHERE sink_id = {SqlIdentifier.Literal(_sinkId)} AND source = {SqlIdentifier.Literal(source.Name)} AND (topic, partition) IN ({Pairs(byKey.Keys)}) " +
+            $"AND version > {since.ToString(CultureInfo.InvariantCulture)} AND version != {ownVersion.ToString(CultureInfo.InvariantCulture)} " +
+            $"SETTINGS {SequentialConsistency} FORMAT JSONEachRow";
+        var bytes = await _gateway.QueryAsync(sql, cancellationToken);
+        foreach (var line in ((ReadOnlyMemory<byte>)bytes).Split())
+        {
+            using var doc = JsonDocument.Parse(line);
+            var row = doc.RootElement;
+            var key = new PartitionKey(row.GetProperty("topic").GetString()!, row.GetProperty("partition").GetInt32());
+            if (!byKey.TryGetValue(key, out var mine))
+            {
+                continue;
+            }
+
+            var version = (long)Number(row.GetProperty("version"));
+            if (version <= mine.LoadedVersion)
+            {
+                continue;
+            }
+
+            var theirs = new PartitionState(
+                key,
+                (int)row.GetProperty("generation").GetUInt32(),
+                ParseEntries(row.GetProperty("entries").GetString()!, row.GetProperty("rounds").GetString()!),
+                (ulong)Number(row.GetProperty("nonce")),
+                mine.Planned.Legacy,
+                version);
+            if (!mine.Planned.SamePlanAs(theirs) && (!conflicts.TryGetValue(key, out var seen) || seen.Version < version))
+            {
+                conflicts[key] = theirs;
+            }
+        }
+
+        return conflicts;
+    }
+
+    /// <summary>A UInt64 as JSONEachRow writes it: quoted by default (output_format_json_quote_64bit_integers), bare otherwise.</summary>
+    private static ulong Number(JsonElement e) =>
+        ulong.Parse(e.ValueKind == JsonValueKind.String ? e.GetString()! : e.GetRawText(), NumberStyles.None, CultureInfo.InvariantCulture);
+
+    private const string EntriesText =
+        "arrayStringConcat(arrayMap(e -> concat(toString(e.1), ':', toString(e.2), ':', toString(e.3), ':', toString(e.4), ':', toString(e.5), ':', toString(e.6), ':', toString(e.7)), entries), ',')";
+
+    private static string Pairs(IEnumerable<PartitionKey> keys) =>
+        string.Join(", ", keys.Select(k => $"({SqlIdentifier.Literal(k.Topic)}, {k.Partition.ToString(CultureInfo.InvariantCulture)})"));
+
+    internal static List<StateEntry> ParseEntries(string text, string rounds)
     {
         var entries = new List<StateEntry>();
+        var roundList = rounds.Split(',', StringSplitOptions.RemoveEmptyEntries);
         foreach (var item in text.Split(',', StringSplitOptions.RemoveEmptyEntries))
         {
             var p = item.Split(':');
             long L(int i) => long.Parse(p[i], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
-            entries.Add(new StateEntry(new OffsetRange(L(0), L(1)), new OffsetRange(L(2), L(3)), (int)L(4), p[5] == "1", p.Length > 6 && p[6] == "1"));
+            var round = entries.Count < roundList.Length ? int.Parse(roundList[entries.Count], CultureInfo.InvariantCulture) : 0;
+            entries.Add(new StateEntry(new OffsetRange(L(0), L(1)), new OffsetRange(L(2), L(3)), (int)L(4), p[5] == "1", p.Length > 6 && p[6] == "1", round));
         }
 
         return entries;
     }
 
-    /// <summary>Microseconds since the epoch, strictly increasing within this process.</summary>
+    /// <summary>
+    /// Versions written later are above every version read: another instance's clock may run ahead of ours, and a
+    /// lower version would lose to the row it replaces.
+    /// </summary>
+    private void Observe(long version)
+    {
+        long last;
+        do
+        {
+            last = Interlocked.Read(ref _lastVersion);
+            if (version <= last)
+            {
+                return;
+            }
+        }
+        while (Interlocked.CompareExchange(ref _lastVersion, version, last) != last);
+    }
+
+    /// <summary>Microseconds since the epoch, strictly increasing within this process and above every version read.</summary>
     private long NextVersion(DateTimeOffset now)
     {
         var micros = now.ToUnixTimeMilliseconds() * 1000;

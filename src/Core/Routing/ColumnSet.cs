@@ -10,7 +10,7 @@ namespace MskClickHouse.Core.Routing;
 /// Expected types: <c>_topic String</c>, <c>_partition Int32</c>, <c>_offset Int64</c>,
 /// <c>_timestamp DateTime64(3, 'UTC')</c> (written as ISO 8601 with a <c>Z</c>, so it is read as UTC whatever the
 /// column's time zone), <c>_timestamp_type String</c> (or LowCardinality(String)), <c>_key Nullable(String)</c>,
-/// <c>_headers Map(String, String)</c>.
+/// <c>_headers Map(String, String)</c>, <c>_source String</c> (or LowCardinality(String)).
 /// </remarks>
 public static class ColumnSet
 {
@@ -21,6 +21,7 @@ public static class ColumnSet
     public const string TimestampType = "_timestamp_type";
     public const string Key = "_key";
     public const string Headers = "_headers";
+    public const string Source = "_source";
 
     private static readonly (string Name, MetadataColumns Flag)[] All =
     [
@@ -31,6 +32,7 @@ public static class ColumnSet
         (TimestampType, MetadataColumns.TimestampType),
         (Key, MetadataColumns.Key),
         (Headers, MetadataColumns.Headers),
+        (Source, MetadataColumns.Source),
     ];
 
     /// <summary>
@@ -80,6 +82,7 @@ public static class ColumnSet
         _ when utf8ColumnName.SequenceEqual("_timestamp_type"u8) => MetadataColumns.TimestampType,
         _ when utf8ColumnName.SequenceEqual("_key"u8) => MetadataColumns.Key,
         _ when utf8ColumnName.SequenceEqual("_headers"u8) => MetadataColumns.Headers,
+        _ when utf8ColumnName.SequenceEqual("_source"u8) => MetadataColumns.Source,
         _ => MetadataColumns.None,
     };
 

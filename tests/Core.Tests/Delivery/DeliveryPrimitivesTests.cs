@@ -5,16 +5,37 @@ namespace MskClickHouse.Core.Tests.Delivery;
 
 public class DeduplicationTokenTests
 {
+    private static readonly TokenScope Scope = new("sink-1", "00000000000000ab", 0x1234, Legacy: false);
+
     [Fact]
-    public void ForData_FirstGeneration_NamesSinkTopicPartitionAndRange()
+    public void ForData_NamesSinkSourceTopicPartitionRangeAndNonce()
     {
-        Assert.Equal("sink-1:orders:3:100-199", DeduplicationToken.ForData("sink-1", "orders", 3, new OffsetRange(100, 199), 0));
+        Assert.Equal("sink-1:00000000000000ab:orders:3:100-199~0000000000001234", DeduplicationToken.ForData(Scope, "orders", 3, new OffsetRange(100, 199), 0, 0));
     }
 
     [Fact]
-    public void ForData_LaterGeneration_DiffersFromFirst()
+    public void ForData_LaterRound_DiffersFromFirst()
     {
-        Assert.Equal("sink-1:orders:3:100-199~g2", DeduplicationToken.ForData("sink-1", "orders", 3, new OffsetRange(100, 199), 2));
+        Assert.Equal("sink-1:00000000000000ab:orders:3:100-199~0000000000001234/r2", DeduplicationToken.ForData(Scope, "orders", 3, new OffsetRange(100, 199), 0, 2));
+    }
+
+    [Fact]
+    public void ForData_TwoSourcesSameTopic_DifferentTokens()
+    {
+        var a = new SourceIdentity("arn:aws:kafka:us-east-1:1:cluster/a/1");
+        var b = new SourceIdentity("arn:aws:kafka:eu-west-1:1:cluster/a/1");
+
+        Assert.NotEqual(
+            DeduplicationToken.ForData(Scope with { SourceHash = a.Hash }, "orders", 0, new OffsetRange(0, 9), 0, 0),
+            DeduplicationToken.ForData(Scope with { SourceHash = b.Hash }, "orders", 0, new OffsetRange(0, 9), 0, 0));
+    }
+
+    [Fact]
+    public void ForData_LegacyState_KeepsTheFormatOfEarlierVersions()
+    {
+        var legacy = Scope with { Legacy = true };
+        Assert.Equal("sink-1:orders:3:100-199", DeduplicationToken.ForData(legacy, "orders", 3, new OffsetRange(100, 199), 0, 0));
+        Assert.Equal("sink-1:orders:3:100-199~g2", DeduplicationToken.ForData(legacy, "orders", 3, new OffsetRange(100, 199), 2, 0));
     }
 
     [Fact]

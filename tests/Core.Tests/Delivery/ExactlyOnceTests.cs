@@ -244,39 +244,4 @@ public class ExactlyOnceTests(ClickHouseFixture fixture)
         var notObject = orders.First(r => !IsGood(r) && r.Value![0] == (byte)'[');
         Assert.Contains("array", await h.TextAsync($"SELECT error FROM {h.Database}.kafka_dead_letters WHERE offset = {notObject.Offset} FORMAT TSV"), StringComparison.Ordinal);
     }
-
-    [Theory]
-    [InlineData(11)]
-    [InlineData(29)]
-    public async Task Soak_RandomRebatchingBisectsAndFaults_EveryOffsetOnce(int seed)
-    {
-        using var h = await SinkHarness.CreateAsync(fixture, requestTimeout: TimeSpan.FromSeconds(2));
-        var logs = SimulatedLog.Build(seed, ["orders", "legacy"], 3, 250, 0.04);
-        var random = new Random(seed);
-        h.Faults.Delay = TimeSpan.FromMilliseconds(300);
-        h.Faults.Decide = _ =>
-        {
-            lock (random)
-            {
-                var x = random.NextDouble();
-                return x < 0.04 ? Fault.RefuseBeforeSending : x < 0.08 ? Fault.LoseAnswerAfterApplying : x < 0.09 ? Fault.Delay : Fault.None;
-            }
-        };
-        var simulator = new EventSourceMappingSimulator(logs, new SimulatorOptions { MaxBatchRecords = 40, MaxInvocations = 3000 }, seed);
-
-        var report = await simulator.RunAsync((payload, _) => h.InvokeAsync(payload, TimeSpan.FromSeconds(1.2)), CancellationToken.None);
-
-        Assert.True(report.Drained, $"the simulated mapping did not drain: {report}");
-        Assert.True(h.Faults.Lost + h.Faults.Refused > 10, "the soak injected too few faults to mean anything");
-        var orders = logs.Where(l => l.Key.Topic == "orders").SelectMany(l => l.Value).ToList();
-        var legacy = logs.Where(l => l.Key.Topic == "legacy").SelectMany(l => l.Value).ToList();
-        Assert.Equal(orders.Count(IsGood), await h.ScalarAsync($"SELECT count() FROM {h.Database}.events"));
-        Assert.Equal(orders.Count(IsGood), await h.ScalarAsync($"SELECT uniqExact(_topic, _partition, _offset) FROM {h.Database}.events"));
-        Assert.Equal(orders.Count + legacy.Count - orders.Count(IsGood) - legacy.Count(IsGood), await h.ScalarAsync($"SELECT count() FROM {h.Database}.kafka_dead_letters"));
-        Assert.Equal(orders.Count + legacy.Count - orders.Count(IsGood) - legacy.Count(IsGood), await h.ScalarAsync($"SELECT uniqExact(topic, partition, offset) FROM {h.Database}.kafka_dead_letters"));
-
-        // The table without offset columns: every record present, and any extra copy counted as a possible duplicate.
-        Assert.Equal(legacy.Count(IsGood), await h.ScalarAsync($"SELECT uniqExact(id) FROM {h.Database}.plain"));
-        Assert.InRange(await h.ScalarAsync($"SELECT count() FROM {h.Database}.plain"), legacy.Count(IsGood), legacy.Count(IsGood) + h.Metrics.Sum(m => m.PossibleDuplicates));
-    }
 }

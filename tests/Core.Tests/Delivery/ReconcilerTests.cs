@@ -13,10 +13,13 @@ public class ReconcilerTests
 
     private static StateEntry Unit(long a, long b) => new(R(a, b), R(a, b), 0, false);
 
+    /// <summary>The first record's timestamp of the batch (seeds the nonce of a new or rewound partition).</summary>
+    private const long Ts = 1_764_000_000_000;
+
     [Fact]
     public void Plan_NoRecordedState_SendsOneFreshUnit()
     {
-        var plan = Reconciler.Plan(Key, null, R(100, 199), tableHasOffsetColumns: false, strictOffsets: false);
+        var plan = Reconciler.Plan(Key, null, R(100, 199), Ts, tableHasOffsetColumns: false, strictOffsets: false);
 
         var send = Assert.Single(plan.Sends);
         Assert.Equal(new PlannedSend(SendKind.Fresh, R(100, 199), R(100, 199), 0), send);
@@ -26,7 +29,7 @@ public class ReconcilerTests
     [Fact]
     public void Plan_BatchStartsAfterRecordedRange_ForgetsItAndSendsFresh()
     {
-        var plan = Reconciler.Plan(Key, State(Unit(100, 199)), R(200, 299), false, false);
+        var plan = Reconciler.Plan(Key, State(Unit(100, 199)), R(200, 299), Ts, false, false);
 
         Assert.Equal(SendKind.Fresh, Assert.Single(plan.Sends).Kind);
         Assert.Equal([Unit(200, 299)], plan.NewState.Entries);
@@ -35,7 +38,7 @@ public class ReconcilerTests
     [Fact]
     public void Plan_SameBatchAgain_ReplaysUnderOriginalToken()
     {
-        var plan = Reconciler.Plan(Key, State(Unit(100, 199)), R(100, 199), false, false);
+        var plan = Reconciler.Plan(Key, State(Unit(100, 199)), R(100, 199), Ts, false, false);
 
         Assert.Equal(new PlannedSend(SendKind.Replay, R(100, 199), R(100, 199), 0), Assert.Single(plan.Sends));
         Assert.Equal([Unit(100, 199)], plan.NewState.Entries);
@@ -44,7 +47,7 @@ public class ReconcilerTests
     [Fact]
     public void Plan_ExtendedBatch_ReplaysRecordedThenSendsRestFresh()
     {
-        var plan = Reconciler.Plan(Key, State(Unit(100, 199)), R(100, 299), false, false);
+        var plan = Reconciler.Plan(Key, State(Unit(100, 199)), R(100, 299), Ts, false, false);
 
         Assert.Equal(
             [new PlannedSend(SendKind.Replay, R(100, 199), R(100, 199), 0), new PlannedSend(SendKind.Fresh, R(200, 299), R(200, 299), 0)],
@@ -53,18 +56,35 @@ public class ReconcilerTests
     }
 
     [Fact]
-    public void Plan_BisectedHalfWithOffsetColumns_FillsMissingOffsets()
+    public void Plan_BisectedHalfWithOffsetColumns_FillsMissingUnderRangeTokenAndRecordsNextRound()
     {
-        var plan = Reconciler.Plan(Key, State(Unit(100, 199)), R(100, 149), tableHasOffsetColumns: true, false);
+        var plan = Reconciler.Plan(Key, State(Unit(100, 199)), R(100, 149), Ts, tableHasOffsetColumns: true, false);
 
-        Assert.Equal(new PlannedSend(SendKind.FillMissing, R(100, 149), R(100, 149), 0), Assert.Single(plan.Sends));
-        Assert.Equal([Unit(100, 199)], plan.NewState.Entries);
+        Assert.Equal(new PlannedSend(SendKind.FillMissing, R(100, 149), R(100, 199), 0, Round: 0), Assert.Single(plan.Sends));
+        Assert.Equal([Unit(100, 199) with { Round = 1 }], plan.NewState.Entries);
+    }
+
+    /// <summary>
+    /// The traced single-node bug: range E recorded (its state write's answer lost, none of its data sent); a smaller
+    /// retry filled part of E under another token; a later batch covering E replayed E under E's token and the filled
+    /// part landed twice. Now a table with offset columns never replays: every repeat of a recorded range asks which
+    /// offsets are present and consumes the range's current round before any other token is used.
+    /// </summary>
+    [Fact]
+    public void Plan_WholeRecordedRangeAfterPartWasFilled_FillsMissingUnderNextRoundNeverReplays()
+    {
+        var afterPartialFill = State(Unit(100, 199) with { Round = 1 });
+
+        var plan = Reconciler.Plan(Key, afterPartialFill, R(100, 199), Ts, tableHasOffsetColumns: true, false);
+
+        Assert.Equal(new PlannedSend(SendKind.FillMissing, R(100, 199), R(100, 199), 0, Round: 1), Assert.Single(plan.Sends));
+        Assert.Equal([Unit(100, 199) with { Round = 2 }], plan.NewState.Entries);
     }
 
     [Fact]
     public void Plan_BisectedHalfWithoutOffsetColumns_SpendsOriginalTokenAndRecordsPendingTail()
     {
-        var plan = Reconciler.Plan(Key, State(Unit(100, 199)), R(100, 149), false, false);
+        var plan = Reconciler.Plan(Key, State(Unit(100, 199)), R(100, 149), Ts, false, false);
 
         Assert.Equal(new PlannedSend(SendKind.Subset, R(100, 149), R(100, 199), 0), Assert.Single(plan.Sends));
         Assert.Equal(
@@ -77,7 +97,7 @@ public class ReconcilerTests
     {
         var afterFirstHalf = State(new StateEntry(R(100, 149), R(100, 199), 0, false), new StateEntry(R(150, 199), R(150, 199), 0, true));
 
-        var plan = Reconciler.Plan(Key, afterFirstHalf, R(150, 199), false, false);
+        var plan = Reconciler.Plan(Key, afterFirstHalf, R(150, 199), Ts, false, false);
 
         Assert.Equal(new PlannedSend(SendKind.Tail, R(150, 199), R(150, 199), 0), Assert.Single(plan.Sends));
         Assert.Equal([Unit(150, 199)], plan.NewState.Entries);
@@ -86,7 +106,7 @@ public class ReconcilerTests
     [Fact]
     public void Plan_TailRetriedAgain_IsReplayedNotCountedTwice()
     {
-        var plan = Reconciler.Plan(Key, State(Unit(150, 199)), R(150, 199), false, false);
+        var plan = Reconciler.Plan(Key, State(Unit(150, 199)), R(150, 199), Ts, false, false);
 
         Assert.Equal(SendKind.Replay, Assert.Single(plan.Sends).Kind);
     }
@@ -96,7 +116,7 @@ public class ReconcilerTests
     {
         var afterFirstHalf = State(new StateEntry(R(100, 149), R(100, 199), 0, false), new StateEntry(R(150, 199), R(150, 199), 0, true));
 
-        var plan = Reconciler.Plan(Key, afterFirstHalf, R(100, 124), false, false);
+        var plan = Reconciler.Plan(Key, afterFirstHalf, R(100, 124), Ts, false, false);
 
         Assert.Equal(new PlannedSend(SendKind.Subset, R(100, 124), R(100, 199), 0), Assert.Single(plan.Sends));
         Assert.Equal(
@@ -105,18 +125,67 @@ public class ReconcilerTests
     }
 
     [Fact]
-    public void Plan_BatchBeforeRecordedRange_StartsNewGenerationSoOldTokensCannotSwallowRows()
+    public void Plan_BatchBeforeRecordedRange_StartsNewNonceSoOldTokensCannotSwallowRows()
     {
-        var plan = Reconciler.Plan(Key, State(Unit(100, 199)), R(0, 49), false, false);
+        var recorded = State(Unit(100, 199)) with { Nonce = 42 };
 
-        Assert.Equal(new PlannedSend(SendKind.Rewound, R(0, 49), R(0, 49), 1), Assert.Single(plan.Sends));
+        var plan = Reconciler.Plan(Key, recorded, R(0, 49), Ts, false, false);
+
+        Assert.Equal(new PlannedSend(SendKind.Rewound, R(0, 49), R(0, 49), 0), Assert.Single(plan.Sends));
         Assert.Equal(1, plan.NewState.Generation);
+        Assert.NotEqual(42UL, plan.NewState.Nonce);
+        Assert.Equal([Unit(0, 49)], plan.NewState.Entries);
+    }
+
+    [Fact]
+    public void Plan_RecreatedTopicOverlappingRecordedRange_SendsWholeBatchUnderNewNonce()
+    {
+        // Old range 100-199 landed; the topic was recreated and its first batch is 0-499: all of it is new data.
+        var recorded = State(new StateEntry(R(100, 199), R(100, 199), 0, false, Landed: true)) with { Nonce = 42 };
+
+        foreach (var offsetColumns in new[] { true, false })
+        {
+            var plan = Reconciler.Plan(Key, recorded, R(0, 499), Ts, offsetColumns, false);
+
+            Assert.Equal(new PlannedSend(SendKind.Rewound, R(0, 499), R(0, 499), 0), Assert.Single(plan.Sends));
+            Assert.NotEqual(42UL, plan.NewState.Nonce);
+            Assert.Equal([Unit(0, 499)], plan.NewState.Entries);
+        }
+    }
+
+    [Fact]
+    public void Plan_OverlappingRewindInStrictMode_Throws()
+    {
+        Assert.Throws<OffsetsRewoundException>(() => Reconciler.Plan(Key, State(Unit(100, 199)), R(0, 499), Ts, false, strictOffsets: true));
+    }
+
+    [Fact]
+    public void Plan_StateResetThenDifferentData_NewNonceButSameBatchAgain_SameNonce()
+    {
+        var first = Reconciler.Plan(Key, null, R(0, 99), Ts, false, false).NewState.Nonce;
+        var again = Reconciler.Plan(Key, null, R(0, 99), Ts, false, false).NewState.Nonce;
+        var recreated = Reconciler.Plan(Key, null, R(0, 99), Ts + 86_400_000, false, false).NewState.Nonce;
+
+        Assert.NotEqual(0UL, first);
+        Assert.Equal(first, again);
+        Assert.NotEqual(first, recreated);
+    }
+
+    [Fact]
+    public void Plan_LegacyStateWithLiveRange_KeepsLegacyTokensUntilItsRangesAreCommitted()
+    {
+        var legacy = State(Unit(100, 199)) with { Legacy = true };
+
+        Assert.True(Reconciler.Plan(Key, legacy, R(100, 199), Ts, false, false).NewState.Legacy);
+        var after = Reconciler.Plan(Key, legacy, R(200, 299), Ts, false, false).NewState;
+        Assert.False(after.Legacy);
+        Assert.NotEqual(0UL, after.Nonce);
     }
 
     [Fact]
     public void Plan_BatchBeforeRecordedRangeInStrictMode_Throws()
     {
-        var e = Assert.Throws<OffsetsRewoundException>(() => Reconciler.Plan(Key, State(Unit(100, 199)), R(0, 49), false, strictOffsets: true));
+        var e = Assert.Throws<OffsetsRewoundException>(() => Reconciler.Plan(Key, State(Unit(100, 199)), R(0, 49), Ts, false, strictOffsets: true));
 
         Assert.Contains("orders/3", e.Message, StringComparison.Ordinal);
         Assert.False(e.IsRetryable);
@@ -125,7 +194,7 @@ public class ReconcilerTests
     [Fact]
     public void Plan_BatchStartsInsideRecordedRangeAndExtends_SubsetThenFresh()
     {
-        var plan = Reconciler.Plan(Key, State(Unit(100, 199)), R(150, 250), false, false);
+        var plan = Reconciler.Plan(Key, State(Unit(100, 199)), R(150, 250), Ts, false, false);
 
         Assert.Equal(
             [new PlannedSend(SendKind.Subset, R(150, 199), R(100, 199), 0), new PlannedSend(SendKind.Fresh, R(200, 250), R(200, 250), 0)],
@@ -133,13 +202,11 @@ public class ReconcilerTests
     }
 
     [Fact]
-    public void Plan_BatchOverlapsStartOfRecordedRange_SendsPrefixAsRewoundThenReplays()
+    public void Plan_BatchOverlapsStartOfRecordedRange_IsARewindOfTheWholeBatch()
     {
-        var plan = Reconciler.Plan(Key, State(Unit(100, 199)), R(50, 199), false, false);
+        var plan = Reconciler.Plan(Key, State(Unit(100, 199)), R(50, 199), Ts, false, false);
 
-        Assert.Equal(
-            [new PlannedSend(SendKind.Rewound, R(50, 99), R(50, 99), 0), new PlannedSend(SendKind.Replay, R(100, 199), R(100, 199), 0)],
-            plan.Sends);
+        Assert.Equal([new PlannedSend(SendKind.Rewound, R(50, 199), R(50, 199), 0)], plan.Sends);
     }
 
     [Fact]
@@ -147,7 +214,7 @@ public class ReconcilerTests
     {
         var landed = new StateEntry(R(100, 199), R(100, 199), 0, false, Landed: true);
 
-        var plan = Reconciler.Plan(Key, State(landed), R(100, 149), false, false);
+        var plan = Reconciler.Plan(Key, State(landed), R(100, 149), Ts, false, false);
 
         Assert.Equal(new PlannedSend(SendKind.AlreadyLanded, R(100, 149), R(100, 199), 0), Assert.Single(plan.Sends));
         Assert.Equal([landed], plan.NewState.Entries);
@@ -158,7 +225,7 @@ public class ReconcilerTests
     {
         var landed = new StateEntry(R(100, 199), R(100, 199), 0, false, Landed: true);
 
-        var plan = Reconciler.Plan(Key, State(landed), R(150, 299), false, false);
+        var plan = Reconciler.Plan(Key, State(landed), R(150, 299), Ts, false, false);
 
         Assert.Equal(
             [new PlannedSend(SendKind.AlreadyLanded, R(150, 199), R(100, 199), 0), new PlannedSend(SendKind.Fresh, R(200, 299), R(200, 299), 0)],
@@ -168,7 +235,7 @@ public class ReconcilerTests
     [Fact]
     public void Landed_MarksEntriesTheBatchCoveredButNotPendingTails()
     {
-        var plan = Reconciler.Plan(Key, State(Unit(100, 199)), R(100, 149), false, false);
+        var plan = Reconciler.Plan(Key, State(Unit(100, 199)), R(100, 149), Ts, false, false);
 
         var after = Reconciler.Landed(plan, R(100, 149));
 
@@ -197,10 +264,22 @@ public class ReconcilerTests
             var first = random.Next(0, 150);
             var batch = R(first, first + random.Next(0, 60));
 
-            var plan = Reconciler.Plan(Key, State([.. entries]), batch, random.Next(2) == 0, false);
+            var offsetColumns = random.Next(2) == 0;
+            var plan = Reconciler.Plan(Key, State([.. entries]), batch, Ts, offsetColumns, false);
 
             var covered = plan.Sends.SelectMany(s => Enumerable.Range((int)s.Records.First, (int)(s.Records.Last - s.Records.First + 1))).ToList();
             Assert.Equal(Enumerable.Range((int)batch.First, (int)(batch.Last - batch.First + 1)), covered.Order());
+
+            // Fencing: with offset columns a recorded range is never re-sent blind, and the round each fill may use next
+            // is recorded before it is used.
+            if (offsetColumns)
+            {
+                Assert.DoesNotContain(plan.Sends, s => s.Kind is SendKind.Replay or SendKind.Subset or SendKind.Tail);
+                foreach (var fill in plan.Sends.Where(s => s.Kind == SendKind.FillMissing))
+                {
+                    Assert.Contains(plan.NewState.Entries, e => e.TokenRange == fill.TokenRange && e.Round == fill.Round + 1);
+                }
+            }
         }
     }
 }

@@ -72,15 +72,15 @@ internal sealed class SinkHarness : IDisposable
     /// <summary>The exception of the last invocation that ended in a function error.</summary>
     public Exception? LastError { get; private set; }
 
-    public static async Task<SinkHarness> CreateAsync(ClickHouseFixture fixture, TimeSpan? requestTimeout = null)
+    public static async Task<SinkHarness> CreateAsync(ClickHouseFixture fixture, TimeSpan? requestTimeout = null, bool eventsHaveSource = false, int faultSeed = 0, string? database = null)
     {
-        var db = await fixture.CreateDatabaseAsync("sink");
+        var db = database ?? await fixture.CreateDatabaseAsync("sink");
         await fixture.Server.QueryAsync(
-            $"CREATE TABLE {db}.events (id String, n UInt32, amount Float64, note String, _topic String, _partition Int32, _offset Int64, " +
+            $"CREATE TABLE IF NOT EXISTS {db}.events (id String, n UInt32, amount Float64, note String, _topic String, _partition Int32, _offset Int64, {(eventsHaveSource ? "_source LowCardinality(String), " : string.Empty)}" +
             "_timestamp DateTime64(3, 'UTC'), _key Nullable(String), _headers Map(String, String)) " +
             "ENGINE = MergeTree ORDER BY (_topic, _partition, _offset) SETTINGS non_replicated_deduplication_window = 100000");
         await fixture.Server.QueryAsync(
-            $"CREATE TABLE {db}.plain (id String, n UInt32, amount Float64, note String) ENGINE = MergeTree ORDER BY id SETTINGS non_replicated_deduplication_window = 100000");
+            $"CREATE TABLE IF NOT EXISTS {db}.plain (id String, n UInt32, amount Float64, note String) ENGINE = MergeTree ORDER BY id SETTINGS non_replicated_deduplication_window = 100000");
 
         var options = new SinkOptions
         {
@@ -95,7 +95,7 @@ internal sealed class SinkHarness : IDisposable
             DeadlineSafetyMargin = TimeSpan.FromMilliseconds(200),
             RequestTimeout = requestTimeout ?? TimeSpan.FromSeconds(10),
         };
-        var faults = new FaultInjectingHandler(new SocketsHttpHandler(), _ => Fault.None);
+        var faults = new FaultInjectingHandler(new SocketsHttpHandler(), _ => Fault.None, faultSeed);
         var gateway = new DriverClickHouseGateway(options, faults);
         var log = new RecordingLog();
         var metrics = new RecordingMetrics();

@@ -1,0 +1,25 @@
+namespace MskClickHouse.Core.Delivery;
+
+/// <summary>The invocation's time ran out before this partition was delivered: it is answered as a failure and retried.</summary>
+public sealed class DeadlineReachedException(PartitionOutcome outcome)
+    : Errors.SinkException($"{outcome.Source.Topic}/{outcome.Source.Partition}: offsets {outcome.Source.FirstOffset}-{outcome.Source.LastOffset} not delivered to {outcome.Table} before the invocation's deadline (minus DEADLINE_SAFETY_MARGIN_MS); reported for retry")
+{
+    public override bool IsRetryable => true;
+}
+
+/// <summary>Another invocation recorded a different batch of this partition at the same time (a poller rebalance).</summary>
+public sealed class ConcurrentBatchException(PartitionOutcome outcome)
+    : Errors.SinkException($"{outcome.Source.Topic}/{outcome.Source.Partition}: another invocation is delivering a different batch of this partition at the same time (poller rebalance); offsets {outcome.Source.FirstOffset}-{outcome.Source.LastOffset} were not inserted and are reported for retry")
+{
+    public override bool IsRetryable => true;
+}
+
+/// <summary>
+/// A table with offset columns but no <c>_source</c> receives one topic-partition from two source clusters: the
+/// presence probe (which offsets are in the table) cannot tell them apart, so the sink refuses rather than skip rows.
+/// </summary>
+public sealed class SharedTableWithoutSourceException(PartitionOutcome outcome, SourceIdentity source)
+    : Errors.SinkException($"table {outcome.Table} receives topic '{outcome.Source.Topic}' partition {outcome.Source.Partition} from more than one source cluster (this one: {source.Name}) but has no _source column, so the sink cannot tell their offsets apart: ALTER TABLE {outcome.Table} ADD COLUMN _source LowCardinality(String), or route one source's topic to another table with TOPIC_TABLES")
+{
+    public override bool IsRetryable => false;
+}

@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using System.Globalization;
+using MskClickHouse.Simulation;
+using MskClickHouse.TestSupport;
+using Xunit;
+
+namespace MskClickHouse.Core.Tests.Delivery;
+
+/// <summary>
+/// Seeded soaks: an adversarial mapping (re-batching, bisects, redeliveries, concurrent duplicates) and injected
+/// ClickHouse faults against the real sink and the embedded engine. The seeds come from SOAK_SEEDS ("1-50", or
+/// "3,7,11"); the normal test command runs the few listed below. Every run ends with the invariant.
+/// </summary>
+public class SoakTests(ClickHouseFixture fixture)
+{
+    public static TheoryData<int> SingleNodeSeeds() => Seeds("11,29");
+
+    public static TheoryData<int> AllFaultSeeds() => Seeds("3,17");
+
+    private static bool IsGood(SimRecord r) => r.Value is [(byte)'{', ..] && !System.Text.Encoding.UTF8.GetString(r.Value).Contains("not-a-number", StringComparison.Ordinal);
+
+    /// <summary>The faults of one node: refused, answer lost after apply, delayed.</summary>
+    [Theory]
+    [MemberData(nameof(SingleNodeSeeds))]
+    public async Task Soak_SingleNode_EveryOffsetOnce(int seed)
+    {
+        using var h = await SinkHarness.CreateAsync(fixture, requestTimeout: TimeSpan.FromSeconds(2), faultSeed: seed);
+        var random = new Random(seed);
+        h.Faults.Delay = TimeSpan.FromMilliseconds(300);
+        h.Faults.Decide = _ =>
+        {
+            lock (random)
+            {
+                var x = random.NextDouble();
+                return x < 0.04 ? Fault.RefuseBeforeSending : x < 0.08 ? Fault.LoseAnswerAfterApplying : x < 0.09 ? Fault.Delay : Fault.None;
+            }
+        };
+
+        await RunAndCheckAsync(h, seed, new SimulatorOptions { MaxBatchRecords = 40, MaxInvocations = 3000 });
+    }
+
+    /// <summary>
+    /// Every fault of a real cluster at once: refused, answer lost, delayed, lagging replica, late apply, concurrent
+    /// different batches of one partition, on top of re-batching, bisects, redeliveries and concurrent duplicates.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(AllFaultSeeds))]
+    public async Task Soak_AllFaults_EveryOffsetOnceWithOffsetColumnsAndBoundedWithout(int seed)
+    {
+        using var h = await SinkHarness.CreateAsync(fixture, requestTimeout: TimeSpan.FromSeconds(2), faultSeed: seed);
+        var random = new Random(seed);
+        h.Faults.Delay = TimeSpan.FromMilliseconds(300);
+        h.Faults.Decide = r =>
+        {
+            lock (random)
+            {
+                var x = random.NextDouble();
+                var insert = FaultInjectingHandler.IsInsert(r);
+                return x < 0.03 ? Fault.RefuseBeforeSending
+                    : x < 0.06 ? Fault.LoseAnswerAfterApplying
+                    : x < 0.07 ? Fault.Delay
+                    : x < 0.09 && insert ? Fault.LateApply
+                    : x < 0.15 && insert ? Fault.LagReplica
+                    : Fault.None;
+            }
+        };
+
+        await RunAndCheckAsync(h, seed, new SimulatorOptions { MaxBatchRecords = 40, MaxInvocations = 3000, ConcurrentDifferentRatio = double.Parse(Environment.GetEnvironmentVariable("SOAK_CONCURRENT_DIFFERENT") ?? "0.05", CultureInfo.InvariantCulture) });
+        Assert.True(h.Faults.LateApplied > 0 && h.Faults.Lagged > 0, $"late {h.Faults.LateApplied}, lagged {h.Faults.Lagged}: the soak injected too few cluster faults to mean anything");
+    }
+
+    private static async Task RunAndCheckAsync(SinkHarness h, int seed, SimulatorOptions options)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var logs = SimulatedLog.Build(seed, ["orders", "legacy"], 3, 250, 0.04);
+        var simulator = new EventSourceMappingSimulator(logs, options, seed);
+
+        var report = await simulator.RunAsync((payload, _) => h.InvokeAsync(payload, TimeSpan.FromSeconds(1.2)), CancellationToken.None);
+        await h.Faults.DrainAsync();
+
+        Assert.True(report.Drained, $"the simulated mapping did not drain: {report}");
+        Assert.True(h.Faults.Lost + h.Faults.Refused > 10, "the soak injected too few faults to mean anything");
+        var orders = logs.Where(l => l.Key.Topic == "orders").SelectMany(l => l.Value).ToList();
+        var legacy = logs.Where(l => l.Key.Topic == "legacy").SelectMany(l => l.Value).ToList();
+        var events = await h.ScalarAsync($"SELECT count() FROM {h.Database}.events");
+        var plain = await h.ScalarAsync($"SELECT count() FROM {h.Database}.plain");
+        var possible = h.Metrics.Sum(m => m.PossibleDuplicates);
+        var line = string.Create(
+            CultureInfo.InvariantCulture,
+            $"soak seed {seed}: {report}; records {orders.Count + legacy.Count}; faults refused {h.Faults.Refused} lost {h.Faults.Lost} delayed {h.Faults.Delayed} late {h.Faults.LateApplied} lagged {h.Faults.Lagged} lag-flushes {h.Faults.LagFlushes}; events {events} of {orders.Count(IsGood)} good; plain {plain} of {legacy.Count(IsGood)} good, possible duplicates {possible}; {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s");
+        TestContext.Current.TestOutputHelper?.WriteLine(line);
+        if (Environment.GetEnvironmentVariable("SOAK_REPORT") is { Length: > 0 } reportFile)
+        {
+            await File.AppendAllTextAsync(reportFile, line + Environment.NewLine, TestContext.Current.CancellationToken);
+        }
+
+
+        if (plain > legacy.Count(IsGood) + possible && Environment.GetEnvironmentVariable("SOAK_REPORT") is { Length: > 0 } diag)
+        {
+            var dups = await h.TextAsync($"SELECT arrayStringConcat(groupArray(id), ' ') FROM (SELECT id FROM {h.Database}.plain GROUP BY id HAVING count() > 1 ORDER BY id)");
+            var lines = string.Join(Environment.NewLine, h.Log.Lines.Where(l => l.Fields.Topic == "legacy").Select(l => $"  {l.Level} {l.Fields.Partition} {l.Fields.Offset}-{l.Fields.LastOffset} {l.Message}"));
+            await File.AppendAllTextAsync(diag, $"seed {seed} uncounted duplicates: {dups}{Environment.NewLine}{lines}{Environment.NewLine}", TestContext.Current.CancellationToken);
+        }
+
+        Assert.Equal(orders.Count(IsGood), events);
+        Assert.Equal(orders.Count(IsGood), await h.ScalarAsync($"SELECT uniqExact(_topic, _partition, _offset) FROM {h.Database}.events"));
+        var bad = orders.Count + legacy.Count - orders.Count(IsGood) - legacy.Count(IsGood);
+        Assert.Equal(bad, await h.ScalarAsync($"SELECT uniqExact(topic, partition, offset) FROM {h.Database}.kafka_dead_letters"));
+        var badOrders = orders.Count - orders.Count(IsGood);
+        Assert.Equal(badOrders, await h.ScalarAsync($"SELECT count() FROM {h.Database}.kafka_dead_letters WHERE topic = 'orders'"));
+
+        // The table without offset columns: every record present, and any extra copy counted as a possible duplicate.
+        Assert.Equal(legacy.Count(IsGood), await h.ScalarAsync($"SELECT uniqExact(id) FROM {h.Database}.plain"));
+        Assert.InRange(plain, legacy.Count(IsGood), legacy.Count(IsGood) + possible);
+    }
+
+    private static TheoryData<int> Seeds(string fallback)
+    {
+        var text = Environment.GetEnvironmentVariable("SOAK_SEEDS") is { Length: > 0 } s ? s : fallback;
+        var data = new TheoryData<int>();
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var dash = part.IndexOf('-', StringComparison.Ordinal);
+            if (dash > 0)
+            {
+                for (var i = int.Parse(part[..dash], CultureInfo.InvariantCulture); i <= int.Parse(part[(dash + 1)..], CultureInfo.InvariantCulture); i++)
+                {
+                    data.Add(i);
+                }
+            }
+            else
+            {
+                data.Add(int.Parse(part, CultureInfo.InvariantCulture));
+            }
+        }
+
+        return data;
+    }
+}
