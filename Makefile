@@ -44,6 +44,10 @@ endif
 
 # Published output stays inside the repo's ignored artifacts/ folder; only `bootstrap` goes to ARTIFACTS_DIR.
 PUBLISH_DIR := $(CURDIR)/artifacts/publish/$(RID)
+# Publishes of src/Function share its obj/ folder: hold the repository's publish lock (the test harness's
+# BootstrapPublisher takes the same flock) so a parallel publish cannot corrupt the native link. flock(1) is in
+# util-linux; without it the publish runs unlocked.
+PUBLISH_LOCK := $(if $(shell command -v flock 2>/dev/null),flock "$(CURDIR)/artifacts/.publish.lock",)
 
 .PHONY: build-MskToClickHouseFunction publish-function
 
@@ -57,4 +61,5 @@ build-MskToClickHouseFunction: publish-function
 
 publish-function:
 	rm -rf "$(PUBLISH_DIR)"
-	dotnet publish $(FUNCTION_PROJECT) -c $(CONFIGURATION) -r $(RID) -p:PublishAot=true --self-contained true $(PUBLISH_FLAGS) -o "$(PUBLISH_DIR)"
+	mkdir -p "$(CURDIR)/artifacts"
+	$(PUBLISH_LOCK) dotnet publish $(FUNCTION_PROJECT) -c $(CONFIGURATION) -r $(RID) -p:PublishAot=true --self-contained true $(PUBLISH_FLAGS) -o "$(PUBLISH_DIR)"

@@ -7,6 +7,12 @@ namespace MskClickHouse.RuntimeApiEmulator;
 /// Publishes src/Function into a folder and returns the product, unless the folder already holds a publish of the
 /// current sources (the stamp is the newest write time under src/ and of the root Directory.*.props).
 /// </summary>
+/// <remarks>
+/// Publishes of src/Function share its obj/ folder, so two at once (the test assemblies run in parallel, and the
+/// Makefile's publish in Template.Tests) corrupt each other's native link. Every publish holds
+/// <c>artifacts/.publish.lock</c>: .NET's FileShare.None is an advisory flock(2) on Linux, the same lock the
+/// Makefile takes with flock(1).
+/// </remarks>
 public static class BootstrapPublisher
 {
     /// <param name="root">The repository root (the folder of Serverless.sln).</param>
@@ -22,6 +28,12 @@ public static class BootstrapPublisher
         if (File.Exists(product) && File.Exists(stampFile) && await File.ReadAllTextAsync(stampFile, cancellationToken) == stamp)
         {
             return product;
+        }
+
+        await using var publishLock = await AcquirePublishLockAsync(root, cancellationToken);
+        if (File.Exists(product) && File.Exists(stampFile) && await File.ReadAllTextAsync(stampFile, cancellationToken) == SourceStamp(root))
+        {
+            return product; // published by another process while this one waited for the lock
         }
 
         if (log is not null)
@@ -52,6 +64,24 @@ public static class BootstrapPublisher
 
         await File.WriteAllTextAsync(stampFile, stamp, cancellationToken);
         return product;
+    }
+
+    /// <summary>Waits for the repository's publish lock (see remarks); dispose the stream to release it.</summary>
+    public static async Task<FileStream> AcquirePublishLockAsync(string root, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(root, "artifacts", ".publish.lock");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken);
+            }
+        }
     }
 
     /// <summary>The folder of Serverless.sln above the current directory or the running program.</summary>
