@@ -194,7 +194,7 @@ public class TemplateTests
     }
 
     [Fact]
-    public void Alarms_CoverErrorsOffsetLagAndDeadLetteredEmfMetric()
+    public void Alarms_CoverErrorsOffsetLagAndTheEmfMetricsThatMustStayZero()
     {
         var alarms = TemplateChecker.Resources(Template).Where(r => r.Type == "AWS::CloudWatch::Alarm")
             .Select(r => (JsonObject)r.Resource["Properties"]!).ToList();
@@ -203,11 +203,16 @@ public class TemplateTests
         Assert.Equal("AWS/Lambda", Alarm("Errors")["Namespace"]!.GetValue<string>());
         Assert.Equal("AWS/Lambda", Alarm("OffsetLag")["Namespace"]!.GetValue<string>());
         Assert.Equal("FunctionName", Alarm("OffsetLag")["Dimensions"]![0]!["Name"]!.GetValue<string>());
-        var dead = Alarm("DeadLettered");
-        Assert.Equal("""{"Ref":"MetricsNamespace"}""", dead["Namespace"]!.ToJsonString());
-        Assert.Equal("""[{"Name":"service","Value":{"Ref":"ServiceName"}}]""", dead["Dimensions"]!.ToJsonString());
-        Assert.Equal("GreaterThanThreshold", dead["ComparisonOperator"]!.GetValue<string>());
-        Assert.Equal(0, dead["Threshold"]!.GetValue<long>());
+        // The function's EMF metrics that must stay 0 in a healthy stack (docs/operations.md, "Alarms and what to do").
+        foreach (var metric in (string[])["DeadLettered", "NonDeduplicatingTables", "RefusedPartitions"])
+        {
+            var alarm = Alarm(metric);
+            Assert.Equal("""{"Ref":"MetricsNamespace"}""", alarm["Namespace"]!.ToJsonString());
+            Assert.Equal("""[{"Name":"service","Value":{"Ref":"ServiceName"}}]""", alarm["Dimensions"]!.ToJsonString());
+            Assert.Equal("GreaterThanThreshold", alarm["ComparisonOperator"]!.GetValue<string>());
+            Assert.Equal(0, alarm["Threshold"]!.GetValue<long>());
+        }
+
         var env = FunctionProperties["Environment"]!["Variables"]!;
         Assert.Equal("""{"Ref":"MetricsNamespace"}""", env["POWERTOOLS_METRICS_NAMESPACE"]!.ToJsonString());
         Assert.Equal("""{"Ref":"ServiceName"}""", env["POWERTOOLS_SERVICE_NAME"]!.ToJsonString());
