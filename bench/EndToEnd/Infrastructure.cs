@@ -77,8 +77,10 @@ internal sealed class TimingGateway(IClickHouseGateway inner, string stateTable)
             return 0;
         });
 
+    // The state store's load reads with FINAL; its read-back of concurrent plans (after the state write) reads every
+    // version since the load, without FINAL.
     private string Kind(string sql, bool insert) =>
-        sql.Contains(stateTable, StringComparison.Ordinal) ? (insert ? "state write" : "state read")
+        sql.Contains(stateTable, StringComparison.Ordinal) ? (insert ? "state write" : sql.Contains(" FINAL ", StringComparison.Ordinal) ? "state read" : "state read-back")
         : insert ? "row insert" : "other query";
 
     private async Task<T> Time<T>(string kind, Func<Task<T>> call)

@@ -42,13 +42,17 @@ public sealed class BenchRunTests(BenchBootstraps published, ClickHouseFixture c
             Assert.True(code == 0, text);
             Assert.Contains("| **sink / floor** (per-repetition ratio) |", text, StringComparison.Ordinal);
             Assert.Contains("| **sink / floor, 20-record batches** |", text, StringComparison.Ordinal);
+            Assert.Contains("| sink / (floor + read-back) |", text, StringComparison.Ordinal);
+            Assert.Contains("| sink / (floor + read-back), 20-record batches |", text, StringComparison.Ordinal);
 
             // 3 × 40 full and 2 × 20 small records: the floor landed the same rows as the sink, exactly once; one ratio per repetition.
-            Assert.Contains("OK    every row landed exactly once (sink 160, floor 160, engine 120, expected 160)", text, StringComparison.Ordinal);
+            Assert.Contains("OK    every row landed exactly once (sink 160, floor 160, floor + read-back 160, engine 120, expected 160)", text, StringComparison.Ordinal);
             var e2e = doc.RootElement.GetProperty("end_to_end");
             Assert.Equal(2, e2e.GetProperty("floor_ms").GetArrayLength());
             Assert.Equal(2, e2e.GetProperty("ratio_sink_floor").GetArrayLength());
             Assert.Equal(2, e2e.GetProperty("small_batch_ratio_sink_floor").GetArrayLength());
+            Assert.Equal(2, e2e.GetProperty("ratio_sink_floor_read_back").GetArrayLength());
+            Assert.Equal(2, e2e.GetProperty("small_batch_floor_read_back_ms").GetArrayLength());
             Assert.True(e2e.GetProperty("floor_ms_median").GetDouble() > 0);
 
             // Three protocol cuts for each batch size, each with one sample per repetition.

@@ -14,10 +14,12 @@ internal sealed record EndToEndResult(
     List<double> Sink,
     List<double> Engine,
     List<double> Floor,
+    List<double> FloorReadBack,
     int SmallRecords,
     int SmallEventBytes,
     List<double> SmallSink,
     List<double> SmallFloor,
+    List<double> SmallFloorReadBack,
     long PeakRss,
     List<double> SinkCpu,
     List<ProtocolCut> Cuts,
@@ -35,6 +37,10 @@ internal sealed record EndToEndResult(
     public List<double> SinkOverFloor => [.. Sink.Zip(Floor, (a, b) => a / b)];
 
     public List<double> SmallSinkOverFloor => [.. SmallSink.Zip(SmallFloor, (a, b) => a / b)];
+
+    public List<double> SinkOverFloorReadBack => [.. Sink.Zip(FloorReadBack, (a, b) => a / b)];
+
+    public List<double> SmallSinkOverFloorReadBack => [.. SmallSink.Zip(SmallFloorReadBack, (a, b) => a / b)];
 
     public List<double> BaselineOverFloor => [.. Baseline.Zip(Floor, (a, b) => a / b)];
 
@@ -62,9 +68,13 @@ internal static class EndToEndSection
         await engine.QueryAsync(Workload.CreateTable(db, "events"), ct);
         await engine.QueryAsync(Workload.CreateTable(db, "events_engine"), ct);
         await engine.QueryAsync(Workload.CreateTable(db, "events_floor"), ct);
+        await engine.QueryAsync(Workload.CreateTable(db, "events_floor_rb"), ct);
         await using var emulator = Emulator.Start(new RuntimeApiEmulatorOptions { FunctionTimeout = TimeSpan.FromMinutes(2) });
         using var function = BootstrapProcess.Start(context.Aot, emulator.Endpoint, context.Env(engine.Url, db, "none"));
-        using var floor = new ProtocolFloor(engine, db, "events_floor");
+        using var floor = new ProtocolFloor(engine, ProtocolFloor.OptionsFor(context, db, "floor"), "events_floor");
+
+        // The floor plus the sink's read-back of concurrent plans, on its own sink_id and table (same rows).
+        using var floorRb = new ProtocolFloor(engine, ProtocolFloor.OptionsFor(context, db, "floor-rb"), "events_floor_rb");
 
         // Optionally a baseline bootstrap (an older build) in the same rotation, into its own database.
         Emulator? baselineEmulator = null;
@@ -84,6 +94,7 @@ internal static class EndToEndSection
         var sink = new List<double>();
         var eng = new List<double>();
         var flo = new List<double>();
+        var floRb = new List<double>();
         var cpu = new List<double>();
         var rows = 0;
         long fileBytes = 0;
@@ -94,10 +105,11 @@ internal static class EndToEndSection
             var body = Workload.Rows(mskEvent, out rows);
             await File.WriteAllBytesAsync(file, body, ct);
             fileBytes = body.Length;
-            var prepared = floor.Prepare(mskEvent);
+            var prepared = await floor.PrepareAsync(mskEvent, ct);
+            var preparedRb = await floorRb.PrepareAsync(mskEvent, ct);
 
             // Rotate which goes first, so that none always runs on a warmer engine.
-            double s = 0, e = 0, f = 0, b = 0;
+            double s = 0, e = 0, f = 0, fr = 0, b = 0;
             var steps = new List<Func<Task>>
             {
                 async () =>
@@ -108,6 +120,7 @@ internal static class EndToEndSection
                 },
                 async () => e = await EngineInsertAsync(engine, db, file, ct),
                 async () => f = await floor.RunAsync(prepared, ct),
+                async () => fr = await floorRb.RunAsync(preparedRb, ct, ProtocolFloor.Variant.WithReadBack),
             };
             if (baselineFunction is not null)
             {
@@ -130,6 +143,7 @@ internal static class EndToEndSection
                 sink.Add(s);
                 eng.Add(e);
                 flo.Add(f);
+                floRb.Add(fr);
                 if (baselineFunction is not null)
                 {
                     baseline.Add(b);
@@ -142,14 +156,17 @@ internal static class EndToEndSection
         var small = new Workload(smallSize, workload.ValueBytes);
         var smallMs = new List<double>();
         var smallFloor = new List<double>();
+        var smallFloorRb = new List<double>();
         for (var rep = 0; rep < options.Repetitions; rep++)
         {
             var mskEvent = small.Event(200 + rep);
-            var prepared = floor.Prepare(mskEvent);
+            var prepared = await floor.PrepareAsync(mskEvent, ct);
+            var preparedRb = await floorRb.PrepareAsync(mskEvent, ct);
             var steps = new List<Func<Task>>
             {
                 async () => smallMs.Add(await BenchContext.InvokeAsync(emulator, function, mskEvent, ct)),
                 async () => smallFloor.Add(await floor.RunAsync(prepared, ct)),
+                async () => smallFloorRb.Add(await floorRb.RunAsync(preparedRb, ct, ProtocolFloor.Variant.WithReadBack)),
             };
             if (baselineFunction is not null)
             {
@@ -167,6 +184,7 @@ internal static class EndToEndSection
         var landed = await engine.CountAsync($"{db}.events", ct);
         var engineLanded = await engine.CountAsync($"{db}.events_engine", ct);
         var floorLanded = await engine.CountAsync($"{db}.events_floor", ct);
+        var floorRbLanded = await engine.CountAsync($"{db}.events_floor_rb", ct);
         var peak = function.PeakRssBytes;
         function.Terminate();
         await function.WaitForExitAsync(TimeSpan.FromSeconds(10));
@@ -184,9 +202,9 @@ internal static class EndToEndSection
         }
 
         var check = new Check(
-            landed == expected && floorLanded == expected && baselineOk && engineLanded == (long)rows * (options.Repetitions + 1),
-            $"every row landed exactly once (sink {landed}, floor {floorLanded}{baselineText}, engine {engineLanded}, expected {expected})");
-        return new EndToEndResult(rows, workload.ValueBytes, workload.EventBytes, fileBytes, options.Repetitions, sink, eng, flo, small.Records, small.EventBytes, smallMs, smallFloor, peak, cpu.Skip(1).ToList(), cuts, baseline, smallBaseline, baselineCpu.Skip(1).ToList(), check);
+            landed == expected && floorLanded == expected && floorRbLanded == expected && baselineOk && engineLanded == (long)rows * (options.Repetitions + 1),
+            $"every row landed exactly once (sink {landed}, floor {floorLanded}, floor + read-back {floorRbLanded}{baselineText}, engine {engineLanded}, expected {expected})");
+        return new EndToEndResult(rows, workload.ValueBytes, workload.EventBytes, fileBytes, options.Repetitions, sink, eng, flo, floRb, small.Records, small.EventBytes, smallMs, smallFloor, smallFloorRb, peak, cpu.Skip(1).ToList(), cuts, baseline, smallBaseline, baselineCpu.Skip(1).ToList(), check);
     }
 
     /// <summary>
@@ -196,8 +214,10 @@ internal static class EndToEndSection
     private static async Task<List<ProtocolCut>> MeasureCutsAsync(BenchContext context, string db, Workload full, Workload small, CancellationToken ct)
     {
         await context.Engine.QueryAsync(Workload.CreateTable(db, "events_cuts"), ct);
-        using var client = new ProtocolFloor(context.Engine, db, "events_cuts", "floor-cuts");
-        var variants = Enum.GetValues<ProtocolFloor.Variant>();
+        using var client = new ProtocolFloor(context.Engine, ProtocolFloor.OptionsFor(context, db, "floor-cuts"), "events_cuts");
+
+        // The read-back is measured in the main rotation, against the sink.
+        var variants = Enum.GetValues<ProtocolFloor.Variant>().Where(v => v != ProtocolFloor.Variant.WithReadBack).ToArray();
         var cuts = new List<ProtocolCut>();
         var seed = 1000;
         foreach (var workload in new[] { full, small })
@@ -208,7 +228,7 @@ internal static class EndToEndSection
                 for (var i = 0; i < variants.Length; i++)
                 {
                     var variant = variants[(rep + i) % variants.Length];
-                    var ms = await client.RunAsync(client.Prepare(workload.Event(seed++)), ct, variant);
+                    var ms = await client.RunAsync(await client.PrepareAsync(workload.Event(seed++), ct), ct, variant);
                     if (rep > 0)
                     {
                         samples[variant].Add(ms);

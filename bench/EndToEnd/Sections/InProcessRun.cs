@@ -17,7 +17,7 @@ internal sealed record InProcessResult(List<double> Allocated, List<Dictionary<s
 /// </summary>
 internal static class InProcessRun
 {
-    public static readonly string[] Kinds = ["state read", "row insert", "state write", "other query"];
+    public static readonly string[] Kinds = ["state read", "state write", "state read-back", "row insert", "other query"];
 
     public static async Task<InProcessResult> RunAsync(BenchContext context, Workload workload, CancellationToken ct)
     {

@@ -1,8 +1,7 @@
-using System.Collections.Frozen;
 using System.Diagnostics;
-using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
+using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Configuration;
 using MskClickHouse.Core.Decoding;
 using MskClickHouse.Core.Delivery;
@@ -11,18 +10,21 @@ using MskClickHouse.Core.Routing;
 namespace MskClickHouse.Bench.EndToEnd.Sections;
 
 /// <summary>
-/// The exactly-once protocol's floor: what the sink sends to ClickHouse for a fresh batch, sent by a minimal client
-/// (one HttpClient, bodies built before the clock starts). One state read (the sink's query, FINAL over the state
-/// table), one state write (every partition's pending entry in one insert, the sink's settings), then one insert per
-/// partition under its token with the sink's pinned settings, INSERT_PARALLELISM at a time. Same engine, same rows,
-/// same state table as the sink (its own sink_id), into its own copy of the target table.
+/// The exactly-once protocol's floor: what the sink sends to ClickHouse for a batch, sent by a minimal client (one
+/// HttpClient, bodies built before the clock starts). One state read, one state write (every partition's plan in one
+/// insert), then one insert per partition under its token, INSERT_PARALLELISM at a time. Every request is built by the
+/// sink's own code: <see cref="ClickHouseStateStore"/> (read SQL with select_sequential_consistency, write body and
+/// settings, the read-back of concurrent plans) over a <see cref="RecordingGateway"/>, <see cref="Reconciler"/> for the
+/// plan and nonce (from the state this floor wrote before, as the sink's plan comes from the state it loads),
+/// <see cref="DeduplicationToken"/> and <see cref="InsertSettings"/> for the inserts. Same engine, same rows, same
+/// state table as the sink (its own sink_id), into its own copy of the target table.
 /// </summary>
 internal sealed class ProtocolFloor : IDisposable
 {
-    /// <summary>Protocol cuts the lead may schedule, measured with the same client (not what the sink does today).</summary>
+    /// <summary>What the floor's client sends; the cuts are not what the sink does today.</summary>
     public enum Variant
     {
-        /// <summary>The sink's protocol: state read, then state write, then the inserts.</summary>
+        /// <summary>The issue's floor (the headline): state read, then state write, then the inserts.</summary>
         Full,
 
         /// <summary>No state read (what a state cache in the process would save when it is valid).</summary>
@@ -31,133 +33,161 @@ internal sealed class ProtocolFloor : IDisposable
         /// <summary>The state write sent together with the inserts instead of before them.</summary>
         WriteOverlapsInserts,
 
-        /// <summary>The full protocol plus a second state write after the inserts (the landed mark of tables without offset columns).</summary>
+        /// <summary>The full protocol plus a landed-mark state write after the inserts (tables without offset columns).</summary>
         WithLandedWrite,
+
+        /// <summary>What the sink sends since the read-back of concurrent plans: Full plus that query between the state write and the inserts.</summary>
+        WithReadBack,
     }
 
-    private readonly string _sinkId;
-
     private readonly HttpClient _http;
-    private readonly string _database;
-    private readonly string _table;
-    private readonly string _stateTable;
-    private readonly int _parallelism;
+    private readonly SinkOptions _sink;
+    private readonly TableShape _shape;
+    private readonly RecordingGateway _recorder = new();
+    private readonly ClickHouseStateStore _store;
+    private readonly Dictionary<PartitionKey, PartitionState> _written = [];
 
-    public ProtocolFloor(EngineClient engine, string database, string table, string sinkId = "floor", int parallelism = 4)
+    /// <param name="sink">The sink's options as the bench's bootstrap gets them, with this floor's own SINK_ID.</param>
+    /// <param name="table">The floor's copy of the target table, in the sink's database.</param>
+    public ProtocolFloor(EngineClient engine, SinkOptions sink, string table)
     {
-        _sinkId = sinkId;
+        ArgumentNullException.ThrowIfNull(engine);
+        ArgumentNullException.ThrowIfNull(sink);
+        _sink = sink;
         _http = new HttpClient(new SocketsHttpHandler { UseProxy = false, UseCookies = false, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) })
         {
             BaseAddress = new Uri(engine.Url.GetLeftPart(UriPartial.Authority)),
             Timeout = TimeSpan.FromMinutes(2),
         };
         _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{engine.User}:{engine.Password}")));
-        _database = database;
-        _table = table;
-        _stateTable = $"{database}.kafka_sink_state";
-        _parallelism = parallelism;
+
+        // The bench's table has every metadata column (the sink learns the same shape from system.columns).
+        _shape = new TableShape(new TableName(sink.Database, table), (MetadataColumns)127, ValueFormat.Json, sink.StringColumn);
+        _store = new ClickHouseStateStore(_recorder, sink.StateTable, sink.SinkId, TimeProvider.System);
+    }
+
+    /// <summary>The sink's options for a floor in <paramref name="db"/>: the bootstrap's environment with its own SINK_ID.</summary>
+    public static SinkOptions OptionsFor(BenchContext context, string db, string sinkId)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var env = context.Env(context.Engine.Url, db, "none");
+        env["SINK_ID"] = sinkId;
+        return SinkOptionsParser.Parse(env);
     }
 
     /// <summary>One batch's requests, built ahead: nothing of this is timed.</summary>
-    internal sealed record Prepared(string StateReadSql, string StateWriteQuery, byte[] StateWriteBody, List<(string Query, byte[] Body, int Rows)> Inserts);
+    internal sealed record Prepared(GatewayCall StateRead, GatewayCall StateWrite, GatewayCall ReadBack, GatewayCall LandedWrite, List<(GatewayCall Call, int Rows)> Inserts);
 
-    /// <summary>Decodes and encodes the event as the sink does (same RowEncoder, all seven metadata columns) and builds every request.</summary>
-    public Prepared Prepare(byte[] mskEvent)
+    /// <summary>
+    /// Decodes and encodes the event as the sink does (same RowEncoder) and builds every request through the sink's
+    /// builders. Batches must be run in the order they were prepared, each once (the next plan follows this state).
+    /// </summary>
+    public async Task<Prepared> PrepareAsync(byte[] mskEvent, CancellationToken ct)
     {
-        var shape = new TableShape(new TableName(_database, _table), (MetadataColumns)127, ValueFormat.Json, "value");
         using var batch = KafkaEventDecoder.Decode(mskEvent);
-        var pairs = string.Join(", ", batch.Partitions.Select(p => $"('{p.Topic}', {p.Partition.ToString(CultureInfo.InvariantCulture)})"));
-        var read =
-            "SELECT topic, partition, generation, " +
-            "arrayStringConcat(arrayMap(e -> concat(toString(e.1), ':', toString(e.2), ':', toString(e.3), ':', toString(e.4), ':', toString(e.5), ':', toString(e.6), ':', toString(e.7)), entries), ',') AS entries " +
-            $"FROM {_stateTable} FINAL WHERE sink_id = '{_sinkId}' AND (topic, partition) IN ({pairs}) FORMAT JSONEachRow";
-        var state = new StringBuilder();
-        var now = DateTimeOffset.UtcNow;
-        var version = (now.ToUnixTimeMilliseconds() * 1000).ToString(CultureInfo.InvariantCulture);
-        var inserts = new List<(string, byte[], int)>();
+        var source = SourceIdentity.Of(batch);
+        var keys = batch.Partitions.Select(p => new PartitionKey(p.Topic, p.Partition)).ToList();
+        _recorder.Take();
+
+        await _store.LoadAsync(source, keys, ct);
+        var read = _recorder.Take().Single();
+
+        var plans = new List<(PartitionPlan Plan, long LoadedVersion)>();
+        var inserts = new List<(GatewayCall, int)>();
         foreach (var p in batch.Partitions)
         {
-            var first = p.FirstOffset.ToString(CultureInfo.InvariantCulture);
-            var last = p.LastOffset.ToString(CultureInfo.InvariantCulture);
-            state.Append(CultureInfo.InvariantCulture, $$"""{"sink_id":"{{_sinkId}}","topic":"{{p.Topic}}","partition":{{p.Partition}},"generation":0,"entries":[{"first":{{first}},"last":{{last}},"token_first":{{first}},"token_last":{{last}},"generation":0,"pending":1,"landed":0}],"updated_at":"{{now:yyyy-MM-dd HH:mm:ss.fff}}","version":{{version}}}""").Append('\n');
-            using var encoded = RowEncoder.Encode(batch, p, shape, TombstonePolicy.Skip);
-            var scope = new TokenScope(_sinkId, SourceIdentity.Of(batch).Hash, 0, Legacy: false);
-            var token = DeduplicationToken.ForData(scope, p.Topic, p.Partition, new OffsetRange(p.FirstOffset, p.LastOffset), 0, 0);
-            var settings = InsertSettings.For(FrozenDictionary<string, string>.Empty, token, encoded.ByteCount);
-            inserts.Add((Query($"INSERT INTO {_database}.{_table} FORMAT JSONEachRow", settings), encoded.Buffer.ToArray(), encoded.RowCount));
+            var key = new PartitionKey(p.Topic, p.Partition);
+            var recorded = _written.GetValueOrDefault(key);
+            var range = new OffsetRange(p.FirstOffset, p.LastOffset);
+            var plan = Reconciler.Plan(key, recorded, range, p.Records[0].TimestampMs, _shape.HasOffsetColumns, _sink.StrictOffsets);
+            if (plan.Sends.Count != 1 || plan.Sends[0].Kind is not (SendKind.Fresh or SendKind.Rewound))
+            {
+                // The floor measures one insert per partition: a batch must not overlap what this floor sent before.
+                throw new InvalidOperationException($"protocol floor: batch {p.Topic}/{p.Partition} {range} overlaps a batch sent before ({string.Join(", ", plan.Sends.Select(s => s.Kind))})");
+            }
+
+            plans.Add((plan, recorded?.Version ?? 0));
+            using var encoded = RowEncoder.Encode(batch, p, _shape, _sink.Tombstones);
+            var send = plan.Sends[0];
+            var token = DeduplicationToken.ForData(plan.NewState.ScopeFor(_sink.SinkId, source), p.Topic, p.Partition, send.TokenRange, send.Generation, 0);
+            var settings = InsertSettings.For(_sink.ExtraInsertSettings, token, encoded.ByteCount);
+            inserts.Add((new GatewayCall($"INSERT INTO {_shape.Table.Sql} FORMAT JSONEachRow", encoded.Buffer.ToArray(), settings), encoded.RowCount));
         }
 
-        // The state store's write settings: no deduplication (every state write is new), no async insert.
-        var stateSettings = new Dictionary<string, string> { ["async_insert"] = "0", ["insert_deduplicate"] = "0", ["date_time_input_format"] = "best_effort" };
-        return new Prepared(read, Query($"INSERT INTO {_stateTable} FORMAT JSONEachRow", stateSettings), Encoding.UTF8.GetBytes(state.ToString()), inserts);
+        var version = await _store.SaveAsync(source, plans.Select(p => p.Plan.NewState).ToList(), ct);
+        var write = _recorder.Take().Single();
+        await _store.ConcurrentPlansAsync(source, plans.Select(p => (p.Plan.NewState, p.LoadedVersion)).ToList(), version, ct);
+        var readBack = _recorder.Take().Single();
+        await _store.SaveAsync(source, batch.Partitions.Select((p, i) => Reconciler.Landed(plans[i].Plan, new OffsetRange(p.FirstOffset, p.LastOffset))).ToList(), ct);
+        var landed = _recorder.Take().Single();
+        foreach (var (plan, _) in plans)
+        {
+            _written[plan.NewState.Key] = plan.NewState with { Version = version };
+        }
+
+        return new Prepared(read, write, readBack, landed, inserts);
     }
 
     /// <summary>Runs the protocol for one prepared batch; returns the wall time in ms.</summary>
     public async Task<double> RunAsync(Prepared batch, CancellationToken ct, Variant variant = Variant.Full)
     {
+        ArgumentNullException.ThrowIfNull(batch);
         var w = Stopwatch.StartNew();
         if (variant != Variant.NoStateRead)
         {
-            using var read = new ByteArrayContent(Encoding.UTF8.GetBytes(batch.StateReadSql));
-            await SendAsync(Query(null, null), read, ct);
+            await SendAsync(batch.StateRead, ct);
         }
 
         if (variant == Variant.WriteOverlapsInserts)
         {
-            await Task.WhenAll(WriteStateAsync(batch, ct), InsertAllAsync(batch, ct));
+            await Task.WhenAll(SendAsync(batch.StateWrite, ct), InsertAllAsync(batch, ct));
         }
         else
         {
-            await WriteStateAsync(batch, ct);
+            await SendAsync(batch.StateWrite, ct);
+            if (variant == Variant.WithReadBack)
+            {
+                await SendAsync(batch.ReadBack, ct);
+            }
+
             await InsertAllAsync(batch, ct);
         }
 
         if (variant == Variant.WithLandedWrite)
         {
-            await WriteStateAsync(batch, ct);
+            await SendAsync(batch.LandedWrite, ct);
         }
 
         return w.Elapsed.TotalMilliseconds;
     }
 
-    private async Task WriteStateAsync(Prepared batch, CancellationToken ct)
-    {
-        using var write = new ByteArrayContent(batch.StateWriteBody);
-        await SendAsync(batch.StateWriteQuery, write, ct);
-    }
-
     private Task InsertAllAsync(Prepared batch, CancellationToken ct) =>
-        Parallel.ForEachAsync(batch.Inserts, new ParallelOptions { MaxDegreeOfParallelism = _parallelism, CancellationToken = ct }, async (insert, c) =>
-        {
-            using var body = new ByteArrayContent(insert.Body);
-            await SendAsync(insert.Query, body, c);
-        });
+        Parallel.ForEachAsync(batch.Inserts, new ParallelOptions { MaxDegreeOfParallelism = _sink.InsertParallelism, CancellationToken = ct }, async (insert, c) => await SendAsync(insert.Call, c));
 
     public void Dispose() => _http.Dispose();
 
-    private async Task SendAsync(string pathAndQuery, HttpContent content, CancellationToken ct)
+    /// <summary>
+    /// As ClickHouse.Driver sends them: a query as the POST body, an insert with its SQL and settings in the URL and
+    /// the rows as the body; the database as a URL parameter.
+    /// </summary>
+    private async Task SendAsync(GatewayCall call, CancellationToken ct)
     {
-        using var response = await _http.PostAsync(new Uri(pathAndQuery, UriKind.Relative), content, ct);
+        var q = new StringBuilder("/?database=").Append(Uri.EscapeDataString(_sink.Database));
+        if (call.IsInsert)
+        {
+            q.Append("&query=").Append(Uri.EscapeDataString(call.Sql));
+            foreach (var (k, v) in call.Settings)
+            {
+                q.Append('&').Append(k).Append('=').Append(Uri.EscapeDataString(v));
+            }
+        }
+
+        using var content = new ByteArrayContent(call.Body ?? Encoding.UTF8.GetBytes(call.Sql));
+        using var response = await _http.PostAsync(new Uri(q.ToString(), UriKind.Relative), content, ct);
         var body = await response.Content.ReadAsByteArrayAsync(ct);
         if (!response.IsSuccessStatusCode)
         {
             throw new InvalidOperationException($"protocol floor: ClickHouse answered {(int)response.StatusCode}: {Encoding.UTF8.GetString(body).Trim()}");
         }
-    }
-
-    private string Query(string? sql, IReadOnlyDictionary<string, string>? settings)
-    {
-        var q = new StringBuilder("/?database=").Append(Uri.EscapeDataString(_database));
-        if (sql is not null)
-        {
-            q.Append("&query=").Append(Uri.EscapeDataString(sql));
-        }
-
-        foreach (var (k, v) in settings ?? new Dictionary<string, string>())
-        {
-            q.Append('&').Append(k).Append('=').Append(Uri.EscapeDataString(v));
-        }
-
-        return q.ToString();
     }
 }
