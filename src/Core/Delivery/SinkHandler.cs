@@ -62,7 +62,6 @@ public sealed class SinkHandler : IInvocationHandler
         {
             work = await PrepareAsync(batch, source, outcomes, encoded, giveUpAt, linked.Token);
             await DeliverAllAsync(batch, source, work, giveUpAt, linked.Token);
-            await CheckNotOvertakenAsync(source, work, giveUpAt, linked.Token);
         }
         catch (Exception e) when (e is Errors.SinkException or OperationCanceledException)
         {
@@ -84,10 +83,13 @@ public sealed class SinkHandler : IInvocationHandler
 
         try
         {
-            // The landed marks may use the time between giveUpAt and half-way to the deadline: they record what did land.
+            // The check after the inserts and the landed marks may use the time between giveUpAt and half-way to the
+            // deadline: they decide and record what did land.
             var markBy = giveUpAt + ((context.Deadline - giveUpAt) / 2);
             using var marking = new CancellationTokenSource(Positive(markBy - _time.GetUtcNow()), _time);
             using var markLinked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, marking.Token);
+            // The check after the inserts too: a partition delivered just before giveUpAt still gets its answer.
+            await CheckNotOvertakenAsync(source, work, markBy, markLinked.Token);
             await RecordLandedAsync(source, work, markBy, markLinked.Token);
         }
         finally
