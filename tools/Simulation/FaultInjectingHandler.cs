@@ -123,8 +123,41 @@ public sealed partial class FaultInjectingHandler : DelegatingHandler
         return response;
     }
 
+    /// <summary>
+    /// Runs before each request is faulted or forwarded, with the request's SQL (URL query and body): a test can hold
+    /// one invocation at a chosen request while another runs, or make the server merge parts at that instant, so an
+    /// interleaving is reproduced step by step instead of by timing.
+    /// </summary>
+    public Func<string, CancellationToken, Task>? BeforeSendAsync { get; set; }
+
+    /// <summary>The SQL of a request: its URL query (unescaped) followed by its body; the body stays readable.</summary>
+    public static async Task<string> SqlOfAsync(HttpRequestMessage request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var query = Uri.UnescapeDataString((request.RequestUri?.Query ?? string.Empty).Replace('+', ' '));
+        if (request.Content is null)
+        {
+            return query;
+        }
+
+        var bytes = await request.Content.ReadAsByteArrayAsync();
+        var headers = request.Content.Headers.ToList();
+        request.Content = new ByteArrayContent(bytes);
+        foreach (var h in headers)
+        {
+            request.Content.Headers.TryAddWithoutValidation(h.Key, h.Value);
+        }
+
+        return query + "\n" + Encoding.UTF8.GetString(bytes);
+    }
+
     private async Task<HttpResponseMessage> SendFaultyAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
+        if (BeforeSendAsync is { } step)
+        {
+            await step(await SqlOfAsync(request), cancellationToken);
+        }
+
         if (!IsInsert(request) && await AsksSequentialConsistencyAsync(request))
         {
             // The serving replica catches up with every acknowledged insert before it answers.

@@ -269,6 +269,14 @@ public sealed class PartitionDelivery
         /// </summary>
         private async Task<long> InsertRowsAsync(List<int> rows, string token, List<DeadLetter> rejected)
         {
+            if (rows.Count == 0)
+            {
+                // Every record of the range was rejected by the encoder (they go to the dead letters): ClickHouse
+                // answers an empty INSERT with code 108 NO_DATA_TO_INSERT, which failed the partition on every retry.
+                // The token stays unused, so there is nothing to fence.
+                return 0;
+            }
+
             try
             {
                 return await InsertOnceAsync(rows, token);

@@ -15,6 +15,16 @@ public sealed class ConcurrentBatchException(PartitionOutcome outcome)
 }
 
 /// <summary>
+/// Another invocation recorded a plan for this partition while this one was inserting: its inserts may have spent this
+/// invocation's tokens with fewer rows (ClickHouse then dropped ours), so success cannot be claimed. Retried.
+/// </summary>
+public sealed class OvertakenByConcurrentBatchException(PartitionOutcome outcome)
+    : Errors.SinkException($"{outcome.Source.Topic}/{outcome.Source.Partition}: another invocation recorded a different plan for this partition while offsets {outcome.Source.FirstOffset}-{outcome.Source.LastOffset} were being inserted (poller rebalance); its inserts may have used this invocation's tokens, so the partition is reported for retry and re-planned from the newest state")
+{
+    public override bool IsRetryable => true;
+}
+
+/// <summary>
 /// A table with offset columns but no <c>_source</c> receives one topic-partition from two source clusters: the
 /// presence probe (which offsets are in the table) cannot tell them apart, so the sink refuses rather than skip rows.
 /// </summary>

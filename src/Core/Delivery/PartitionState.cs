@@ -29,12 +29,15 @@ public sealed record PartitionState(PartitionKey Key, int Generation, IReadOnlyL
         return new TokenScope(sinkId, source.Hash, Nonce, Legacy);
     }
 
-    /// <summary>Same ranges, tokens, nonce and format (rounds and landed marks aside): two plans that insert the same.</summary>
+    /// <summary>
+    /// Same ranges, tokens, fencing rounds, nonce and format (landed marks aside): two plans that insert the same. A
+    /// plan that differs only in rounds was made on top of the other (it loaded it) and fills under other tokens.
+    /// </summary>
     public bool SamePlanAs(PartitionState other)
     {
         ArgumentNullException.ThrowIfNull(other);
         return Nonce == other.Nonce && Legacy == other.Legacy && Entries.Count == other.Entries.Count
             && Entries.Zip(other.Entries).All(p => p.First.Range == p.Second.Range && p.First.TokenRange == p.Second.TokenRange
-                && p.First.Generation == p.Second.Generation && p.First.Pending == p.Second.Pending);
+                && p.First.Generation == p.Second.Generation && p.First.Pending == p.Second.Pending && p.First.Round == p.Second.Round);
     }
 }

@@ -83,10 +83,13 @@ public sealed class SinkHandler : IInvocationHandler
 
         try
         {
-            // The landed marks may use the time between giveUpAt and half-way to the deadline: they record what did land.
+            // The check after the inserts and the landed marks may use the time between giveUpAt and half-way to the
+            // deadline: they decide and record what did land.
             var markBy = giveUpAt + ((context.Deadline - giveUpAt) / 2);
             using var marking = new CancellationTokenSource(Positive(markBy - _time.GetUtcNow()), _time);
             using var markLinked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, marking.Token);
+            // The check after the inserts too: a partition delivered just before giveUpAt still gets its answer.
+            await CheckNotOvertakenAsync(source, work, markBy, markLinked.Token);
             await RecordLandedAsync(source, work, markBy, markLinked.Token);
         }
         finally
@@ -248,6 +251,10 @@ public sealed class SinkHandler : IInvocationHandler
         // State before insert: one small insert for every partition of this invocation.
         var states = work.Select(w => w.Plan.NewState).ToList();
         var version = await _retrier.RunAsync(c => _state.SaveAsync(source, states, c), giveUpAt, null, ct);
+        foreach (var w in work)
+        {
+            w.SavedVersion = version;
+        }
 
         // Two pollers may deliver different batches of one partition at once (a rebalance). Read back, after our own
         // write, what others recorded since we loaded: whichever of two writers reads second sees the other, and steps
@@ -265,6 +272,46 @@ public sealed class SinkHandler : IInvocationHandler
         }
 
         return work;
+    }
+
+    /// <summary>
+    /// A second poller may load the state after our plan was recorded (so it plans on top of ours and its check finds
+    /// nothing newer than what it loaded) while we are still inserting: it then sends part of our ranges under our
+    /// tokens, and if its smaller body lands first, ClickHouse drops ours as a duplicate and our answer still says
+    /// success. So after the inserts, read (sequentially consistent) whether another plan for the partition was
+    /// recorded since ours; if so, the partition is answered as a failure and retried from the newest state. A poller
+    /// that records its plan after this read starts inserting after every insert of ours was answered, so it cannot
+    /// swallow ours (docs/exactly-once.md, case table).
+    /// </summary>
+    private async Task CheckNotOvertakenAsync(SourceIdentity source, List<Work> work, DateTimeOffset giveUpAt, CancellationToken ct)
+    {
+        var delivered = work.Where(w => w.Outcome.Failure is null).ToList();
+        if (delivered.Count == 0)
+        {
+            return;
+        }
+
+        var version = delivered[0].SavedVersion;
+        IReadOnlyDictionary<PartitionKey, PartitionState> later;
+        try
+        {
+            later = await _retrier.RunAsync(c => _state.ConcurrentPlansAsync(source, delivered.Select(w => (w.Plan.NewState, version)).ToList(), version, c), giveUpAt, null, ct);
+        }
+        catch (Exception e) when (e is Errors.SinkException or OperationCanceledException)
+        {
+            // Unknown whether a concurrent poller spent our tokens: answer as failures, the retry re-plans.
+            foreach (var w in delivered)
+            {
+                Fail(w.Outcome, Explain(e, w.Outcome));
+            }
+
+            return;
+        }
+
+        foreach (var w in delivered.Where(w => later.ContainsKey(w.Plan.NewState.Key)))
+        {
+            Fail(w.Outcome, new OvertakenByConcurrentBatchException(w.Outcome));
+        }
     }
 
     /// <summary>
@@ -367,5 +414,9 @@ public sealed class SinkHandler : IInvocationHandler
             failed.Select(o => new UndeliveredPartition(o.Source.Topic, o.Source.Partition, o.Source.MapKey, o.Source.FirstOffset, o.Source.LastOffset)).ToList());
     }
 
-    private sealed record Work(PartitionOutcome Outcome, EncodedPartition Encoded, PartitionPlan Plan, long LoadedVersion);
+    private sealed record Work(PartitionOutcome Outcome, EncodedPartition Encoded, PartitionPlan Plan, long LoadedVersion)
+    {
+        /// <summary>The version this invocation's plan was recorded with.</summary>
+        public long SavedVersion { get; set; }
+    }
 }

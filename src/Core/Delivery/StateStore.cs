@@ -44,6 +44,7 @@ public sealed class ClickHouseStateStore : IStateStore
     private readonly TableName _table;
     private readonly string _sinkId;
     private readonly TimeProvider _time;
+    private readonly string _writer = Guid.NewGuid().ToString("N")[..16];
     private long _lastVersion;
     private IReadOnlyDictionary<string, string> _writeSettings = WriteSettingsFor(string.Empty);
 
@@ -77,8 +78,22 @@ public sealed class ClickHouseStateStore : IStateStore
             )
             ENGINE = ReplacingMergeTree(version)
             ORDER BY (sink_id, topic, partition, source)
+            {IntentTtl}
             """;
     }
+
+    /// <summary>
+    /// Plan records (one per partition per save, see <see cref="IntentSource"/>) are only read by invocations running at
+    /// the same time as their writer; a day later they are deleted by the table's TTL (state rows are never).
+    /// </summary>
+    internal const string IntentTtl = "TTL toDateTime(updated_at) + INTERVAL 1 DAY DELETE WHERE position(source, '" + IntentMark + "') > 0";
+
+    /// <summary>Marks a plan record's source: <c>&lt;source&gt;#plan@&lt;version&gt;.&lt;writer&gt;</c>; no source name holds it (ARNs and host lists have no '#').</summary>
+    internal const string IntentMark = "#plan@";
+
+    /// <summary>The source column of the plan record written with a state row of <paramref name="version"/> by this store.</summary>
+    internal string IntentSource(SourceIdentity source, long version) =>
+        string.Create(CultureInfo.InvariantCulture, $"{source.Name}{IntentMark}{version}.{_writer}");
 
     /// <summary>
     /// Brings a state table created by an earlier version (no source, nonce, rounds; keyed without source) to this one.
@@ -98,7 +113,7 @@ public sealed class ClickHouseStateStore : IStateStore
     {
         await _gateway.ExecuteAsync(CreateTableSql(_table), cancellationToken);
         var bytes = await _gateway.QueryAsync(
-            $"SELECT engine, sorting_key FROM system.tables WHERE database = {SqlIdentifier.Literal(_table.Database)} AND name = {SqlIdentifier.Literal(_table.Table)} FORMAT JSONEachRow",
+            $"SELECT engine, sorting_key, create_table_query FROM system.tables WHERE database = {SqlIdentifier.Literal(_table.Database)} AND name = {SqlIdentifier.Literal(_table.Table)} FORMAT JSONEachRow",
             cancellationToken);
         foreach (var line in ((ReadOnlyMemory<byte>)bytes).Split())
         {
@@ -108,6 +123,12 @@ public sealed class ClickHouseStateStore : IStateStore
             if (!sortingKey.Contains("source", StringComparison.Ordinal))
             {
                 await _gateway.ExecuteAsync(MigrateSql(_table), cancellationToken);
+            }
+
+            if (doc.RootElement.GetProperty("create_table_query").GetString() is { } create && !create.Contains(IntentMark, StringComparison.Ordinal))
+            {
+                // A table created before plan records: their TTL (a metadata change; nothing is rewritten).
+                await _gateway.ExecuteAsync($"ALTER TABLE {_table.Sql} MODIFY {IntentTtl} SETTINGS materialize_ttl_after_modify = 0", cancellationToken);
             }
         }
 
@@ -148,7 +169,7 @@ public sealed class ClickHouseStateStore : IStateStore
         var others = new HashSet<PartitionKey>();
         var sql =
             $"SELECT topic, partition, source, generation, nonce, version, {EntriesText} AS entries, arrayStringConcat(arrayMap(r -> toString(r), rounds), ',') AS rounds " +
-            $"FROM {_table.Sql} FINAL WHERE sink_id = {SqlIdentifier.Literal(_sinkId)} AND (topic, partition) IN ({Pairs(keys)}) " +
+            $"FROM {_table.Sql} FINAL WHERE sink_id = {SqlIdentifier.Literal(_sinkId)} AND (topic, partition) IN ({Pairs(keys)}) AND position(source, '{IntentMark}') = 0 " +
             $"SETTINGS {SequentialConsistency} FORMAT JSONEachRow";
         var bytes = await _gateway.QueryAsync(sql, cancellationToken);
         foreach (var line in ((ReadOnlyMemory<byte>)bytes).Split())
@@ -195,63 +216,72 @@ public sealed class ClickHouseStateStore : IStateStore
         var now = _time.GetUtcNow();
         var version = NextVersion(now);
         var body = new ArrayBufferWriter<byte>(256 * states.Count);
+        // Each partition gets its state row and a plan record of the same content under a key of its own, which no
+        // merge folds into a later row: the concurrent-plan check reads the plan records (a ReplacingMergeTree merge
+        // may drop an older state row before another invocation's check reads it, which would hide that plan).
         foreach (var s in states)
         {
-            body.Write("{\"sink_id\":"u8);
-            JsonText.WriteString(body, _sinkId);
-            body.Write(",\"source\":"u8);
-            JsonText.WriteString(body, source.Name);
-            body.Write(",\"topic\":"u8);
-            JsonText.WriteString(body, s.Key.Topic);
-            body.Write(",\"partition\":"u8);
-            JsonText.WriteNumber(body, s.Key.Partition);
-            body.Write(",\"generation\":"u8);
-            JsonText.WriteNumber(body, s.Generation);
-            body.Write(",\"nonce\":"u8);
-            JsonText.WriteString(body, s.Nonce.ToString(CultureInfo.InvariantCulture));
-            body.Write(",\"entries\":["u8);
-            for (var i = 0; i < s.Entries.Count; i++)
-            {
-                var e = s.Entries[i];
-                if (i > 0)
-                {
-                    body.Write(","u8);
-                }
-
-                body.Write("{\"first\":"u8);
-                JsonText.WriteNumber(body, e.Range.First);
-                body.Write(",\"last\":"u8);
-                JsonText.WriteNumber(body, e.Range.Last);
-                body.Write(",\"token_first\":"u8);
-                JsonText.WriteNumber(body, e.TokenRange.First);
-                body.Write(",\"token_last\":"u8);
-                JsonText.WriteNumber(body, e.TokenRange.Last);
-                body.Write(",\"generation\":"u8);
-                JsonText.WriteNumber(body, e.Generation);
-                body.Write(e.Pending ? ",\"pending\":1"u8 : ",\"pending\":0"u8);
-                body.Write(e.Landed ? ",\"landed\":1}"u8 : ",\"landed\":0}"u8);
-            }
-
-            body.Write("],\"rounds\":["u8);
-            for (var i = 0; i < s.Entries.Count; i++)
-            {
-                if (i > 0)
-                {
-                    body.Write(","u8);
-                }
-
-                JsonText.WriteNumber(body, s.Entries[i].Round);
-            }
-
-            body.Write("],\"updated_at\":"u8);
-            JsonText.WriteTimestamp(body, now.ToUnixTimeMilliseconds());
-            body.Write(",\"version\":"u8);
-            JsonText.WriteNumber(body, version);
-            body.Write("}\n"u8);
+            WriteRow(body, s, source.Name, now, version);
+            WriteRow(body, s, IntentSource(source, version), now, version);
         }
 
         await _gateway.InsertAsync($"INSERT INTO {_table.Sql} FORMAT JSONEachRow", [body.WrittenMemory], _writeSettings, cancellationToken);
         return version;
+    }
+
+    private void WriteRow(ArrayBufferWriter<byte> body, PartitionState s, string rowSource, DateTimeOffset now, long version)
+    {
+        body.Write("{\"sink_id\":"u8);
+        JsonText.WriteString(body, _sinkId);
+        body.Write(",\"source\":"u8);
+        JsonText.WriteString(body, rowSource);
+        body.Write(",\"topic\":"u8);
+        JsonText.WriteString(body, s.Key.Topic);
+        body.Write(",\"partition\":"u8);
+        JsonText.WriteNumber(body, s.Key.Partition);
+        body.Write(",\"generation\":"u8);
+        JsonText.WriteNumber(body, s.Generation);
+        body.Write(",\"nonce\":"u8);
+        JsonText.WriteString(body, s.Nonce.ToString(CultureInfo.InvariantCulture));
+        body.Write(",\"entries\":["u8);
+        for (var i = 0; i < s.Entries.Count; i++)
+        {
+            var e = s.Entries[i];
+            if (i > 0)
+            {
+                body.Write(","u8);
+            }
+
+            body.Write("{\"first\":"u8);
+            JsonText.WriteNumber(body, e.Range.First);
+            body.Write(",\"last\":"u8);
+            JsonText.WriteNumber(body, e.Range.Last);
+            body.Write(",\"token_first\":"u8);
+            JsonText.WriteNumber(body, e.TokenRange.First);
+            body.Write(",\"token_last\":"u8);
+            JsonText.WriteNumber(body, e.TokenRange.Last);
+            body.Write(",\"generation\":"u8);
+            JsonText.WriteNumber(body, e.Generation);
+            body.Write(e.Pending ? ",\"pending\":1"u8 : ",\"pending\":0"u8);
+            body.Write(e.Landed ? ",\"landed\":1}"u8 : ",\"landed\":0}"u8);
+        }
+
+        body.Write("],\"rounds\":["u8);
+        for (var i = 0; i < s.Entries.Count; i++)
+        {
+            if (i > 0)
+            {
+                body.Write(","u8);
+            }
+
+            JsonText.WriteNumber(body, s.Entries[i].Round);
+        }
+
+        body.Write("],\"updated_at\":"u8);
+        JsonText.WriteTimestamp(body, now.ToUnixTimeMilliseconds());
+        body.Write(",\"version\":"u8);
+        JsonText.WriteNumber(body, version);
+        body.Write("}\n"u8);
     }
 
     public async Task<IReadOnlyDictionary<PartitionKey, PartitionState>> ConcurrentPlansAsync(SourceIdentity source, IReadOnlyCollection<(PartitionState Planned, long LoadedVersion)> planned, long ownVersion, CancellationToken cancellationToken)
@@ -267,11 +297,14 @@ public sealed class ClickHouseStateStore : IStateStore
         var byKey = planned.ToDictionary(p => p.Planned.Key);
         var since = planned.Min(p => p.LoadedVersion);
 
-        // Every version written since ours were loaded, not only the newest: ours may be the newest and hide theirs.
+        // Every plan written since ours were loaded, not only the newest: ours may be the newest and hide theirs. Read
+        // from the plan records, never from the state rows: a background merge keeps only the newest state row of a key,
+        // so an earlier writer's row may be gone by the time we read (that hid a concurrent plan: docs/exactly-once.md).
+        // Ours is excluded by its record's key, not by its version: another process may pick the same version.
         var sql =
             $"SELECT topic, partition, generation, nonce, version, {EntriesText} AS entries, arrayStringConcat(arrayMap(r -> toString(r), rounds), ',') AS rounds FROM {_table.Sql} " +
-            $"WHERE sink_id = {SqlIdentifier.Literal(_sinkId)} AND source = {SqlIdentifier.Literal(source.Name)} AND (topic, partition) IN ({Pairs(byKey.Keys)}) " +
-            $"AND version > {since.ToString(CultureInfo.InvariantCulture)} AND version != {ownVersion.ToString(CultureInfo.InvariantCulture)} " +
+            $"WHERE sink_id = {SqlIdentifier.Literal(_sinkId)} AND startsWith(source, {SqlIdentifier.Literal(source.Name + IntentMark)}) AND (topic, partition) IN ({Pairs(byKey.Keys)}) " +
+            $"AND version > {since.ToString(CultureInfo.InvariantCulture)} AND source != {SqlIdentifier.Literal(IntentSource(source, ownVersion))} " +
             $"SETTINGS {SequentialConsistency} FORMAT JSONEachRow";
         var bytes = await _gateway.QueryAsync(sql, cancellationToken);
         foreach (var line in ((ReadOnlyMemory<byte>)bytes).Split())

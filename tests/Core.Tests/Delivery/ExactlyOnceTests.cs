@@ -33,6 +33,22 @@ public class ExactlyOnceTests(ClickHouseFixture fixture)
         Assert.Equal(bad, await h.ScalarAsync($"SELECT uniqExact(topic, partition, offset) FROM {db}.kafka_dead_letters"));
     }
 
+    /// <summary>A redelivery bisected down to bad records only: no empty INSERT (code 108 failed it forever), dead letters only.</summary>
+    [Fact]
+    public async Task Invoke_BatchOfOnlyUndecodableRecords_DeadLettersThemAndSucceeds()
+    {
+        using var h = await SinkHarness.CreateAsync(fixture);
+        var log = Log(bad: 0.2)[("orders", 0)];
+        var first = log.Select((r, i) => (r, i)).First(x => !IsGood(x.r) && x.r.Value is not [(byte)'{', ..]).i;
+
+        var outcome = await h.InvokeAsync(Event(log, first, 1));
+
+        Assert.True(outcome.Succeeded, h.LastError?.ToString());
+        Assert.Empty(outcome.Failures);
+        Assert.Equal(1, await h.ScalarAsync($"SELECT count() FROM {h.Database}.kafka_dead_letters"));
+        Assert.Equal(0, await h.ScalarAsync($"SELECT count() FROM {h.Database}.events"));
+    }
+
     [Fact]
     public async Task Invoke_SameBatchTwice_LandsOnce()
     {

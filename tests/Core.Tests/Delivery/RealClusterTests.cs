@@ -102,7 +102,7 @@ public class RealClusterTests(ClickHouseFixture fixture)
         Assert.Equal(200, await h.ScalarAsync($"SELECT count() FROM {h.Database}.events"));
         Assert.Equal(200, await h.ScalarAsync($"SELECT uniqExact(_source, _offset) FROM {h.Database}.events"));
         Assert.Equal(80, await h.ScalarAsync($"SELECT count() FROM {h.Database}.plain"));
-        Assert.Equal(2, await h.ScalarAsync($"SELECT uniqExact(source) FROM {h.Database}.kafka_sink_state"));
+        Assert.Equal(2, await h.ScalarAsync($"SELECT uniqExact(source) FROM {h.Database}.kafka_sink_state WHERE position(source, '#plan@') = 0"));
     }
 
     [Fact]
@@ -196,6 +196,7 @@ public class RealClusterTests(ClickHouseFixture fixture)
 
         Assert.Equal(100, await h.ScalarAsync($"SELECT count() FROM {db}.plain"));
         Assert.Contains("source", await h.TextAsync($"SELECT sorting_key FROM system.tables WHERE database = '{db}' AND name = 'kafka_sink_state'"), StringComparison.Ordinal);
+        Assert.Contains("#plan@", await h.TextAsync($"SELECT create_table_query FROM system.tables WHERE database = '{db}' AND name = 'kafka_sink_state'"), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -78,7 +78,12 @@ public class SoakTests(ClickHouseFixture fixture)
         var report = await simulator.RunAsync((payload, _) => h.InvokeAsync(payload, TimeSpan.FromSeconds(1.2)), CancellationToken.None);
         await h.Faults.DrainAsync();
 
-        Assert.True(report.Drained, $"the simulated mapping did not drain: {report}");
+        Assert.True(report.Drained, $"the simulated mapping did not drain: {report}; most frequent errors: " + string.Join(" | ", h.Log.Lines
+            .Where(l => l.Level == MskClickHouse.Core.Configuration.LogLevel.Error)
+            .GroupBy(l => System.Text.RegularExpressions.Regex.Replace(l.Message, "[0-9]+", "N"))
+            .OrderByDescending(g => g.Count())
+            .Take(3)
+            .Select(g => $"{g.Count()}x {g.Last().Message}")));
         Assert.True(h.Faults.Lost + h.Faults.Refused > 10, "the soak injected too few faults to mean anything");
         var orders = logs.Where(l => l.Key.Topic == "orders").SelectMany(l => l.Value).ToList();
         var legacy = logs.Where(l => l.Key.Topic == "legacy").SelectMany(l => l.Value).ToList();
