@@ -1,6 +1,8 @@
 using BenchmarkDotNet.Attributes;
-using MskClickHouse.Core.Decoding;
-using MskClickHouse.Core.Routing;
+using MskClickHouse.Core.ClickHouse;
+using MskClickHouse.Core.Configuration;
+using MskClickHouse.Core.Events;
+using MskClickHouse.Core.Rows;
 using MskClickHouse.EventGenerator;
 
 namespace MskClickHouse.Benchmarks;

@@ -1,11 +1,13 @@
 using System.Text;
 using BenchmarkDotNet.Attributes;
-using MskClickHouse.Core.Decoding;
+using MskClickHouse.Core.ClickHouse;
+using MskClickHouse.Core.Configuration;
+using MskClickHouse.Core.Events;
 using MskClickHouse.Core.Formats;
 using MskClickHouse.Core.Formats.Avro;
 using MskClickHouse.Core.Formats.Framing;
 using MskClickHouse.Core.Formats.Registry;
-using MskClickHouse.Core.Routing;
+using MskClickHouse.Core.Rows;
 
 namespace MskClickHouse.Benchmarks;
 

@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
-using MskClickHouse.Core.Decoding;
-using MskClickHouse.Core.Routing;
+using MskClickHouse.Core.ClickHouse;
+using MskClickHouse.Core.Configuration;
+using MskClickHouse.Core.Events;
+using MskClickHouse.Core.Rows;
 using MskClickHouse.EventGenerator;
 
 namespace MskClickHouse.Bench.EndToEnd;

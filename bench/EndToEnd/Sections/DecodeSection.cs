@@ -1,7 +1,8 @@
 using System.Diagnostics;
+using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Configuration;
-using MskClickHouse.Core.Decoding;
-using MskClickHouse.Core.Routing;
+using MskClickHouse.Core.Events;
+using MskClickHouse.Core.Rows;
 using MskClickHouse.EventGenerator;
 
 namespace MskClickHouse.Bench.EndToEnd.Sections;

@@ -1,29 +1,8 @@
 using System.Collections.Frozen;
-using MskClickHouse.Core.Decoding;
-using MskClickHouse.Core.Routing;
+using MskClickHouse.Core.ClickHouse;
+using MskClickHouse.Core.Logging;
 
 namespace MskClickHouse.Core.Configuration;
-
-/// <summary>Structured log level, as Powertools names them.</summary>
-public enum LogLevel
-{
-    Trace = 0,
-    Debug = 1,
-    Information = 2,
-    Warning = 3,
-    Error = 4,
-    Critical = 5,
-}
-
-/// <summary>Compression of insert bodies sent to ClickHouse.</summary>
-public enum RequestCompression
-{
-    None,
-    Gzip,
-
-    /// <summary>zstd level 1: about gzip's ratio on JSON at a fraction of its CPU (Content-Encoding: zstd).</summary>
-    Zstd,
-}
 
 /// <summary>
 /// The sink's whole configuration, parsed once at start-up from environment variables
@@ -59,7 +38,7 @@ public sealed record SinkOptions
     public FrozenDictionary<string, ValueFormat> TopicValueFormats { get; init; } = FrozenDictionary<string, ValueFormat>.Empty;
 
     /// <summary>Schema registries for the avro, protobuf and json-schema formats (src/Core/Formats).</summary>
-    public Formats.Registry.SchemaRegistryOptions SchemaRegistry { get; init; } = Formats.Registry.SchemaRegistryOptions.None;
+    public SchemaRegistryOptions SchemaRegistry { get; init; } = SchemaRegistryOptions.None;
 
     /// <summary>Column that receives the value for the <c>string</c> format.</summary>
     public string StringColumn { get; init; } = "value";
@@ -97,6 +76,9 @@ public sealed record SinkOptions
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
 
     public string MetricsNamespace { get; init; } = "MskClickHouse";
+
+    /// <summary>What the ClickHouse gateway needs to connect.</summary>
+    public ClickHouseConnection Connection => new(ClickHouseUrl, User, Password, Database, CaFile, RequestTimeout, Compression);
 
     public TableName RouteOf(string topic) =>
         TopicTables.TryGetValue(topic, out var table) ? table : new TableName(Database, topic);

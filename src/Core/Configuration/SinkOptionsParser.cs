@@ -1,8 +1,8 @@
 using System.Collections.Frozen;
 using System.Globalization;
-using MskClickHouse.Core.Decoding;
+using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Errors;
-using MskClickHouse.Core.Routing;
+using MskClickHouse.Core.Logging;
 
 namespace MskClickHouse.Core.Configuration;
 
@@ -59,7 +59,7 @@ public static class SinkOptionsParser
             TopicTables = ParseTopicTables(Get("TOPIC_TABLES"), database),
             DefaultValueFormat = defaultFormat,
             TopicValueFormats = topicFormats,
-            SchemaRegistry = Formats.Registry.SchemaRegistryOptions.Parse(Get),
+            SchemaRegistry = SchemaRegistryOptions.Parse(Get),
             StringColumn = Get("STRING_VALUE_COLUMN") ?? "value",
             Tombstones = ParseTombstones(Get("TOMBSTONES")),
             DeadLetterTable = ParseTable("DEAD_LETTER_TABLE", Get("DEAD_LETTER_TABLE") ?? "kafka_dead_letters", database),
