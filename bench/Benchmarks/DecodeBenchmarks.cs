@@ -33,7 +33,7 @@ public class DecodeBenchmarks
     {
         var (records, valueBytes) = Parse(Scenario);
         payload = MskEventGenerator.Generate(seed: 42, records, valueBytes, topics: 2, partitions: 3, badRecordRatio: 0.01);
-        shape = new TableShape(new TableName("default", "events"), (MetadataColumns)127, ValueFormat.Json, "value");
+        shape = new TableShape(new TableName("default", "events"), MetadataColumnSets.ClickPipes, ValueFormat.Json, "value");
     }
 
     [Benchmark(Baseline = true)]

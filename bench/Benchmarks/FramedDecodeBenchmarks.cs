@@ -87,7 +87,7 @@ public class FramedDecodeBenchmarks
 
         var id = SchemaRef.Confluent(1);
         schemas = new ResolvedSchemas(new Dictionary<SchemaRef, CompiledSchema> { [id] = CompiledSchema.Compile(id, new RegistrySchema(SchemaType.Avro, Schema)) });
-        shape = new TableShape(new TableName("default", "orders"), (MetadataColumns)127, ValueFormat.Avro, "value");
+        shape = new TableShape(new TableName("default", "orders"), MetadataColumnSets.ClickPipes, ValueFormat.Avro, "value");
         eventPayload = Event(values);
     }
 

@@ -75,7 +75,7 @@ internal sealed partial class Workload
     /// <summary>JSONEachRow exactly as the sink sends it for a table with all seven metadata columns (RowEncoder, same code).</summary>
     public static byte[] Rows(byte[] mskEvent, out int rows)
     {
-        var shape = new TableShape(new TableName("default", "events"), (MetadataColumns)127, ValueFormat.Json, "value");
+        var shape = new TableShape(new TableName("default", "events"), MetadataColumnSets.ClickPipes, ValueFormat.Json, "value");
         using var batch = KafkaEventDecoder.Decode(mskEvent);
         using var output = new MemoryStream();
         rows = 0;

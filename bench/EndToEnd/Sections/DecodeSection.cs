@@ -18,7 +18,7 @@ internal static class DecodeSection
     public static DecodeResult Run(BenchOptions options)
     {
         var shapes = new List<DecodeShape>();
-        var shape = new TableShape(new TableName("default", "events"), (MetadataColumns)127, ValueFormat.Json, "value");
+        var shape = new TableShape(new TableName("default", "events"), MetadataColumnSets.ClickPipes, ValueFormat.Json, "value");
         foreach (var (records, valueBytes, note) in new[] { (10_000, 450, ""), (60_000, 80, " (not a real invocation size)"), (1_000, 5_000, "") })
         {
             var n = Math.Max(6, (int)(records * options.DecodeScale));

@@ -32,7 +32,7 @@ internal static class InProcessRun
         var allocated = new List<double>();
         var breakdown = new List<Dictionary<string, double>>();
         var decodeEncode = new List<double>();
-        var shape = new TableShape(new TableName(db, "events"), (MetadataColumns)127, ValueFormat.Json, "value");
+        var shape = new TableShape(new TableName(db, "events"), MetadataColumnSets.ClickPipes, ValueFormat.Json, "value");
         for (var rep = 0; rep <= context.Options.Repetitions; rep++)
         {
             var mskEvent = workload.Event(100 + rep);

@@ -24,7 +24,7 @@ public sealed class GeneratedEventTests
         Assert.Equal(12, batch.Partitions.Count);
         Assert.Equal(2_000, batch.RecordCount);
 
-        var shape = new TableShape(new TableName("db", "t"), (MetadataColumns)127, ValueFormat.Json, "value");
+        var shape = new TableShape(new TableName("db", "t"), MetadataColumnSets.ClickPipes, ValueFormat.Json, "value");
         int rows = 0, rejected = 0, tombstones = 0;
         foreach (var partition in batch.Partitions)
         {

@@ -42,7 +42,7 @@ public sealed class RoutingTests
     [Fact]
     public void MetadataOf_FindsEveryMetadataColumnExactly()
     {
-        Assert.Equal((MetadataColumns)127, ColumnSet.MetadataOf(["id", "_topic", "_partition", "_offset", "_timestamp", "_timestamp_type", "_key", "_headers"]));
+        Assert.Equal(MetadataColumnSets.ClickPipes, ColumnSet.MetadataOf(["id", "_topic", "_partition", "_offset", "_timestamp", "_timestamp_type", "_key", "_headers"]));
         Assert.Equal(MetadataColumns.None, ColumnSet.MetadataOf(["id", "_TOPIC", "topic", "_offsets", "_"]));
         Assert.Equal(MetadataColumns.Timestamp | MetadataColumns.Key, ColumnSet.MetadataOf(["_key", "_timestamp"]));
     }

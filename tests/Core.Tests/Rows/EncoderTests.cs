@@ -72,7 +72,7 @@ public sealed class EncoderTests
     [Fact]
     public void Encode_AllMetadata_InAFixedOrder()
     {
-        var (body, encoded) = EncodeOne(JsonValue("{\"a\":1}"), (MetadataColumns)127);
+        var (body, encoded) = EncodeOne(JsonValue("{\"a\":1}"), MetadataColumnSets.ClickPipes);
         using (encoded)
         {
             Assert.Equal(
@@ -288,7 +288,7 @@ public sealed class EncoderTests
         var key = "\"" + B64(new string('"', 5000)) + "\"";
         var records = Enumerable.Range(0, 200).Select(i => Record("t", 0, i, JsonValue("{\"i\":" + i + "}"), key)).ToArray();
         using var batch = Decode(Event(("t-0", records)));
-        using var encoded = RowEncoder.Encode(batch, batch.Partitions[0], Shape((MetadataColumns)127), TombstonePolicy.Skip);
+        using var encoded = RowEncoder.Encode(batch, batch.Partitions[0], Shape(MetadataColumnSets.ClickPipes), TombstonePolicy.Skip);
         Assert.Equal(200, encoded.RowCount);
         var lines = Encoding.UTF8.GetString(encoded.Buffer.Span).Split('\n');
         Assert.Equal(201, lines.Length);
