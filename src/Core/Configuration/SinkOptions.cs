@@ -19,14 +19,14 @@ public sealed record SinkOptions
 
     public required Uri ClickHouseUrl { get; init; }
 
-    public string User { get; init; } = "default";
+    public string User { get; init; } = SinkOptionTable.Default("CLICKHOUSE_USER");
 
     /// <summary>The password, from CLICKHOUSE_PASSWORD (local use) or resolved from the secret at init.</summary>
     public string? Password { get; init; }
 
     public string? PasswordSecretArn { get; init; }
 
-    public string Database { get; init; } = "default";
+    public string Database { get; init; } = SinkOptionTable.Default("CLICKHOUSE_DATABASE");
 
     public string? CaFile { get; init; }
 
@@ -41,7 +41,7 @@ public sealed record SinkOptions
     public SchemaRegistryOptions SchemaRegistry { get; init; } = SchemaRegistryOptions.None;
 
     /// <summary>Column that receives the value for the <c>string</c> format.</summary>
-    public string StringColumn { get; init; } = "value";
+    public string StringColumn { get; init; } = SinkOptionTable.Default("STRING_VALUE_COLUMN");
 
     public TombstonePolicy Tombstones { get; init; } = TombstonePolicy.Skip;
 
@@ -58,24 +58,24 @@ public sealed record SinkOptions
     public bool StrictOffsets { get; init; }
 
     /// <summary>How many partitions are inserted at once.</summary>
-    public int InsertParallelism { get; init; } = 4;
+    public int InsertParallelism { get; init; } = SinkOptionTable.IntDefault("INSERT_PARALLELISM");
 
     /// <summary>Time kept free before the invocation deadline: retries stop when less is left.</summary>
-    public TimeSpan DeadlineSafetyMargin { get; init; } = TimeSpan.FromSeconds(3);
+    public TimeSpan DeadlineSafetyMargin { get; init; } = TimeSpan.FromMilliseconds(SinkOptionTable.IntDefault("DEADLINE_SAFETY_MARGIN_MS"));
 
     /// <summary>Timeout of one ClickHouse request.</summary>
-    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromMilliseconds(SinkOptionTable.IntDefault("CLICKHOUSE_TIMEOUT_MS"));
 
     public RequestCompression Compression { get; init; } = RequestCompression.None;
 
     /// <summary>POLLER_MODE: how undelivered partitions are answered (partial batch response, or a failed invocation).</summary>
     public PollerMode PollerMode { get; init; } = PollerMode.Provisioned;
 
-    public string ServiceName { get; init; } = "msk-clickhouse";
+    public string ServiceName { get; init; } = SinkOptionTable.Default("POWERTOOLS_SERVICE_NAME");
 
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
 
-    public string MetricsNamespace { get; init; } = "MskClickHouse";
+    public string MetricsNamespace { get; init; } = SinkOptionTable.Default("POWERTOOLS_METRICS_NAMESPACE");
 
     /// <summary>What the ClickHouse gateway needs to connect.</summary>
     public ClickHouseConnection Connection => new(ClickHouseUrl, User, Password, Database, CaFile, RequestTimeout, Compression);
