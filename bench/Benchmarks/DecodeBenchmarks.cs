@@ -1,6 +1,8 @@
 using BenchmarkDotNet.Attributes;
-using MskClickHouse.Core.Decoding;
-using MskClickHouse.Core.Routing;
+using MskClickHouse.Core.ClickHouse;
+using MskClickHouse.Core.Configuration;
+using MskClickHouse.Core.Events;
+using MskClickHouse.Core.Rows;
 using MskClickHouse.EventGenerator;
 
 namespace MskClickHouse.Benchmarks;
@@ -31,7 +33,7 @@ public class DecodeBenchmarks
     {
         var (records, valueBytes) = Parse(Scenario);
         payload = MskEventGenerator.Generate(seed: 42, records, valueBytes, topics: 2, partitions: 3, badRecordRatio: 0.01);
-        shape = new TableShape(new TableName("default", "events"), (MetadataColumns)127, ValueFormat.Json, "value");
+        shape = new TableShape(new TableName("default", "events"), MetadataColumnSets.ClickPipes, ValueFormat.Json, "value");
     }
 
     [Benchmark(Baseline = true)]

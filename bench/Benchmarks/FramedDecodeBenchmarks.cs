@@ -1,11 +1,13 @@
 using System.Text;
 using BenchmarkDotNet.Attributes;
-using MskClickHouse.Core.Decoding;
+using MskClickHouse.Core.ClickHouse;
+using MskClickHouse.Core.Configuration;
+using MskClickHouse.Core.Events;
 using MskClickHouse.Core.Formats;
 using MskClickHouse.Core.Formats.Avro;
 using MskClickHouse.Core.Formats.Framing;
 using MskClickHouse.Core.Formats.Registry;
-using MskClickHouse.Core.Routing;
+using MskClickHouse.Core.Rows;
 
 namespace MskClickHouse.Benchmarks;
 
@@ -85,7 +87,7 @@ public class FramedDecodeBenchmarks
 
         var id = SchemaRef.Confluent(1);
         schemas = new ResolvedSchemas(new Dictionary<SchemaRef, CompiledSchema> { [id] = CompiledSchema.Compile(id, new RegistrySchema(SchemaType.Avro, Schema)) });
-        shape = new TableShape(new TableName("default", "orders"), (MetadataColumns)127, ValueFormat.Avro, "value");
+        shape = new TableShape(new TableName("default", "orders"), MetadataColumnSets.ClickPipes, ValueFormat.Avro, "value");
         eventPayload = Event(values);
     }
 

@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using MskClickHouse.Core.ClickHouse;
-using MskClickHouse.Core.Configuration;
 using MskClickHouse.Core.Logging;
 using MskClickHouse.Core.Metrics;
 

@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
-using MskClickHouse.Core.Decoding;
-using MskClickHouse.Core.Routing;
+using MskClickHouse.Core.ClickHouse;
+using MskClickHouse.Core.Configuration;
+using MskClickHouse.Core.Events;
+using MskClickHouse.Core.Rows;
 using MskClickHouse.EventGenerator;
 
 namespace MskClickHouse.Bench.EndToEnd;
@@ -73,7 +75,7 @@ internal sealed partial class Workload
     /// <summary>JSONEachRow exactly as the sink sends it for a table with all seven metadata columns (RowEncoder, same code).</summary>
     public static byte[] Rows(byte[] mskEvent, out int rows)
     {
-        var shape = new TableShape(new TableName("default", "events"), (MetadataColumns)127, ValueFormat.Json, "value");
+        var shape = new TableShape(new TableName("default", "events"), MetadataColumnSets.ClickPipes, ValueFormat.Json, "value");
         using var batch = KafkaEventDecoder.Decode(mskEvent);
         using var output = new MemoryStream();
         rows = 0;

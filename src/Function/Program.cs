@@ -1,9 +1,12 @@
 using MskClickHouse.Core.Configuration;
-using MskClickHouse.Core.Delivery;
+using MskClickHouse.Core.Hosting;
 using MskClickHouse.Core.Logging;
 using MskClickHouse.Core.Metrics;
-using MskClickHouse.Core.Runtime;
 using MskClickHouse.Core.Secrets;
+
+
+
+
 
 namespace MskClickHouse.Function;
 
@@ -20,7 +23,7 @@ internal static class Program
         var env = SinkOptionsParser.EnvironmentSnapshot();
         var options = SinkOptionsParser.Parse(env);
         var output = JsonLineWriter.StandardOutput();
-        var log = new JsonLog(output, JsonLogOptions.From(options, env));
+        var log = new JsonLog(output, JsonLogOptions.From(options.ServiceName, options.LogLevel, env));
         var fetchPassword = PasswordResolver.Fetcher(options, env);
         if (fetchPassword is not null)
         {

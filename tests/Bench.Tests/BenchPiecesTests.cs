@@ -1,6 +1,6 @@
 using MskClickHouse.Bench.EndToEnd;
 using MskClickHouse.Bench.EndToEnd.Sections;
-using MskClickHouse.Core.Decoding;
+using MskClickHouse.Core.Events;
 
 namespace MskClickHouse.Bench.Tests;
 

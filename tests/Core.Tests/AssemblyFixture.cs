@@ -1,4 +1,3 @@
-using Xunit;
 using MskClickHouse.TestSupport;
 
 [assembly: AssemblyFixture(typeof(ClickHouseFixture))]

@@ -1,8 +1,7 @@
 using System.Text;
 using System.Text.Json;
-using MskClickHouse.Core.Configuration;
+using MskClickHouse.Core.Hosting;
 using MskClickHouse.Core.Logging;
-using MskClickHouse.Core.Runtime;
 
 namespace MskClickHouse.Core.Tests;
 

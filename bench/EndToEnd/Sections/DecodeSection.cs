@@ -1,7 +1,8 @@
 using System.Diagnostics;
+using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Configuration;
-using MskClickHouse.Core.Decoding;
-using MskClickHouse.Core.Routing;
+using MskClickHouse.Core.Events;
+using MskClickHouse.Core.Rows;
 using MskClickHouse.EventGenerator;
 
 namespace MskClickHouse.Bench.EndToEnd.Sections;
@@ -17,7 +18,7 @@ internal static class DecodeSection
     public static DecodeResult Run(BenchOptions options)
     {
         var shapes = new List<DecodeShape>();
-        var shape = new TableShape(new TableName("default", "events"), (MetadataColumns)127, ValueFormat.Json, "value");
+        var shape = new TableShape(new TableName("default", "events"), MetadataColumnSets.ClickPipes, ValueFormat.Json, "value");
         foreach (var (records, valueBytes, note) in new[] { (10_000, 450, ""), (60_000, 80, " (not a real invocation size)"), (1_000, 5_000, "") })
         {
             var n = Math.Max(6, (int)(records * options.DecodeScale));

@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Configuration;
-using MskClickHouse.Core.Decoding;
-using MskClickHouse.Core.Delivery;
-using MskClickHouse.Core.Routing;
-using MskClickHouse.Core.Runtime;
+using MskClickHouse.Core.Events;
+using MskClickHouse.Core.Hosting;
+using MskClickHouse.Core.Logging;
+using MskClickHouse.Core.Rows;
 
 namespace MskClickHouse.Bench.EndToEnd.Sections;
 
@@ -26,13 +26,13 @@ internal static class InProcessRun
         var env = context.Env(context.Engine.Url, db, "none");
         env["SINK_ID"] = "bench-inprocess";
         var sinkOptions = SinkOptionsParser.Parse(env);
-        using var driver = new DriverClickHouseGateway(sinkOptions);
+        using var driver = new DriverClickHouseGateway(sinkOptions.Connection);
         var gateway = new TimingGateway(driver, sinkOptions.StateTable.Table);
         var handler = await SinkHandlerFactory.CreateAsync(sinkOptions, gateway, new NullLog(), new NullMetrics(), TimeProvider.System, ct);
         var allocated = new List<double>();
         var breakdown = new List<Dictionary<string, double>>();
         var decodeEncode = new List<double>();
-        var shape = new TableShape(new TableName(db, "events"), (MetadataColumns)127, ValueFormat.Json, "value");
+        var shape = new TableShape(new TableName(db, "events"), MetadataColumnSets.ClickPipes, ValueFormat.Json, "value");
         for (var rep = 0; rep <= context.Options.Repetitions; rep++)
         {
             var mskEvent = workload.Event(100 + rep);

@@ -3,9 +3,9 @@ using System.Net.Http.Headers;
 using System.Text;
 using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Configuration;
-using MskClickHouse.Core.Decoding;
 using MskClickHouse.Core.Delivery;
-using MskClickHouse.Core.Routing;
+using MskClickHouse.Core.Events;
+using MskClickHouse.Core.Rows;
 
 namespace MskClickHouse.Bench.EndToEnd.Sections;
 

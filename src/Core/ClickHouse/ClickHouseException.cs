@@ -1,5 +1,9 @@
 using MskClickHouse.Core.Errors;
 
+
+
+
+
 namespace MskClickHouse.Core.ClickHouse;
 
 /// <summary>How the sink reacts to a ClickHouse failure.</summary>

@@ -3,10 +3,8 @@ using System.IO.Compression;
 using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
 using ClickHouse.Driver;
 using ClickHouse.Driver.ADO;
-using MskClickHouse.Core.Configuration;
 
 namespace MskClickHouse.Core.ClickHouse;
 
@@ -20,15 +18,15 @@ public sealed class DriverClickHouseGateway : IClickHouseGateway, IDisposable
     private readonly HttpClient _http;
     private readonly RequestCompression _compression;
 
-    /// <param name="options">URL, user, password, database, CA file, timeout, compression.</param>
+    /// <param name="connection">URL, user, password, database, CA file, timeout, compression.</param>
     /// <param name="innerHandler">Replaces the socket handler (tests put a fault injector here).</param>
     // ClickHouse.Driver 1.5.0 builds Tuple<double,double> by reflection in a static initializer; keep its constructor under trimming.
     [DynamicDependency(DynamicallyAccessedMemberTypes.PublicConstructors, typeof(Tuple<double, double>))]
-    public DriverClickHouseGateway(SinkOptions options, HttpMessageHandler? innerHandler = null)
+    public DriverClickHouseGateway(ClickHouseConnection connection, HttpMessageHandler? innerHandler = null)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        _compression = options.Compression;
-        HttpMessageHandler handler = innerHandler ?? CreateHandler(options.CaFile);
+        ArgumentNullException.ThrowIfNull(connection);
+        _compression = connection.Compression;
+        HttpMessageHandler handler = innerHandler ?? CreateHandler(connection.CaFile);
         if (_compression == RequestCompression.Zstd)
         {
             handler = new ZstdContentEncoding(handler);
@@ -36,20 +34,20 @@ public sealed class DriverClickHouseGateway : IClickHouseGateway, IDisposable
 
         _http = new HttpClient(handler, disposeHandler: true)
         {
-            Timeout = options.RequestTimeout,
+            Timeout = connection.RequestTimeout,
         };
-        var url = options.ClickHouseUrl;
+        var url = connection.Url;
         var settings = new ClickHouseClientSettings
         {
             Host = url.Host,
             Port = (ushort)url.Port,
             Protocol = url.Scheme,
             Path = url.AbsolutePath.Trim('/').Length == 0 ? null : url.AbsolutePath,
-            Username = options.User,
-            Password = options.Password ?? string.Empty,
-            Database = options.Database,
+            Username = connection.User,
+            Password = connection.Password ?? string.Empty,
+            Database = connection.Database,
             HttpClient = _http,
-            Timeout = options.RequestTimeout,
+            Timeout = connection.RequestTimeout,
             UseCompression = false,
         };
         _client = new ClickHouseClient(settings);

@@ -1,5 +1,8 @@
-using MskClickHouse.Core.Configuration;
 using MskClickHouse.Core.Logging;
+
+
+
+
 
 namespace MskClickHouse.Core.ClickHouse;
 

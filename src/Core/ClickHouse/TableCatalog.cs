@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using MskClickHouse.Core.Routing;
 
 namespace MskClickHouse.Core.ClickHouse;
 

@@ -1,29 +1,8 @@
 using System.Collections.Frozen;
-using MskClickHouse.Core.Decoding;
-using MskClickHouse.Core.Routing;
+using MskClickHouse.Core.ClickHouse;
+using MskClickHouse.Core.Logging;
 
 namespace MskClickHouse.Core.Configuration;
-
-/// <summary>Structured log level, as Powertools names them.</summary>
-public enum LogLevel
-{
-    Trace = 0,
-    Debug = 1,
-    Information = 2,
-    Warning = 3,
-    Error = 4,
-    Critical = 5,
-}
-
-/// <summary>Compression of insert bodies sent to ClickHouse.</summary>
-public enum RequestCompression
-{
-    None,
-    Gzip,
-
-    /// <summary>zstd level 1: about gzip's ratio on JSON at a fraction of its CPU (Content-Encoding: zstd).</summary>
-    Zstd,
-}
 
 /// <summary>
 /// The sink's whole configuration, parsed once at start-up from environment variables
@@ -40,14 +19,14 @@ public sealed record SinkOptions
 
     public required Uri ClickHouseUrl { get; init; }
 
-    public string User { get; init; } = "default";
+    public string User { get; init; } = SinkOptionTable.Default("CLICKHOUSE_USER");
 
     /// <summary>The password, from CLICKHOUSE_PASSWORD (local use) or resolved from the secret at init.</summary>
     public string? Password { get; init; }
 
     public string? PasswordSecretArn { get; init; }
 
-    public string Database { get; init; } = "default";
+    public string Database { get; init; } = SinkOptionTable.Default("CLICKHOUSE_DATABASE");
 
     public string? CaFile { get; init; }
 
@@ -59,10 +38,10 @@ public sealed record SinkOptions
     public FrozenDictionary<string, ValueFormat> TopicValueFormats { get; init; } = FrozenDictionary<string, ValueFormat>.Empty;
 
     /// <summary>Schema registries for the avro, protobuf and json-schema formats (src/Core/Formats).</summary>
-    public Formats.Registry.SchemaRegistryOptions SchemaRegistry { get; init; } = Formats.Registry.SchemaRegistryOptions.None;
+    public SchemaRegistryOptions SchemaRegistry { get; init; } = SchemaRegistryOptions.None;
 
     /// <summary>Column that receives the value for the <c>string</c> format.</summary>
-    public string StringColumn { get; init; } = "value";
+    public string StringColumn { get; init; } = SinkOptionTable.Default("STRING_VALUE_COLUMN");
 
     public TombstonePolicy Tombstones { get; init; } = TombstonePolicy.Skip;
 
@@ -79,24 +58,27 @@ public sealed record SinkOptions
     public bool StrictOffsets { get; init; }
 
     /// <summary>How many partitions are inserted at once.</summary>
-    public int InsertParallelism { get; init; } = 4;
+    public int InsertParallelism { get; init; } = SinkOptionTable.IntDefault("INSERT_PARALLELISM");
 
     /// <summary>Time kept free before the invocation deadline: retries stop when less is left.</summary>
-    public TimeSpan DeadlineSafetyMargin { get; init; } = TimeSpan.FromSeconds(3);
+    public TimeSpan DeadlineSafetyMargin { get; init; } = TimeSpan.FromMilliseconds(SinkOptionTable.IntDefault("DEADLINE_SAFETY_MARGIN_MS"));
 
     /// <summary>Timeout of one ClickHouse request.</summary>
-    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromMilliseconds(SinkOptionTable.IntDefault("CLICKHOUSE_TIMEOUT_MS"));
 
     public RequestCompression Compression { get; init; } = RequestCompression.None;
 
     /// <summary>POLLER_MODE: how undelivered partitions are answered (partial batch response, or a failed invocation).</summary>
     public PollerMode PollerMode { get; init; } = PollerMode.Provisioned;
 
-    public string ServiceName { get; init; } = "msk-clickhouse";
+    public string ServiceName { get; init; } = SinkOptionTable.Default("POWERTOOLS_SERVICE_NAME");
 
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
 
-    public string MetricsNamespace { get; init; } = "MskClickHouse";
+    public string MetricsNamespace { get; init; } = SinkOptionTable.Default("POWERTOOLS_METRICS_NAMESPACE");
+
+    /// <summary>What the ClickHouse gateway needs to connect.</summary>
+    public ClickHouseConnection Connection => new(ClickHouseUrl, User, Password, Database, CaFile, RequestTimeout, Compression);
 
     public TableName RouteOf(string topic) =>
         TopicTables.TryGetValue(topic, out var table) ? table : new TableName(Database, topic);

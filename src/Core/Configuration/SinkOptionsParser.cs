@@ -1,8 +1,8 @@
 using System.Collections.Frozen;
 using System.Globalization;
-using MskClickHouse.Core.Decoding;
+using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Errors;
-using MskClickHouse.Core.Routing;
+using MskClickHouse.Core.Logging;
 
 namespace MskClickHouse.Core.Configuration;
 
@@ -26,7 +26,7 @@ public static class SinkOptionsParser
         ArgumentNullException.ThrowIfNull(env);
         string? Get(string name) => env.TryGetValue(name, out var v) && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null;
 
-        var database = Get("CLICKHOUSE_DATABASE") ?? "default";
+        var database = Get("CLICKHOUSE_DATABASE") ?? SinkOptionTable.Default("CLICKHOUSE_DATABASE");
         var password = env.TryGetValue("CLICKHOUSE_PASSWORD", out var pw) && !string.IsNullOrEmpty(pw) ? pw : null;
         var secretArn = Get("CLICKHOUSE_PASSWORD_SECRET_ARN");
         if (password is not null && secretArn is not null)
@@ -51,7 +51,7 @@ public static class SinkOptionsParser
         return new SinkOptions
         {
             ClickHouseUrl = ParseUrl(Get("CLICKHOUSE_URL"), ParseBool("CLICKHOUSE_ALLOW_HTTP", Get("CLICKHOUSE_ALLOW_HTTP"), false)),
-            User = Get("CLICKHOUSE_USER") ?? "default",
+            User = Get("CLICKHOUSE_USER") ?? SinkOptionTable.Default("CLICKHOUSE_USER"),
             Password = password,
             PasswordSecretArn = secretArn,
             Database = database,
@@ -59,22 +59,22 @@ public static class SinkOptionsParser
             TopicTables = ParseTopicTables(Get("TOPIC_TABLES"), database),
             DefaultValueFormat = defaultFormat,
             TopicValueFormats = topicFormats,
-            SchemaRegistry = Formats.Registry.SchemaRegistryOptions.Parse(Get),
-            StringColumn = Get("STRING_VALUE_COLUMN") ?? "value",
+            SchemaRegistry = SchemaRegistryOptions.Parse(Get),
+            StringColumn = Get("STRING_VALUE_COLUMN") ?? SinkOptionTable.Default("STRING_VALUE_COLUMN"),
             Tombstones = ParseTombstones(Get("TOMBSTONES")),
-            DeadLetterTable = ParseTable("DEAD_LETTER_TABLE", Get("DEAD_LETTER_TABLE") ?? "kafka_dead_letters", database),
-            StateTable = ParseTable("STATE_TABLE", Get("STATE_TABLE") ?? "kafka_sink_state", database),
+            DeadLetterTable = ParseTable("DEAD_LETTER_TABLE", Get("DEAD_LETTER_TABLE") ?? SinkOptionTable.Default("DEAD_LETTER_TABLE"), database),
+            StateTable = ParseTable("STATE_TABLE", Get("STATE_TABLE") ?? SinkOptionTable.Default("STATE_TABLE"), database),
             SinkId = sinkId,
             ExtraInsertSettings = ParseSettings(Get("CLICKHOUSE_SETTINGS")),
             StrictOffsets = ParseBool("STRICT_OFFSETS", Get("STRICT_OFFSETS"), false),
-            InsertParallelism = ParseInt("INSERT_PARALLELISM", Get("INSERT_PARALLELISM"), 4, 1, 64),
-            DeadlineSafetyMargin = TimeSpan.FromMilliseconds(ParseInt("DEADLINE_SAFETY_MARGIN_MS", Get("DEADLINE_SAFETY_MARGIN_MS"), 3000, 0, 600_000)),
-            RequestTimeout = TimeSpan.FromMilliseconds(ParseInt("CLICKHOUSE_TIMEOUT_MS", Get("CLICKHOUSE_TIMEOUT_MS"), 30_000, 100, 900_000)),
+            InsertParallelism = ParseInt(SinkOptionTable.Of("INSERT_PARALLELISM"), Get),
+            DeadlineSafetyMargin = TimeSpan.FromMilliseconds(ParseInt(SinkOptionTable.Of("DEADLINE_SAFETY_MARGIN_MS"), Get)),
+            RequestTimeout = TimeSpan.FromMilliseconds(ParseInt(SinkOptionTable.Of("CLICKHOUSE_TIMEOUT_MS"), Get)),
             Compression = ParseCompression(Get("CLICKHOUSE_COMPRESSION")),
             PollerMode = ParsePollerMode(Get("POLLER_MODE")),
-            ServiceName = Get("POWERTOOLS_SERVICE_NAME") ?? "msk-clickhouse",
+            ServiceName = Get("POWERTOOLS_SERVICE_NAME") ?? SinkOptionTable.Default("POWERTOOLS_SERVICE_NAME"),
             LogLevel = ParseLogLevel(env),
-            MetricsNamespace = Get("POWERTOOLS_METRICS_NAMESPACE") ?? "MskClickHouse",
+            MetricsNamespace = Get("POWERTOOLS_METRICS_NAMESPACE") ?? SinkOptionTable.Default("POWERTOOLS_METRICS_NAMESPACE"),
         };
     }
 
@@ -287,6 +287,9 @@ public static class SinkOptionsParser
         "FALSE" or "0" or "NO" => false,
         _ => throw new ConfigurationException(variable, $"expected true or false, got '{value}'"),
     };
+
+    private static int ParseInt(SinkOption option, Func<string, string?> get) =>
+        ParseInt(option.Name, get(option.Name), SinkOptionTable.IntDefault(option.Name), option.Min, option.Max);
 
     private static int ParseInt(string variable, string? value, int fallback, int min, int max)
     {

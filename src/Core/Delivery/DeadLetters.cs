@@ -1,7 +1,7 @@
 using System.Buffers;
 using MskClickHouse.Core.ClickHouse;
-using MskClickHouse.Core.Decoding;
-using MskClickHouse.Core.Routing;
+using MskClickHouse.Core.Events;
+using MskClickHouse.Core.Rows;
 
 namespace MskClickHouse.Core.Delivery;
 

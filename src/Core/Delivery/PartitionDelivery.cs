@@ -3,9 +3,9 @@ using System.Diagnostics;
 using System.Globalization;
 using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Configuration;
-using MskClickHouse.Core.Decoding;
+using MskClickHouse.Core.Events;
 using MskClickHouse.Core.Logging;
-using MskClickHouse.Core.Routing;
+using MskClickHouse.Core.Rows;
 
 namespace MskClickHouse.Core.Delivery;
 

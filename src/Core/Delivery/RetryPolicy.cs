@@ -1,5 +1,9 @@
 using MskClickHouse.Core.ClickHouse;
 
+
+
+
+
 namespace MskClickHouse.Core.Delivery;
 
 /// <summary>

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using MskClickHouse.Core.Decoding;
+using MskClickHouse.Core.Events;
 
 namespace MskClickHouse.Core.Delivery;
 

@@ -1,7 +1,10 @@
-using MskClickHouse.Core.Decoding;
 using MskClickHouse.Core.Formats.Avro;
 using MskClickHouse.Core.Formats.Registry;
-using MskClickHouse.Core.Routing;
+using MskClickHouse.Core.Rows;
+
+
+
+
 
 namespace MskClickHouse.Core.Formats;
 

@@ -1,8 +1,8 @@
 using System.IO.Compression;
-using MskClickHouse.Core.Decoding;
 using MskClickHouse.Core.Formats.Avro;
 using MskClickHouse.Core.Formats.Framing;
 using MskClickHouse.Core.Formats.Registry;
+using MskClickHouse.Core.Rows;
 
 namespace MskClickHouse.Core.Formats;
 
@@ -65,7 +65,7 @@ public static class FramedValueDecoder
 
         if ((schema.OwnMetadataFields & tableMetadata) != 0)
         {
-            return $"{framed.Schema} has a top-level field named like a metadata column of the table ({Routing.ColumnSet.NameOf(LowestFlag(schema.OwnMetadataFields & tableMetadata))})";
+            return $"{framed.Schema} has a top-level field named like a metadata column of the table ({ColumnSet.NameOf(LowestFlag(schema.OwnMetadataFields & tableMetadata))})";
         }
 
         var output = scratch ??= new JsonOutput(64 * 1024);

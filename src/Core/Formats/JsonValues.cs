@@ -1,7 +1,7 @@
 using System.Buffers.Text;
 using System.Globalization;
 using System.Numerics;
-using MskClickHouse.Core.ClickHouse;
+using MskClickHouse.Core.Rows;
 
 namespace MskClickHouse.Core.Formats;
 

@@ -1,6 +1,10 @@
-using MskClickHouse.Core.Decoding;
+using MskClickHouse.Core.Events;
 using MskClickHouse.Core.Formats.Framing;
 using MskClickHouse.Core.Formats.Registry;
+
+
+
+
 
 namespace MskClickHouse.Core.Formats;
 

@@ -1,5 +1,11 @@
-using MskClickHouse.Core.Decoding;
+using MskClickHouse.Core.Configuration;
+using MskClickHouse.Core.Events;
 using MskClickHouse.Core.Formats.Registry;
+using MskClickHouse.Core.Rows;
+
+
+
+
 
 namespace MskClickHouse.Core.Formats;
 

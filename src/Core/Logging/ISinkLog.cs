@@ -1,4 +1,3 @@
-using MskClickHouse.Core.Configuration;
 
 namespace MskClickHouse.Core.Logging;
 

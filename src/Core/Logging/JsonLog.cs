@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using MskClickHouse.Core.Configuration;
-using MskClickHouse.Core.Runtime;
 
 namespace MskClickHouse.Core.Logging;
 
@@ -19,11 +17,8 @@ public sealed record JsonLogOptions
     public string? FunctionVersion { get; init; }
 
     /// <summary>Service and level from the parsed options; function name, memory and version from Lambda's variables.</summary>
-    public static JsonLogOptions From(SinkOptions options, IReadOnlyDictionary<string, string?> env)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        return FromEnvironment(env) with { Service = options.ServiceName, MinimumLevel = options.LogLevel };
-    }
+    public static JsonLogOptions From(string serviceName, LogLevel minimumLevel, IReadOnlyDictionary<string, string?> env) =>
+        FromEnvironment(env) with { Service = serviceName, MinimumLevel = minimumLevel };
 
     /// <summary>
     /// For when the options could not be parsed (an init error): service from POWERTOOLS_SERVICE_NAME,

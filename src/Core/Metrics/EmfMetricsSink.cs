@@ -1,6 +1,5 @@
 using System.Text.Json;
 using MskClickHouse.Core.Logging;
-using MskClickHouse.Core.Runtime;
 
 namespace MskClickHouse.Core.Metrics;
 

@@ -1,5 +1,10 @@
+using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Configuration;
-using MskClickHouse.Core.Decoding;
+using MskClickHouse.Core.Rows;
+
+
+
+
 
 namespace MskClickHouse.Core.Routing;
 

@@ -1,5 +1,9 @@
 using MskClickHouse.Core.ClickHouse;
 
+
+
+
+
 namespace MskClickHouse.Core.Tests.ClickHouse;
 
 /// <summary>Row numbers and classes from the messages the engine answered (texts copied from chDB 26.7's answers).</summary>

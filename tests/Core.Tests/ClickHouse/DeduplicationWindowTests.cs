@@ -1,5 +1,4 @@
 using MskClickHouse.Core.ClickHouse;
-using MskClickHouse.Core.Routing;
 using MskClickHouse.TestSupport;
 
 namespace MskClickHouse.Core.Tests.ClickHouse;
@@ -48,7 +47,7 @@ public class DeduplicationWindowTests(ClickHouseFixture fixture)
             DeadLetterTable = new TableName(db, "dlq"),
             StateTable = new TableName(db, "state"),
             SinkId = "w",
-        });
+        }.Connection);
         var catalog = new TableCatalog(gateway);
 
         var none = await catalog.GetAsync(new TableName(db, "none"), TestContext.Current.CancellationToken);
@@ -76,9 +75,9 @@ public class DeduplicationWindowTests(ClickHouseFixture fixture)
             StateTable = new TableName(db, "kafka_sink_state"),
             SinkId = "w",
         };
-        using var gateway = new DriverClickHouseGateway(options);
+        using var gateway = new DriverClickHouseGateway(options.Connection);
 
-        await MskClickHouse.Core.Delivery.SinkHandlerFactory.CreateAsync(options, gateway, log, new MskClickHouse.Core.Tests.Delivery.RecordingMetrics(), TimeProvider.System, TestContext.Current.CancellationToken);
+        await MskClickHouse.Core.Hosting.SinkHandlerFactory.CreateAsync(options, gateway, log, new MskClickHouse.Core.Tests.Delivery.RecordingMetrics(), TimeProvider.System, TestContext.Current.CancellationToken);
 
         Assert.Contains(log.Lines, l => l.Message.StartsWith("dead-letter table", StringComparison.Ordinal) && l.Message.Contains("cannot deduplicate", StringComparison.Ordinal));
     }

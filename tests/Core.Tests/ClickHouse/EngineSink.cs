@@ -5,9 +5,8 @@ using System.Text;
 using System.Text.Json;
 using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Configuration;
-using MskClickHouse.Core.Delivery;
-using MskClickHouse.Core.Routing;
-using MskClickHouse.Core.Runtime;
+using MskClickHouse.Core.Hosting;
+using MskClickHouse.Core.Logging;
 using MskClickHouse.Core.Tests.Delivery;
 using MskClickHouse.Simulation;
 using MskClickHouse.TestSupport;
@@ -97,7 +96,7 @@ internal sealed class EngineSink : IDisposable
             ExtraInsertSettings = (settings ?? new Dictionary<string, string>()).ToFrozenDictionary(StringComparer.Ordinal),
         };
         var counter = new CountingHandler(new SocketsHttpHandler()) { Rewrite = rewrite };
-        var gateway = new DriverClickHouseGateway(options, counter);
+        var gateway = new DriverClickHouseGateway(options.Connection, counter);
         var log = new RecordingLog();
         var metrics = new RecordingMetrics();
         var handler = await SinkHandlerFactory.CreateAsync(options, gateway, log, metrics, TimeProvider.System, CancellationToken.None);

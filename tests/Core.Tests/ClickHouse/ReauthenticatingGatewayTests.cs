@@ -1,6 +1,5 @@
 using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Configuration;
-using MskClickHouse.Core.Routing;
 using MskClickHouse.Core.Tests.Delivery;
 using MskClickHouse.TestSupport;
 
@@ -21,7 +20,7 @@ public class ReauthenticatingGatewayTests(ClickHouseFixture fixture)
     };
 
     private ReauthenticatingGateway Gateway(string startPassword, Func<string> secret, RecordingLog log) =>
-        new(startPassword, p => new DriverClickHouseGateway(Options() with { Password = p }), _ => Task.FromResult(secret()), log, TimeProvider.System);
+        new(startPassword, p => new DriverClickHouseGateway(Options().Connection with { Password = p }), _ => Task.FromResult(secret()), log, TimeProvider.System);
 
     [Fact]
     public async Task Query_PasswordRotatedAfterStartUp_FetchesTheSecretOnceAndSucceeds()

@@ -18,7 +18,7 @@ public sealed class RequestCompressionTests(ClickHouseFixture clickHouse)
     public async Task Insert_SendsTheBodyWithItsContentEncoding(string compression, string? expectedEncoding)
     {
         var capture = new CapturingHandler();
-        using var gateway = new DriverClickHouseGateway(Options("http://127.0.0.1:1", "default", compression), capture);
+        using var gateway = new DriverClickHouseGateway(Options("http://127.0.0.1:1", "default", compression).Connection, capture);
 
         await gateway.InsertAsync("INSERT INTO t FORMAT JSONEachRow", [.. Body.Select(b => (ReadOnlyMemory<byte>)b)], new Dictionary<string, string>(), TestContext.Current.CancellationToken);
 
@@ -40,7 +40,7 @@ public sealed class RequestCompressionTests(ClickHouseFixture clickHouse)
         var ct = TestContext.Current.CancellationToken;
         var db = await clickHouse.CreateDatabaseAsync("compress", ct);
         await clickHouse.Server.QueryAsync($"CREATE TABLE {db}.t (id UInt64, s String) ENGINE = MergeTree ORDER BY id", ct);
-        using var gateway = new DriverClickHouseGateway(Options(clickHouse.Server.BaseUri.ToString(), db, compression));
+        using var gateway = new DriverClickHouseGateway(Options(clickHouse.Server.BaseUri.ToString(), db, compression).Connection);
 
         await gateway.InsertAsync($"INSERT INTO {db}.t FORMAT JSONEachRow", [.. Body.Select(b => (ReadOnlyMemory<byte>)b)], new Dictionary<string, string>(), ct);
 

@@ -1,6 +1,10 @@
 using MskClickHouse.Core.Configuration;
 using MskClickHouse.Core.Errors;
 
+
+
+
+
 namespace MskClickHouse.Core.Tests.Configuration;
 
 /// <summary>CLICKHOUSE_URL validation: credentials refused without echoing them, http:// only on request, redacted printing.</summary>

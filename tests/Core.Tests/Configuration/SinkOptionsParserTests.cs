@@ -1,6 +1,11 @@
+using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Configuration;
-using MskClickHouse.Core.Decoding;
 using MskClickHouse.Core.Errors;
+using MskClickHouse.Core.Logging;
+
+
+
+
 
 namespace MskClickHouse.Core.Tests.Configuration;
 

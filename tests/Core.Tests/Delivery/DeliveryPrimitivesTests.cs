@@ -1,5 +1,5 @@
 using MskClickHouse.Core.Delivery;
-using Xunit;
+using MskClickHouse.Core.Hosting;
 
 namespace MskClickHouse.Core.Tests.Delivery;
 

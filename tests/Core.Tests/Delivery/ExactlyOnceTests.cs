@@ -1,6 +1,5 @@
 using MskClickHouse.Simulation;
 using MskClickHouse.TestSupport;
-using Xunit;
 
 namespace MskClickHouse.Core.Tests.Delivery;
 
@@ -203,7 +202,7 @@ public class ExactlyOnceTests(ClickHouseFixture fixture)
         Assert.Empty((await h.InvokeAsync(Event(log, 0, 10))).Failures);
 
         Assert.Equal(1, h.Metrics.All.Last().NonDeduplicatingTables);
-        Assert.Contains(h.Log.Lines, l => l.Level == MskClickHouse.Core.Configuration.LogLevel.Warning && l.Message.Contains("cannot deduplicate", StringComparison.Ordinal) && l.Fields.Table == $"{h.Database}.nodedup");
+        Assert.Contains(h.Log.Lines, l => l.Level == MskClickHouse.Core.Logging.LogLevel.Warning && l.Message.Contains("cannot deduplicate", StringComparison.Ordinal) && l.Fields.Table == $"{h.Database}.nodedup");
     }
 
     [Fact]

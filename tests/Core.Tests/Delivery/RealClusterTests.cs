@@ -1,7 +1,6 @@
 using MskClickHouse.Core.Delivery;
 using MskClickHouse.Simulation;
 using MskClickHouse.TestSupport;
-using Xunit;
 
 namespace MskClickHouse.Core.Tests.Delivery;
 
@@ -42,7 +41,7 @@ public class RealClusterTests(ClickHouseFixture fixture)
     {
         using var h = await SinkHarness.CreateAsync(fixture);
         h.Faults.Decide = r => FaultInjectingHandler.IsInsert(r) ? Fault.LagReplica : Fault.None;
-        var gateway = new MskClickHouse.Core.ClickHouse.DriverClickHouseGateway(h.Options, h.Faults);
+        var gateway = new MskClickHouse.Core.ClickHouse.DriverClickHouseGateway(h.Options.Connection, h.Faults);
 
         await gateway.InsertAsync($"INSERT INTO {h.Database}.plain FORMAT JSONEachRow", [System.Text.Encoding.UTF8.GetBytes("{\"id\":\"a\",\"n\":1}\n")], new Dictionary<string, string>(), CancellationToken.None);
         var ordinary = System.Text.Encoding.UTF8.GetString(await gateway.QueryAsync($"SELECT count() FROM {h.Database}.plain FORMAT TSV", CancellationToken.None)).Trim();

@@ -1,5 +1,4 @@
 using MskClickHouse.Core.Delivery;
-using Xunit;
 
 namespace MskClickHouse.Core.Tests.Delivery;
 

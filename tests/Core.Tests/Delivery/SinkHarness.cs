@@ -5,11 +5,9 @@ using System.Text;
 using System.Text.Json;
 using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Configuration;
-using MskClickHouse.Core.Delivery;
+using MskClickHouse.Core.Hosting;
 using MskClickHouse.Core.Logging;
 using MskClickHouse.Core.Metrics;
-using MskClickHouse.Core.Routing;
-using MskClickHouse.Core.Runtime;
 using MskClickHouse.Simulation;
 using MskClickHouse.TestSupport;
 
@@ -96,7 +94,7 @@ internal sealed class SinkHarness : IDisposable
             RequestTimeout = requestTimeout ?? TimeSpan.FromSeconds(10),
         };
         var faults = new FaultInjectingHandler(new SocketsHttpHandler(), _ => Fault.None, faultSeed);
-        var gateway = new DriverClickHouseGateway(options, faults);
+        var gateway = new DriverClickHouseGateway(options.Connection, faults);
         var log = new RecordingLog();
         var metrics = new RecordingMetrics();
         var handler = await SinkHandlerFactory.CreateAsync(options, gateway, log, metrics, TimeProvider.System, CancellationToken.None);

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using MskClickHouse.Simulation;
 using MskClickHouse.TestSupport;
-using Xunit;
 
 namespace MskClickHouse.Core.Tests.Delivery;
 

@@ -7,15 +7,13 @@ using Avro.Generic;
 using Google.Protobuf;
 using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Configuration;
-using MskClickHouse.Core.Decoding;
-using MskClickHouse.Core.Delivery;
 using MskClickHouse.Core.Formats.Framing;
 using MskClickHouse.Core.Formats.Registry;
-using MskClickHouse.Core.Routing;
-using MskClickHouse.Core.Runtime;
+using MskClickHouse.Core.Hosting;
+using MskClickHouse.Core.Logging;
 using MskClickHouse.Core.Secrets;
-using MskClickHouse.Core.Tests.Decoding;
 using MskClickHouse.Core.Tests.Delivery;
+using MskClickHouse.Core.Tests.Events;
 using MskClickHouse.Core.Tests.Formats.Avro;
 using MskClickHouse.SchemaRegistryEmulator;
 using MskClickHouse.TestSupport;
@@ -141,7 +139,7 @@ public sealed class FramedValuesLandingTests(ClickHouseFixture fixture)
         };
         var env = new Dictionary<string, string?> { ["AWS_ACCESS_KEY_ID"] = Credentials.AccessKeyId, ["AWS_SECRET_ACCESS_KEY"] = Credentials.SecretAccessKey, ["AWS_SESSION_TOKEN"] = Credentials.SessionToken, ["AWS_REGION"] = "us-east-1" };
         var cache = await SchemaRegistryFactory.CreateAsync(options.SchemaRegistry, env, TestContext.Current.CancellationToken);
-        var gateway = new DriverClickHouseGateway(options);
+        var gateway = new DriverClickHouseGateway(options.Connection);
         var handler = await SinkHandlerFactory.CreateAsync(options, gateway, new RecordingLog(), new RecordingMetrics(), TimeProvider.System, TestContext.Current.CancellationToken, cache);
         return (handler, db);
     }

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using MskClickHouse.Core.Configuration;
 using MskClickHouse.Core.Logging;
-using MskClickHouse.Core.Runtime;
 
 namespace MskClickHouse.Core.Tests.Logging;
 
@@ -188,7 +187,8 @@ public sealed class JsonLogTests
             ["POWERTOOLS_LOG_LEVEL"] = "DEBUG",
         };
 
-        var options = JsonLogOptions.From(SinkOptionsParser.Parse(env), env);
+        var sink = SinkOptionsParser.Parse(env);
+        var options = JsonLogOptions.From(sink.ServiceName, sink.LogLevel, env);
 
         Assert.Equal("svc", options.Service);
         Assert.Equal(LogLevel.Debug, options.MinimumLevel);

@@ -1,6 +1,6 @@
 using System.Text.Json;
+using MskClickHouse.Core.Logging;
 using MskClickHouse.Core.Metrics;
-using MskClickHouse.Core.Runtime;
 
 namespace MskClickHouse.Core.Tests.Metrics;
 

@@ -1,8 +1,8 @@
 using System.Collections.Frozen;
+using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Configuration;
-using MskClickHouse.Core.Decoding;
 using MskClickHouse.Core.Routing;
-using Xunit;
+using MskClickHouse.Core.Rows;
 
 namespace MskClickHouse.Core.Tests.Routing;
 
@@ -42,7 +42,7 @@ public sealed class RoutingTests
     [Fact]
     public void MetadataOf_FindsEveryMetadataColumnExactly()
     {
-        Assert.Equal((MetadataColumns)127, ColumnSet.MetadataOf(["id", "_topic", "_partition", "_offset", "_timestamp", "_timestamp_type", "_key", "_headers"]));
+        Assert.Equal(MetadataColumnSets.ClickPipes, ColumnSet.MetadataOf(["id", "_topic", "_partition", "_offset", "_timestamp", "_timestamp_type", "_key", "_headers"]));
         Assert.Equal(MetadataColumns.None, ColumnSet.MetadataOf(["id", "_TOPIC", "topic", "_offsets", "_"]));
         Assert.Equal(MetadataColumns.Timestamp | MetadataColumns.Key, ColumnSet.MetadataOf(["_key", "_timestamp"]));
     }

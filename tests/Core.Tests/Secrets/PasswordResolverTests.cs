@@ -2,6 +2,10 @@ using MskClickHouse.Core.Configuration;
 using MskClickHouse.Core.Errors;
 using MskClickHouse.Core.Secrets;
 
+
+
+
+
 namespace MskClickHouse.Core.Tests.Secrets;
 
 public sealed class PasswordResolverTests

@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using MskClickHouse.Core.ClickHouse;
+using MskClickHouse.Core.Rows;
 
 namespace MskClickHouse.Core.Formats.Avro;
 

@@ -1,5 +1,5 @@
 using System.Text;
-using MskClickHouse.Core.ClickHouse;
+using MskClickHouse.Core.Rows;
 
 namespace MskClickHouse.Core.Formats.Protobuf;
 

@@ -1,5 +1,9 @@
 using MskClickHouse.Core.Formats.Framing;
 
+
+
+
+
 namespace MskClickHouse.Core.Formats.Registry;
 
 /// <summary>

@@ -1,5 +1,10 @@
+using MskClickHouse.Core.Configuration;
 using MskClickHouse.Core.Errors;
 using MskClickHouse.Core.Secrets;
+
+
+
+
 
 namespace MskClickHouse.Core.Formats.Registry;
 

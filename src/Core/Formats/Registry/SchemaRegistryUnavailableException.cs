@@ -1,5 +1,9 @@
 using MskClickHouse.Core.Errors;
 
+
+
+
+
 namespace MskClickHouse.Core.Formats.Registry;
 
 /// <summary>A registry lookup that may succeed later (network, 5xx, throttling, auth being fixed): the partition is retried.</summary>

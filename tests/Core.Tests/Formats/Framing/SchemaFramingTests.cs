@@ -1,5 +1,9 @@
 using MskClickHouse.Core.Formats.Framing;
 
+
+
+
+
 namespace MskClickHouse.Core.Tests.Formats.Framing;
 
 public sealed class SchemaFramingTests

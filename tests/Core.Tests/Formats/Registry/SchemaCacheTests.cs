@@ -1,6 +1,10 @@
 using MskClickHouse.Core.Formats.Framing;
 using MskClickHouse.Core.Formats.Registry;
 
+
+
+
+
 namespace MskClickHouse.Core.Tests.Formats.Registry;
 
 public sealed class SchemaCacheTests

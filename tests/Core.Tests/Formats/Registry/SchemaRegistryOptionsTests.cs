@@ -1,6 +1,9 @@
 using MskClickHouse.Core.Configuration;
-using MskClickHouse.Core.Decoding;
 using MskClickHouse.Core.Errors;
+
+
+
+
 
 namespace MskClickHouse.Core.Tests.Formats.Registry;
 

@@ -1,0 +1,423 @@
+using System.Diagnostics;
+using MskClickHouse.Core.ClickHouse;
+using MskClickHouse.Core.Configuration;
+using MskClickHouse.Core.Delivery;
+using MskClickHouse.Core.Events;
+using MskClickHouse.Core.Logging;
+using MskClickHouse.Core.Metrics;
+using MskClickHouse.Core.Routing;
+using MskClickHouse.Core.Rows;
+
+namespace MskClickHouse.Core.Hosting;
+
+/// <summary>
+/// One invocation: decode, route, encode, reconcile with the recorded state, record the new state, insert every
+/// partition (in parallel), dead-letter what cannot be inserted, and answer with the partitions that must be retried.
+/// </summary>
+public sealed class SinkHandler : IInvocationHandler
+{
+    private readonly SinkOptions _options;
+    private readonly TopicRouter _router;
+    private readonly TableCatalog _catalog;
+    private readonly IStateStore _state;
+    private readonly PartitionDelivery _delivery;
+    private readonly Retrier _retrier;
+    private readonly ISinkLog _log;
+    private readonly IMetricsSink _metrics;
+    private readonly TimeProvider _time;
+    private readonly HashSet<TableName> _warnedTables = [];
+    private readonly Formats.Registry.SchemaCache? _schemas;
+
+    public SinkHandler(SinkOptions options, IClickHouseGateway gateway, TableCatalog catalog, IStateStore state, ISinkLog log, IMetricsSink metrics, TimeProvider time, Func<double> random, Formats.Registry.SchemaCache? schemas = null)
+    {
+        _schemas = schemas;
+        _options = options;
+        _router = new TopicRouter(options);
+        _catalog = catalog;
+        _state = state;
+        _log = log;
+        _metrics = metrics;
+        _time = time;
+        _retrier = new Retrier(RetryPolicy.Default, time, random);
+        _delivery = new PartitionDelivery(gateway, _retrier, options, log, time);
+    }
+
+    public async Task<byte[]> HandleAsync(InvocationContext context, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var started = Stopwatch.GetTimestamp();
+        using var batch = KafkaEventDecoder.Decode(payload.Span);
+        var now = _time.GetUtcNow();
+        var giveUpAt = GiveUpAt(context.Deadline, now, _options.DeadlineSafetyMargin);
+        var source = SourceIdentity.Of(batch);
+
+        var outcomes = batch.Partitions.Select(p => new PartitionOutcome(p, _router.TableOf(p.Topic))).ToList();
+        var encoded = new List<EncodedPartition>();
+
+        // Every request of the invocation ends by giveUpAt, whatever CLICKHOUSE request timeout is configured: a request
+        // still in flight then is abandoned and its partition answered as a failure, so the function always answers.
+        using var deadline = new CancellationTokenSource(Positive(giveUpAt - now), _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        List<Work> work = [];
+        try
+        {
+            work = await PrepareAsync(batch, source, outcomes, encoded, giveUpAt, linked.Token);
+            await DeliverAllAsync(batch, source, work, giveUpAt, linked.Token);
+        }
+        catch (Exception e) when (e is Errors.SinkException or OperationCanceledException)
+        {
+            // The state could not be read or recorded in time: nothing was inserted for the partitions not yet failed.
+            foreach (var o in outcomes.Where(o => o.Failure is null))
+            {
+                Fail(o, Explain(e, o));
+            }
+
+            work = [];
+        }
+        finally
+        {
+            if (work.Count == 0)
+            {
+                Dispose(encoded);
+            }
+        }
+
+        try
+        {
+            // The check after the inserts and the landed marks may use the time between giveUpAt and half-way to the
+            // deadline: they decide and record what did land.
+            var markBy = giveUpAt + ((context.Deadline - giveUpAt) / 2);
+            using var marking = new CancellationTokenSource(Positive(markBy - _time.GetUtcNow()), _time);
+            using var markLinked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, marking.Token);
+            // The check after the inserts too: a partition delivered just before giveUpAt still gets its answer.
+            await CheckNotOvertakenAsync(source, work, markBy, markLinked.Token);
+            await RecordLandedAsync(source, work, markBy, markLinked.Token);
+        }
+        finally
+        {
+            Dispose(encoded);
+        }
+
+        return Finish(context, batch, outcomes, Stopwatch.GetElapsedTime(started));
+    }
+
+    /// <summary>
+    /// When retries stop: the configured margin before the deadline, but never more than a quarter of the time left,
+    /// so a function with a short timeout still retries a transient failure.
+    /// </summary>
+    internal static DateTimeOffset GiveUpAt(DateTimeOffset deadline, DateTimeOffset now, TimeSpan margin)
+    {
+        var quarter = (deadline - now) / 4;
+        return deadline - (quarter < margin ? (quarter > TimeSpan.Zero ? quarter : TimeSpan.Zero) : margin);
+    }
+
+    private static TimeSpan Positive(TimeSpan t) => t > TimeSpan.Zero ? t : TimeSpan.Zero;
+
+    private static void Dispose(List<EncodedPartition> encoded)
+    {
+        foreach (var e in encoded)
+        {
+            e.Dispose();
+        }
+
+        encoded.Clear();
+    }
+
+    private static Exception Explain(Exception e, PartitionOutcome o) => e is OperationCanceledException
+        ? new DeadlineReachedException(o)
+        : e;
+
+    private async Task DeliverAllAsync(KafkaBatch batch, SourceIdentity source, List<Work> work, DateTimeOffset giveUpAt, CancellationToken ct)
+    {
+        // Not cancelled as a whole: every partition ends with an outcome, delivered or failed, whatever the deadline.
+        await Parallel.ForEachAsync(
+            work,
+            new ParallelOptions { MaxDegreeOfParallelism = _options.InsertParallelism },
+            async (w, _) =>
+            {
+                if (w.Outcome.Failure is not null)
+                {
+                    return;
+                }
+
+                if (ct.IsCancellationRequested)
+                {
+                    Fail(w.Outcome, new DeadlineReachedException(w.Outcome));
+                    return;
+                }
+
+                try
+                {
+                    await _delivery.DeliverAsync(batch, source, w.Encoded, w.Plan, w.Outcome, giveUpAt, ct);
+                }
+                catch (Exception e) when (e is Errors.SinkException or OperationCanceledException)
+                {
+                    Fail(w.Outcome, Explain(e, w.Outcome));
+                }
+            });
+    }
+
+    private async Task<List<Work>> PrepareAsync(KafkaBatch batch, SourceIdentity source, List<PartitionOutcome> outcomes, List<EncodedPartition> encodedAll, DateTimeOffset giveUpAt, CancellationToken ct)
+    {
+        var tables = new Dictionary<TableName, TableInfo?>();
+        foreach (var table in outcomes.Select(o => o.Table).Distinct())
+        {
+            try
+            {
+                tables[table] = await _retrier.RunAsync(c => _catalog.GetAsync(table, c), giveUpAt, null, ct);
+            }
+            catch (ClickHouseException e)
+            {
+                tables[table] = null;
+                foreach (var o in outcomes.Where(o => o.Table == table))
+                {
+                    Fail(o, e);
+                }
+            }
+        }
+
+        var ready = new List<(PartitionOutcome Outcome, TableShape Shape)>();
+        foreach (var o in outcomes.Where(o => o.Failure is null))
+        {
+            var info = tables[o.Table]!;
+            if (!info.Exists)
+            {
+                _catalog.Forget(o.Table);
+                Fail(o, new ClickHouseException(
+                    $"table {o.Table} does not exist: create it (docs/configuration.md shows a schema) or route topic '{o.Source.Topic}' elsewhere with TOPIC_TABLES",
+                    ClickHouseErrorKind.MissingTable,
+                    serverCode: 60));
+                continue;
+            }
+
+            WarnIfCannotDeduplicate(info, outcomes.Count(x => x.Table == o.Table));
+            o.TableDeduplicates = info.CanDeduplicate;
+            ready.Add((o, _router.ShapeFor(o.Source.Topic, info.Columns)));
+        }
+
+        if (ready.Count == 0)
+        {
+            return [];
+        }
+
+        // The state query is in flight while the partitions are encoded (CPU, in parallel across partitions).
+        var keys = ready.Select(r => new PartitionKey(r.Outcome.Source.Topic, r.Outcome.Source.Partition)).ToList();
+        var loading = _retrier.RunAsync(c => _state.LoadAsync(source, keys, c), giveUpAt, null, ct);
+        var resolved = await Formats.SchemaResolution.ResolveAllAsync(_schemas, batch, ready, r => r.Outcome.Source, r => r.Shape, (r, e) => Fail(r.Outcome, e), giveUpAt, _time, ct);
+        ready.RemoveAll(r => r.Outcome.Failure is not null);
+        var rows = new EncodedPartition[ready.Count];
+        Parallel.For(0, ready.Count, i => rows[i] = RowEncoder.Encode(batch, ready[i].Outcome.Source, ready[i].Shape, _options.Tombstones, resolved.GetValueOrDefault(ready[i].Outcome.Source)));
+        encodedAll.AddRange(rows);
+        var prepared = ready.Select((r, i) => (r.Outcome, Encoded: rows[i])).ToList();
+        foreach (var (o, e) in prepared)
+        {
+            o.TombstonesSkipped = e.TombstonesSkipped;
+        }
+
+        var snapshot = await loading;
+        var work = new List<Work>(prepared.Count);
+        foreach (var (o, encoded) in prepared)
+        {
+            var key = new PartitionKey(o.Source.Topic, o.Source.Partition);
+            try
+            {
+                var recorded = snapshot.States.GetValueOrDefault(key);
+                var plan = Reconciler.Plan(
+                    key,
+                    recorded,
+                    new OffsetRange(o.Source.FirstOffset, o.Source.LastOffset),
+                    o.Source.Records[0].TimestampMs,
+                    encoded.Shape.HasOffsetColumns,
+                    _options.StrictOffsets);
+                if (plan.Sends.Any(p => p.Kind == SendKind.FillMissing) && snapshot.SharedWithOtherSources.Contains(key) && (encoded.Shape.Metadata & MetadataColumns.Source) == 0)
+                {
+                    // Only the presence probe cannot tell the sources apart: new ranges need no probe and go through.
+                    Fail(o, new SharedTableWithoutSourceException(o, source));
+                    continue;
+                }
+
+                work.Add(new Work(o, encoded, plan, recorded?.Version ?? 0));
+            }
+            catch (OffsetsRewoundException e)
+            {
+                Fail(o, e);
+            }
+        }
+
+        if (work.Count == 0)
+        {
+            return work;
+        }
+
+        // State before insert: one small insert for every partition of this invocation.
+        var states = work.Select(w => w.Plan.NewState).ToList();
+        var version = await _retrier.RunAsync(c => _state.SaveAsync(source, states, c), giveUpAt, null, ct);
+        foreach (var w in work)
+        {
+            w.SavedVersion = version;
+        }
+
+        // Two pollers may deliver different batches of one partition at once (a rebalance). Read back, after our own
+        // write, what others recorded since we loaded: whichever of two writers reads second sees the other, and steps
+        // back (its partition is retried) after recording the other's plan again, so the state names what is inserted.
+        var concurrent = await _retrier.RunAsync(c => _state.ConcurrentPlansAsync(source, work.Select(w => (w.Plan.NewState, w.LoadedVersion)).ToList(), version, c), giveUpAt, null, ct);
+        if (concurrent.Count > 0)
+        {
+            await _retrier.RunAsync(c => _state.SaveAsync(source, concurrent.Values.ToList(), c), giveUpAt, null, ct);
+            foreach (var w in work.Where(w => concurrent.ContainsKey(w.Plan.NewState.Key)))
+            {
+                Fail(w.Outcome, new ConcurrentBatchException(w.Outcome));
+            }
+
+            work = work.Where(w => w.Outcome.Failure is null).ToList();
+        }
+
+        return work;
+    }
+
+    /// <summary>
+    /// A second poller may load the state after our plan was recorded (so it plans on top of ours and its check finds
+    /// nothing newer than what it loaded) while we are still inserting: it then sends part of our ranges under our
+    /// tokens, and if its smaller body lands first, ClickHouse drops ours as a duplicate and our answer still says
+    /// success. So after the inserts, read (sequentially consistent) whether another plan for the partition was
+    /// recorded since ours; if so, the partition is answered as a failure and retried from the newest state. A poller
+    /// that records its plan after this read starts inserting after every insert of ours was answered, so it cannot
+    /// swallow ours (docs/exactly-once.md, case table).
+    /// </summary>
+    private async Task CheckNotOvertakenAsync(SourceIdentity source, List<Work> work, DateTimeOffset giveUpAt, CancellationToken ct)
+    {
+        var delivered = work.Where(w => w.Outcome.Failure is null).ToList();
+        if (delivered.Count == 0)
+        {
+            return;
+        }
+
+        var version = delivered[0].SavedVersion;
+        IReadOnlyDictionary<PartitionKey, PartitionState> later;
+        try
+        {
+            later = await _retrier.RunAsync(c => _state.ConcurrentPlansAsync(source, delivered.Select(w => (w.Plan.NewState, version)).ToList(), version, c), giveUpAt, null, ct);
+        }
+        catch (Exception e) when (e is Errors.SinkException or OperationCanceledException)
+        {
+            // Unknown whether a concurrent poller spent our tokens: answer as failures, the retry re-plans.
+            foreach (var w in delivered)
+            {
+                Fail(w.Outcome, Explain(e, w.Outcome));
+            }
+
+            return;
+        }
+
+        foreach (var w in delivered.Where(w => later.ContainsKey(w.Plan.NewState.Key)))
+        {
+            Fail(w.Outcome, new OvertakenByConcurrentBatchException(w.Outcome));
+        }
+    }
+
+    /// <summary>
+    /// For tables without offset columns, records after the inserts that the delivered ranges landed, so a redelivered
+    /// subset of them (a lost commit followed by a smaller batch) sends nothing instead of a possibly duplicated tail.
+    /// Tables with offset columns do not need it: ClickHouse answers which offsets are present.
+    /// </summary>
+    private async Task RecordLandedAsync(SourceIdentity source, List<Work> work, DateTimeOffset giveUpAt, CancellationToken ct)
+    {
+        var landed = work
+            .Where(w => w.Outcome.Failure is null && !w.Encoded.Shape.HasOffsetColumns)
+            .Select(w => Reconciler.Landed(w.Plan, new OffsetRange(w.Outcome.Source.FirstOffset, w.Outcome.Source.LastOffset)))
+            .ToList();
+        if (landed.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await _retrier.RunAsync(c => _state.SaveAsync(source, landed, c), giveUpAt, null, ct);
+        }
+        catch (OperationCanceledException)
+        {
+            _log.Write(LogLevel.Warning, "no time left to record the landed ranges after the inserts; a later subset of them is handled as outcome unknown");
+        }
+        catch (ClickHouseException e)
+        {
+            // Nothing is lost: without the mark a later subset is handled as "outcome unknown" (bounded, reported).
+            _log.Write(LogLevel.Warning, $"could not record the landed ranges after the inserts: {e.Message}", new LogFields(ErrorCode: e.ServerCode));
+        }
+    }
+
+    private void WarnIfCannotDeduplicate(TableInfo info, int partitions)
+    {
+        if (DeduplicationWindowCheck.Assess(info, partitions) is not { } warning)
+        {
+            return;
+        }
+
+        lock (_warnedTables)
+        {
+            if (!_warnedTables.Add(info.Table))
+            {
+                return;
+            }
+        }
+
+        _log.Write(LogLevel.Warning, warning, new LogFields(Table: info.Table.ToString()));
+    }
+
+    private void Fail(PartitionOutcome outcome, Exception e)
+    {
+        outcome.Failure = e;
+        _log.Write(
+            LogLevel.Error,
+            e is ClickHouseException { Kind: ClickHouseErrorKind.Permission or ClickHouseErrorKind.Auth }
+                ? $"partition not delivered: ClickHouse refused the sink's user (permission, authentication or configuration; not retried, metric RefusedPartitions): {e.Message}"
+                : $"partition not delivered, reported for retry: {e.Message}",
+            new LogFields(outcome.Source.Topic, outcome.Source.Partition, outcome.Source.FirstOffset, outcome.Source.LastOffset, outcome.Table.ToString(), (e as ClickHouseException)?.ServerCode),
+            e is ClickHouseException ? null : e);
+    }
+
+    private byte[] Finish(InvocationContext context, KafkaBatch batch, List<PartitionOutcome> outcomes, TimeSpan elapsed)
+    {
+        var failed = outcomes.Where(o => o.Failure is not null).ToList();
+        var inserts = outcomes.Sum(o => o.Inserts);
+        var metrics = new InvocationMetrics
+        {
+            RecordsReceived = batch.ReceivedRecordCount,
+            RowsInserted = outcomes.Sum(o => o.RowsInserted),
+            DeadLettered = outcomes.Sum(o => o.DeadLettered),
+            Replayed = outcomes.Sum(o => o.Replayed),
+            PossibleDuplicates = outcomes.Sum(o => o.PossibleDuplicates),
+            TombstonesSkipped = outcomes.Sum(o => o.TombstonesSkipped),
+            InsertLatencyMs = inserts == 0 ? 0 : outcomes.Sum(o => o.InsertMilliseconds) / inserts,
+            BatchBytes = batch.PayloadBytes,
+            RecordLagMs = batch.OldestTimestampMs is { } oldest ? (_time.GetUtcNow().ToUnixTimeMilliseconds() - oldest) : null,
+            FailedPartitions = failed.Count,
+            NonDeduplicatingTables = outcomes.Where(o => o.TableDeduplicates == false).Select(o => o.Table).Distinct().Count(),
+            RefusedPartitions = failed.Count(o => o.Failure is ClickHouseException { Kind: ClickHouseErrorKind.Permission or ClickHouseErrorKind.Auth }),
+        };
+        _metrics.Publish(metrics);
+
+        var perTable = outcomes.GroupBy(o => o.Table.ToString()).Select(g => new KeyValuePair<string, long>("rows." + g.Key, g.Sum(o => o.RowsInserted))).ToList();
+        perTable.Add(new("records_in", metrics.RecordsReceived));
+        perTable.Add(new("dead_lettered", metrics.DeadLettered));
+        perTable.Add(new("replayed", metrics.Replayed));
+        perTable.Add(new("possible_duplicates", metrics.PossibleDuplicates));
+        perTable.Add(new("tombstones_skipped", metrics.TombstonesSkipped));
+        perTable.Add(new("failed_partitions", failed.Count));
+        perTable.Add(new("milliseconds", (long)elapsed.TotalMilliseconds));
+        _log.Write(
+            failed.Count == 0 ? LogLevel.Information : LogLevel.Warning,
+            "invocation summary",
+            new LogFields(Numbers: perTable, Strings: [new("request_id", context.RequestId)]));
+
+        return InvocationAnswer.For(
+            _options.PollerMode,
+            failed.Select(o => new UndeliveredPartition(o.Source.Topic, o.Source.Partition, o.Source.MapKey, o.Source.FirstOffset, o.Source.LastOffset)).ToList());
+    }
+
+    private sealed record Work(PartitionOutcome Outcome, EncodedPartition Encoded, PartitionPlan Plan, long LoadedVersion)
+    {
+        /// <summary>The version this invocation's plan was recorded with.</summary>
+        public long SavedVersion { get; set; }
+    }
+}

@@ -1,0 +1,115 @@
+using MskClickHouse.Core.ClickHouse;
+using MskClickHouse.Core.Configuration;
+using MskClickHouse.Core.Delivery;
+using MskClickHouse.Core.Errors;
+using MskClickHouse.Core.Logging;
+using MskClickHouse.Core.Metrics;
+
+
+
+
+
+namespace MskClickHouse.Core.Hosting;
+
+/// <summary>Composes the sink at start-up and checks what can be checked before the first batch.</summary>
+public static class SinkHandlerFactory
+{
+    /// <summary>How long start-up keeps retrying transient ClickHouse failures before it reports an init error.</summary>
+    private static readonly TimeSpan InitRetryBudget = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Connects to ClickHouse, creates the dead-letter and state tables if missing, and checks that every table named
+    /// in TOPIC_TABLES exists. Failures here are start-up failures (the Runtime API's init error).
+    /// </summary>
+    /// <param name="fetchPassword">Reads the password secret again; when given, a password ClickHouse refuses after
+    /// start-up (rotated secret) is fetched again once and the client rebuilt (<see cref="ReauthenticatingGateway"/>).</param>
+    /// <param name="schemas">The schema-registry cache when VALUE_FORMAT names a registry format.</param>
+    public static async Task<IInvocationHandler> CreateAsync(SinkOptions options, ISinkLog log, IMetricsSink metrics, TimeProvider time, CancellationToken cancellationToken, Func<CancellationToken, Task<string>>? fetchPassword = null, Formats.Registry.SchemaCache? schemas = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        IClickHouseGateway gateway = fetchPassword is null
+            ? new DriverClickHouseGateway(options.Connection)
+            : new ReauthenticatingGateway(options.Password, password => new DriverClickHouseGateway(options.Connection with { Password = password }), fetchPassword, log, time);
+        return await CreateAsync(options, gateway, log, metrics, time, cancellationToken, schemas);
+    }
+
+    /// <summary>The same, over a given gateway (tests put a fault injector in front of the engine).</summary>
+    public static async Task<IInvocationHandler> CreateAsync(SinkOptions options, IClickHouseGateway gateway, ISinkLog log, IMetricsSink metrics, TimeProvider time, CancellationToken cancellationToken, Formats.Registry.SchemaCache? schemas = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(log);
+        var state = new ClickHouseStateStore(gateway, options.StateTable, options.SinkId, time);
+
+        // A ClickHouse that is briefly overloaded or restarting at cold start is retried, like any batch's requests.
+        var retrier = new Retrier(RetryPolicy.Default, time, Random.Shared.NextDouble);
+        var giveUpAt = time.GetUtcNow() + InitRetryBudget;
+        try
+        {
+            await retrier.RunAsync(async c => { await gateway.ExecuteAsync(DeadLetters.CreateTableSql(options.DeadLetterTable), c); return true; }, giveUpAt, null, cancellationToken);
+            await retrier.RunAsync(
+                async c =>
+                {
+                    // Only a table of an earlier version is altered: a user granted SELECT, INSERT, CREATE TABLE suffices otherwise.
+                    var t = options.DeadLetterTable;
+                    var has = await gateway.QueryAsync($"SELECT count() FROM system.columns WHERE database = {SqlIdentifier.Literal(t.Database)} AND table = {SqlIdentifier.Literal(t.Table)} AND name = 'source' FORMAT TSV", c);
+                    if (System.Text.Encoding.UTF8.GetString(has).Trim() == "0")
+                    {
+                        await gateway.ExecuteAsync(DeadLetters.MigrateSql(t), c);
+                    }
+
+                    return true;
+                },
+                giveUpAt,
+                null,
+                cancellationToken);
+            await retrier.RunAsync(async c => { await state.EnsureCreatedAsync(c); return true; }, giveUpAt, null, cancellationToken);
+        }
+        catch (ClickHouseException e)
+        {
+            throw new ClickHouseException(
+                $"start-up: cannot create the dead-letter table {options.DeadLetterTable} or the state table {options.StateTable} at {SinkOptionsParser.Redact(options.ClickHouseUrl)} as user '{options.User}': {e.Message}",
+                e.Kind,
+                e.ServerCode,
+                e.HttpStatus,
+                inner: e);
+        }
+
+        LogReadAfterWrite(log, options.StateTable, state.Engine, "state");
+        var catalog = new TableCatalog(gateway);
+        foreach (var (topic, table) in options.TopicTables)
+        {
+            var info = await retrier.RunAsync(c => catalog.GetAsync(table, c), giveUpAt, null, cancellationToken);
+            if (!info.Exists)
+            {
+                throw new ConfigurationException("TOPIC_TABLES", $"table {table} (for topic '{topic}') does not exist in ClickHouse at {SinkOptionsParser.Redact(options.ClickHouseUrl)}: create it first");
+            }
+
+            LogReadAfterWrite(log, table, info.Engine, "target");
+
+            if (DeduplicationWindowCheck.Assess(info, partitions: 1) is { } warning)
+            {
+                log.Write(LogLevel.Warning, warning + " (docs/exactly-once.md)", new LogFields(Topic: topic, Table: table.ToString(), Strings: [new("metric", "NonDeduplicatingTable")]));
+            }
+        }
+
+        // Dead letters are retried under tokens too: a dead-letter table that forgets them duplicates dead letters.
+        var deadLetters = await retrier.RunAsync(c => catalog.GetAsync(options.DeadLetterTable, c), giveUpAt, null, cancellationToken);
+        if (DeduplicationWindowCheck.Assess(deadLetters, partitions: 1) is { } dlqWarning)
+        {
+            log.Write(LogLevel.Warning, "dead-letter " + dlqWarning, new LogFields(Table: options.DeadLetterTable.ToString(), Strings: [new("metric", "NonDeduplicatingTable")]));
+        }
+
+        log.Write(LogLevel.Information, "sink ready", new LogFields(Strings: [new("sink_id", options.SinkId), new("clickhouse", options.ClickHouseUrl.GetLeftPart(UriPartial.Authority))]));
+        return new SinkHandler(options, gateway, catalog, state, log, metrics, time, Random.Shared.NextDouble, schemas);
+    }
+
+    /// <summary>
+    /// Says which read-after-write guarantee the reads that decide what to insert get from a table's engine
+    /// (docs/exactly-once.md, "Per table engine").
+    /// </summary>
+    private static void LogReadAfterWrite(ISinkLog log, TableName table, string engine, string role)
+    {
+        var (level, guarantee) = ReadAfterWrite.Of(engine);
+        log.Write(level, $"{role} table {table} ({engine}): {guarantee}", new LogFields(Table: table.ToString(), Strings: [new("engine", engine), new("engine_family", ReadAfterWrite.FamilyOf(engine))]));
+    }
+}

@@ -1,0 +1,183 @@
+using System.Text.RegularExpressions;
+
+namespace MskClickHouse.Core.Tests.Architecture;
+
+/// <summary>
+/// Dependencies inside src/Core point one way (docs/architecture.md): a namespace may import only namespaces ranked
+/// after it in <see cref="Ranks"/>. A total order leaves no room for a cycle, so this also keeps the namespaces acyclic.
+/// Imports are read from the sources: <c>using MskClickHouse.Core.X</c> lines and fully-qualified
+/// <c>MskClickHouse.Core.X.</c> references; sub-namespaces (Formats.Avro) count as their top-level folder.
+/// </summary>
+public partial class DependencyDirectionTests
+{
+    /// <summary>
+    /// The entry first; then the stages, each before the models it consumes (delivery reads encoded rows, formats and
+    /// rows read the decoded batch); then the shared services every stage may use.
+    /// </summary>
+    internal static readonly string[] Ranks =
+    [
+        "Hosting",       // runtime loop, invocation handler, composition root: drives the pipeline
+        "Delivery",      // reconcile, token, state, insert, dead letters, retries
+        "Formats",       // registry-framed values (Avro, Protobuf, JSON Schema) → JSON
+        "Routing",       // topic → table and shape
+        "Rows",          // table shape, metadata columns, row encoder, JSONEachRow writer, encoded partitions
+        "Events",        // the MSK event: batch model and decoder
+        "Secrets",       // Secrets Manager, SigV4, credentials
+        "Configuration", // the options record and its parser
+        "ClickHouse",    // gateway, catalog, identifiers, SQL text, error classification
+        "Metrics",       // EMF
+        "Logging",       // structured log lines, invocation context
+        "Errors",        // the sink's exception base
+    ];
+
+    [Fact]
+    public void CoreSources_ImportOnlyNamespacesRankedAfterTheirOwn()
+    {
+        var violations = CoreSources().SelectMany(f => Violations(f.Path, f.Text)).ToList();
+
+        Assert.True(violations.Count == 0, "upstream imports (docs/architecture.md):\n" + string.Join('\n', violations));
+    }
+
+    [Fact]
+    public void CoreSources_DeclareTheNamespaceOfTheirFolder()
+    {
+        var wrong = new List<string>();
+        foreach (var (path, text) in CoreSources())
+        {
+            var folder = Path.GetDirectoryName(path)!.Replace(Path.DirectorySeparatorChar, '.');
+            var expected = folder.Length == 0 ? "MskClickHouse.Core" : "MskClickHouse.Core." + folder;
+            var declared = NamespaceLine().Match(text);
+            if (!declared.Success || declared.Groups[1].Value != expected)
+            {
+                wrong.Add($"src/Core/{path}: namespace {(declared.Success ? declared.Groups[1].Value : "(none)")}, folder says {expected}");
+            }
+        }
+
+        Assert.True(wrong.Count == 0, string.Join('\n', wrong));
+    }
+
+    [Fact]
+    public void EveryTopLevelCoreFolder_HasARank()
+    {
+        var folders = Directory.GetDirectories(CoreRoot())
+            .Select(Path.GetFileName)
+            .Where(n => n is not ("bin" or "obj"))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+
+        Assert.Equal(Ranks.Order(StringComparer.Ordinal), folders);
+    }
+
+    [Fact]
+    public void Violations_NameTheFileAndTheUpstreamImport()
+    {
+        const string source = """
+            using MskClickHouse.Core.Errors;
+            using MskClickHouse.Core.Hosting;
+
+            namespace MskClickHouse.Core.Logging;
+
+            // MskClickHouse.Core.Delivery.Reconciler in a comment is not an import
+            public sealed class X { public object Y => new MskClickHouse.Core.Routing.TopicRouter(null!); }
+            """;
+
+        var found = Violations("Logging/X.cs", source);
+
+        Assert.Equal(
+            [
+                "src/Core/Logging/X.cs: Logging imports Hosting (using MskClickHouse.Core.Hosting), which is upstream of it",
+                "src/Core/Logging/X.cs: Logging imports Routing (MskClickHouse.Core.Routing.), which is upstream of it",
+            ],
+            found);
+    }
+
+    [Fact]
+    public void Violations_NameAnUnrankedNamespace()
+    {
+        var found = Violations("Decoding/X.cs", "namespace MskClickHouse.Core.Decoding;\n");
+
+        Assert.Equal(["src/Core/Decoding/X.cs: namespace Decoding has no rank in DependencyDirectionTests.Ranks"], found);
+    }
+
+    internal static List<string> Violations(string path, string text)
+    {
+        var result = new List<string>();
+        var declared = NamespaceLine().Match(text);
+        if (!declared.Success)
+        {
+            result.Add($"src/Core/{path}: no file-scoped namespace");
+            return result;
+        }
+
+        var own = TopLevel(declared.Groups[1].Value);
+        var ownRank = Array.IndexOf(Ranks, own);
+        if (ownRank < 0)
+        {
+            result.Add($"src/Core/{path}: namespace {own} has no rank in DependencyDirectionTests.Ranks");
+            return result;
+        }
+
+        var imports = UsingLine().Matches(text).Select(m => (Name: TopLevel(m.Groups[1].Value), Shown: $"using MskClickHouse.Core.{m.Groups[1].Value}"))
+            .Concat(QualifiedReference().Matches(CodeOnly(text)).Select(m => (Name: m.Groups[1].Value, Shown: $"MskClickHouse.Core.{m.Groups[1].Value}.")))
+            .Where(i => i.Name != own)
+            .DistinctBy(i => i.Name);
+        foreach (var (name, shown) in imports)
+        {
+            var rank = Array.IndexOf(Ranks, name);
+            if (rank < 0)
+            {
+                result.Add($"src/Core/{path}: {own} imports {name} ({shown}), which has no rank");
+            }
+            else if (rank < ownRank)
+            {
+                result.Add($"src/Core/{path}: {own} imports {name} ({shown}), which is upstream of it");
+            }
+        }
+
+        return result;
+    }
+
+    private static string TopLevel(string name)
+    {
+        var rest = name.StartsWith("MskClickHouse.Core.", StringComparison.Ordinal) ? name["MskClickHouse.Core.".Length..] : name;
+        var dot = rest.IndexOf('.', StringComparison.Ordinal);
+        return dot < 0 ? rest : rest[..dot];
+    }
+
+    /// <summary>The text without comments, using lines and the namespace line: what the compiler resolves as code.</summary>
+    private static string CodeOnly(string text) =>
+        string.Join('\n', text.Split('\n').Select(l => l.TrimStart()).Where(l => !l.StartsWith("//", StringComparison.Ordinal)
+            && !l.StartsWith("using ", StringComparison.Ordinal) && !l.StartsWith("namespace ", StringComparison.Ordinal)));
+
+    private static IEnumerable<(string Path, string Text)> CoreSources()
+    {
+        var root = CoreRoot();
+        return Directory.EnumerateFiles(root, "*.cs", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(root, f))
+            .Where(f => !f.StartsWith("obj", StringComparison.Ordinal) && !f.StartsWith("bin", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal)
+            .Select(f => (f, File.ReadAllText(Path.Combine(root, f))));
+    }
+
+    private static string CoreRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Serverless.sln")))
+            {
+                return Path.Combine(dir.FullName, "src", "Core");
+            }
+        }
+
+        throw new InvalidOperationException($"no Serverless.sln above {AppContext.BaseDirectory}");
+    }
+
+    [GeneratedRegex(@"^namespace ([\w.]+);", RegexOptions.Multiline)]
+    private static partial Regex NamespaceLine();
+
+    [GeneratedRegex(@"^using (?:static )?MskClickHouse\.Core\.([\w.]+);", RegexOptions.Multiline)]
+    private static partial Regex UsingLine();
+
+    [GeneratedRegex(@"(?<![\w.])MskClickHouse\.Core\.(\w+)\.")]
+    private static partial Regex QualifiedReference();
+}
