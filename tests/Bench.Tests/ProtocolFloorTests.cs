@@ -4,7 +4,8 @@ using MskClickHouse.Bench.EndToEnd;
 using MskClickHouse.Bench.EndToEnd.Sections;
 using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Delivery;
-using MskClickHouse.Core.Runtime;
+using MskClickHouse.Core.Hosting;
+using MskClickHouse.Core.Logging;
 using MskClickHouse.RuntimeApiEmulator;
 using MskClickHouse.TestSupport;
 
@@ -26,7 +27,7 @@ public sealed partial class ProtocolFloorTests(ClickHouseFixture clickHouse)
 
         // The sink: the Core handler in this process, its gateway calls recorded on their way to the engine.
         var sinkOptions = ProtocolFloor.OptionsFor(context, db, "sink-under-test");
-        using var driver = new DriverClickHouseGateway(sinkOptions);
+        using var driver = new DriverClickHouseGateway(sinkOptions.Connection);
         var recorder = new RecordingGateway(driver);
         var handler = await SinkHandlerFactory.CreateAsync(sinkOptions, recorder, new NullLog(), new NullMetrics(), TimeProvider.System, ct);
         var sinkCalls = new List<List<GatewayCall>>();

@@ -1,9 +1,7 @@
 using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Delivery;
-using MskClickHouse.Core.Routing;
 using MskClickHouse.Simulation;
 using MskClickHouse.TestSupport;
-using Xunit;
 
 namespace MskClickHouse.Core.Tests.Delivery;
 
@@ -36,8 +34,8 @@ public class ConcurrentPlansTests(ClickHouseFixture fixture)
     public async Task ConcurrentPlans_EarlierPlanMergedAwayBeforeTheCheck_IsStillSeen()
     {
         using var h = await SinkHarness.CreateAsync(fixture);
-        using var ga = new DriverClickHouseGateway(h.Options);
-        using var gb = new DriverClickHouseGateway(h.Options);
+        using var ga = new DriverClickHouseGateway(h.Options.Connection);
+        using var gb = new DriverClickHouseGateway(h.Options.Connection);
         var a = await StoreAsync(h, ga, TimeProvider.System);
         var b = await StoreAsync(h, gb, TimeProvider.System);
         var planA = Plan(0, 29);
@@ -63,8 +61,8 @@ public class ConcurrentPlansTests(ClickHouseFixture fixture)
     public async Task ConcurrentPlans_AnotherProcessPicksTheSameVersion_IsStillSeen()
     {
         using var h = await SinkHarness.CreateAsync(fixture);
-        using var ga = new DriverClickHouseGateway(h.Options);
-        using var gb = new DriverClickHouseGateway(h.Options);
+        using var ga = new DriverClickHouseGateway(h.Options.Connection);
+        using var gb = new DriverClickHouseGateway(h.Options.Connection);
         var time = new FixedTime(DateTimeOffset.UtcNow);
         var a = await StoreAsync(h, ga, time);
         var b = await StoreAsync(h, gb, time);

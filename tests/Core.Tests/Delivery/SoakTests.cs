@@ -78,7 +78,7 @@ public class SoakTests(ClickHouseFixture fixture)
         await h.Faults.DrainAsync();
 
         Assert.True(report.Drained, $"the simulated mapping did not drain: {report}; most frequent errors: " + string.Join(" | ", h.Log.Lines
-            .Where(l => l.Level == MskClickHouse.Core.Configuration.LogLevel.Error)
+            .Where(l => l.Level == MskClickHouse.Core.Logging.LogLevel.Error)
             .GroupBy(l => System.Text.RegularExpressions.Regex.Replace(l.Message, "[0-9]+", "N"))
             .OrderByDescending(g => g.Count())
             .Take(3)
