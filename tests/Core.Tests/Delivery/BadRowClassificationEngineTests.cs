@@ -47,6 +47,18 @@ public class BadRowClassificationEngineTests(ClickHouseFixture fixture)
     }
 
     [Fact]
+    public async Task AllowErrors_NoRowParses_FailsWithCode10UnlessAnAlwaysGoodRowIsAdded()
+    {
+        var bad = string.Concat(Enumerable.Range(0, 4).Select(i => $"{{\"__sink_row\":{i},\"v\":\"bad\"}}\n"));
+        var answer = await GoodRowsAsync("UUID", bad);
+        Assert.Contains("Code: 10.", answer, StringComparison.Ordinal);
+        Assert.Contains("Not found column or subcolumn __sink_row in block", answer, StringComparison.Ordinal);
+
+        // The anchor row ParseClassification ends every chunk with: every column omitted, so each takes its default.
+        Assert.Equal("4294967295", await GoodRowsAsync("UUID", bad + "{\"__sink_row\":4294967295}\n"));
+    }
+
+    [Fact]
     public async Task AllowErrorsNum_CountsTheBadRowsOfASelect()
     {
         var rows = Rows("1", "\"x\"", string.Empty);
