@@ -67,6 +67,7 @@ public sealed class BadRowIsolation
     private readonly List<int> _scanRejected = [];
     private List<int> _unit = [];
     private int _frontier;
+    private bool _classified;
 
     /// <param name="stopAt">No isolation step starts after this instant; the dead letters found are written instead.</param>
     public BadRowIsolation(IsolationIo io, TimeProvider time, DateTimeOffset stopAt)
@@ -82,8 +83,14 @@ public sealed class BadRowIsolation
     /// <summary>Classification requests made (SELECTs, see <see cref="ParseClassification"/>).</summary>
     public int Classifications { get; private set; }
 
-    /// <summary>Units smaller than this are probed row by row: a few probes cost less than classifying.</summary>
+    /// <summary>Rows left to scan below which probing goes on: a few probes cost less than classifying.</summary>
     public const int ClassifyMinRows = 64;
+
+    /// <summary>
+    /// Bad rows the probes find before the rest is classified in one request per chunk: a unit with few bad rows keeps
+    /// costing one probe per bad row plus log n, and one with many pays at most this many probes before classifying.
+    /// </summary>
+    public const int ClassifyAfter = 32;
 
     /// <summary>
     /// After a classification, the first this many rows it says do not parse are probed one by one, each for the
@@ -135,11 +142,6 @@ public sealed class BadRowIsolation
 
         if (!IsBlockLevel(first))
         {
-            if (known.Count == 0 && candidates.Count >= ClassifyMinRows && _io.Classify is not null && await ClassifyAsync(candidates, token))
-            {
-                return await FinalAsync(candidates, token);
-            }
-
             await ScanAsync(candidates, scanFrom, token);
         }
 
@@ -265,6 +267,16 @@ public sealed class BadRowIsolation
                     Reject(candidates, cursor + m - 1, e);
                     cursor += m - 1;
                     window = Math.Clamp(2 * m, InitialWindow, MaxWindow);
+
+                    // Many bad rows: one classification may save a probe per row (tried once per unit).
+                    if (!_classified && _scanRejected.Count >= ClassifyAfter && candidates.Count - cursor >= ClassifyMinRows && _io.Classify is not null)
+                    {
+                        _classified = true;
+                        if (await ClassifyAsync(candidates, token))
+                        {
+                            return;
+                        }
+                    }
                 }
                 else
                 {
