@@ -33,6 +33,14 @@ public sealed record IsolationIo(
 /// row plus log n, and no probe body is larger than twice the last gap between bad rows (an all-bad unit sends tiny ones).
 /// </para>
 /// <para>
+/// Once the probes have found <see cref="ClassifyAfter"/> bad rows, the engine is asked once which rows of the unit parse
+/// (<see cref="ParseClassification"/>, one SELECT per chunk). Its answer is used only when the engine confirms it: a
+/// probe of the rows said to parse passes, and each of the first <see cref="ExactReasons"/> rows said not to parse fails
+/// alone (their dead letters carry the engine's own message); the others carry the engine's verdict and that first
+/// message, named as such. Otherwise probing goes on. An all-bad 10,000-row unit costs 64 inserts and 7 SELECTs instead
+/// of 10,000 probes.
+/// </para>
+/// <para>
 /// Block-level errors (CHECK constraints 469 "violated at row N", DEFAULT expressions that throw 395) only appear on the
 /// real insert: the named row is removed and the block sent again, up to <see cref="BlockLevelRowLimit"/> times, then
 /// the rest is found by halving (halves land under derived tokens).
