@@ -68,7 +68,7 @@ public static class ParseClassification
                 return null;
             }
 
-            var cost = LiteralBytes(tagged) + Padding + 1;
+            var cost = LiteralBytes(tagged) + Padding + 2; // the newline is escaped as backslash-n in the literal
             if (data.Length > 0 && head.Length + tail.Length + bytes + cost + 64 > MaxQueryBytes)
             {
                 bytes = 0;
@@ -156,8 +156,8 @@ public static class ParseClassification
         return anchored ? rows : null;
     }
 
-    /// <summary>UTF-8 bytes of the text inside a quoted literal (backslashes and quotes are escaped).</summary>
-    private static int LiteralBytes(string text) => Encoding.UTF8.GetByteCount(text) + text.Count(c => c is '\\' or '\'');
+    /// <summary>UTF-8 bytes of the text inside a quoted literal (SqlIdentifier.Literal escapes these six characters with a backslash).</summary>
+    private static int LiteralBytes(string text) => Encoding.UTF8.GetByteCount(text) + text.Count(c => c is '\\' or '\'' or '\0' or '\n' or '\r' or '\t');
 
     private static string AnchorRow => "{\"" + TagKey + "\":" + Anchor + "}\n";
 
