@@ -298,7 +298,8 @@ public sealed class PartitionDelivery
                             var letters = found.Where(f => offsets.Contains(Source.Records[f.RecordIndex].Offset)).Select(f => f with { Reason = f.Reason + " " + mark }).ToList();
                             await DeadLetterAsync(letters, DeduplicationToken.ForDeadLetters(token) + suffix);
                             return letters.Count;
-                        }),
+                        },
+                        r => ParseClassification.RunAsync(QueryBytesAsync, _enc.Table, r, i => _enc.Rows(i, i + 1), InsertSettings.For(_d._options.ExtraInsertSettings, token, 0))),
                     _d._time,
                     BadRowIsolation.StopAt(_d._time.GetUtcNow(), _giveUpAt));
                 return await isolation.InsertAsync(rows, token, e);
@@ -387,6 +388,8 @@ public sealed class PartitionDelivery
             await _d._retrier.RunAsync(ct => _d._gateway.InsertAsync(dlqSql, [body.WrittenMemory], settings, ct), _giveUpAt, OnRetry, _ct);
             _outcome.DeadLettered += letters.Count;
         }
+
+        private Task<byte[]> QueryBytesAsync(string sql) => _d._retrier.RunAsync(ct => _d._gateway.QueryAsync(sql, ct), _giveUpAt, OnRetry, _ct);
 
         private async Task<HashSet<long>> QueryOffsetsAsync(string sql)
         {

@@ -23,6 +23,11 @@ internal sealed class CountingHandler(HttpMessageHandler inner) : DelegatingHand
 
     public int InsertsInto(string table) => Inserts.GetValueOrDefault(table);
 
+    /// <summary>SELECTs that classify rows (BadRowIsolation's fast path, see ParseClassification).</summary>
+    public int Classifications => _classifications;
+
+    private int _classifications;
+
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var query = Uri.UnescapeDataString((request.RequestUri?.Query ?? string.Empty).Replace('+', ' '));
@@ -32,6 +37,10 @@ internal sealed class CountingHandler(HttpMessageHandler inner) : DelegatingHand
             var rest = query[(at + "INSERT INTO ".Length)..];
             var table = rest[..rest.IndexOf(' ', StringComparison.Ordinal)].Replace("`", string.Empty, StringComparison.Ordinal);
             Inserts.AddOrUpdate(table[(table.IndexOf('.', StringComparison.Ordinal) + 1)..], 1, (_, n) => n + 1);
+        }
+        else if (request.Content is { } content && (await content.ReadAsStringAsync(cancellationToken)).StartsWith("SELECT __sink_row FROM format(", StringComparison.Ordinal))
+        {
+            Interlocked.Increment(ref _classifications);
         }
 
         var response = await base.SendAsync(request, cancellationToken);
