@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Unicode;
-using MskClickHouse.Core.Routing;
+using MskClickHouse.Core.ClickHouse;
 
 namespace MskClickHouse.Core.Delivery;
 

@@ -1,6 +1,6 @@
 using System.Text;
 using MskClickHouse.Core.Delivery;
-using MskClickHouse.Core.Routing;
+using MskClickHouse.Core.ClickHouse;
 
 namespace MskClickHouse.Core.Tests.Delivery;
 
