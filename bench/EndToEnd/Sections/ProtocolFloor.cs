@@ -36,7 +36,10 @@ internal sealed class ProtocolFloor : IDisposable
         /// <summary>The full protocol plus a landed-mark state write after the inserts (tables without offset columns).</summary>
         WithLandedWrite,
 
-        /// <summary>What the sink sends since the read-back of concurrent plans: Full plus that query between the state write and the inserts.</summary>
+        /// <summary>
+        /// What the sink sends since the read-back of concurrent plans: Full plus that query between the state write and
+        /// the inserts, and once more after the inserts (the check that no poller planned on top of this invocation).
+        /// </summary>
         WithReadBack,
     }
 
@@ -151,6 +154,10 @@ internal sealed class ProtocolFloor : IDisposable
             }
 
             await InsertAllAsync(batch, ct);
+            if (variant == Variant.WithReadBack)
+            {
+                await SendAsync(batch.ReadBack, ct);
+            }
         }
 
         if (variant == Variant.WithLandedWrite)
