@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using MskClickHouse.Core.Errors;
@@ -58,7 +57,6 @@ public sealed class SecretsManagerClient
 {
     public const string Variable = "CLICKHOUSE_PASSWORD_SECRET_ARN";
     private const string Service = "secretsmanager";
-    private static readonly MediaTypeHeaderValue AmzJson = new("application/x-amz-json-1.1");
 
     private readonly HttpClient _http;
     private readonly AwsCredentials _credentials;
@@ -105,32 +103,7 @@ public sealed class SecretsManagerClient
     private async Task<string> GetOnceAsync(string secretId, CancellationToken cancellationToken)
     {
         var body = JsonSerializer.SerializeToUtf8Bytes(new GetSecretValueRequest(secretId), SecretsJsonContext.Default.GetSecretValueRequest);
-        using var request = new HttpRequestMessage(HttpMethod.Post, _endpoint)
-        {
-            Content = new ByteArrayContent(body) { Headers = { ContentType = AmzJson } },
-        };
-        const string target = "secretsmanager.GetSecretValue";
-        request.Headers.TryAddWithoutValidation("X-Amz-Target", target);
-
-        var host = _endpoint.IsDefaultPort ? _endpoint.Host : $"{_endpoint.Host}:{_endpoint.Port}";
-        var signature = SigV4.Sign(
-            new SigV4Request(
-                "POST",
-                host,
-                _endpoint.AbsolutePath,
-                [new("Content-Type", AmzJson.ToString()), new("Host", host), new("X-Amz-Target", target)],
-                body),
-            _credentials,
-            _region,
-            Service,
-            _time.GetUtcNow());
-        request.Headers.TryAddWithoutValidation("X-Amz-Date", signature.AmzDate);
-        if (_credentials.SessionToken is { } token)
-        {
-            request.Headers.TryAddWithoutValidation("X-Amz-Security-Token", token);
-        }
-
-        request.Headers.TryAddWithoutValidation("Authorization", signature.Authorization);
+        using var request = AwsJsonRequest.Create(_endpoint, "secretsmanager.GetSecretValue", body, _credentials, _region, Service, _time.GetUtcNow());
 
         HttpResponseMessage response;
         try

@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using System.Text.Json;
 using MskClickHouse.Core.Formats.Framing;
 using MskClickHouse.Core.Secrets;
@@ -14,7 +13,6 @@ namespace MskClickHouse.Core.Formats.Registry;
 public sealed class GlueRegistryClient : ISchemaRegistryClient
 {
     private const string Target = "AWSGlue.GetSchemaVersion";
-    private static readonly MediaTypeHeaderValue AmzJson = new("application/x-amz-json-1.1");
 
     private readonly HttpClient _http;
     private readonly AwsCredentials _credentials;
@@ -47,25 +45,7 @@ public sealed class GlueRegistryClient : ISchemaRegistryClient
         }
 
         var body = RequestBody(schema.GlueVersionId);
-        using var request = new HttpRequestMessage(HttpMethod.Post, _endpoint)
-        {
-            Content = new ByteArrayContent(body) { Headers = { ContentType = AmzJson } },
-        };
-        request.Headers.TryAddWithoutValidation("X-Amz-Target", Target);
-        var host = _endpoint.IsDefaultPort ? _endpoint.Host : $"{_endpoint.Host}:{_endpoint.Port}";
-        var signature = SigV4.Sign(
-            new SigV4Request("POST", host, _endpoint.AbsolutePath, [new("Content-Type", AmzJson.ToString()), new("Host", host), new("X-Amz-Target", Target)], body),
-            _credentials,
-            _region,
-            "glue",
-            _time.GetUtcNow());
-        request.Headers.TryAddWithoutValidation("X-Amz-Date", signature.AmzDate);
-        if (_credentials.SessionToken is { } token)
-        {
-            request.Headers.TryAddWithoutValidation("X-Amz-Security-Token", token);
-        }
-
-        request.Headers.TryAddWithoutValidation("Authorization", signature.Authorization);
+        using var request = AwsJsonRequest.Create(_endpoint, Target, body, _credentials, _region, "glue", _time.GetUtcNow());
         HttpResponseMessage response;
         try
         {
