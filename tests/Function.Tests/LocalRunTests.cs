@@ -26,6 +26,27 @@ public sealed class LocalRunTests(PublishedBootstrap published, ClickHouseFixtur
         Assert.Contains("OK    re-delivery added nothing", text, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The bare ./run.sh: the public sample events, which come from several clusters (different eventSourceArn). The
+    /// re-delivery must resend each cluster's records under its own source, as a mapping (one cluster each) would.
+    /// </summary>
+    [Fact]
+    public async Task LocalRun_SampleEventsFromSeveralClusters_RedeliveryAddsNothing()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var code = await LocalRunner.RunAsync(
+            ["--clickhouse-url", clickHouse.Server.BaseUri.ToString(), "--bootstrap", published.AotBootstrap],
+            output,
+            error,
+            TestContext.Current.CancellationToken);
+
+        var text = output + "\n" + error;
+        Assert.True(code == 0, text);
+        Assert.Contains("OK    re-delivery added nothing", text, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("avro")]
     [InlineData("protobuf")]

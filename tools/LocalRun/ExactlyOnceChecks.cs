@@ -26,39 +26,50 @@ internal static class ExactlyOnceChecks
 
     /// <summary>
     /// Re-delivery the way a lost commit does it: the mapping resends, per partition, the last batch it had sent (from
-    /// the committed offset). One event holding, for every partition, its records from the last batch that carried it.
-    /// Resending every batch from the start would be a consumer-group rewind, which the sink deliberately treats as
-    /// reprocessing (Reconciler: before the range).
+    /// the committed offset). One event per source cluster (an event-source mapping reads one cluster: the sample
+    /// events come from several, and the sink keys state and tokens by source), holding, for every partition of that
+    /// cluster, its records from the last batch that carried it. Resending every batch from the start would be a
+    /// consumer-group rewind, which the sink deliberately treats as reprocessing (Reconciler: before the range).
     /// </summary>
     public static List<byte[]> LastBatchPerPartition(List<byte[]> batches)
     {
-        JsonObject? envelope = null;
-        var last = new Dictionary<string, JsonNode>(StringComparer.Ordinal);
+        var envelopes = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
+        var last = new Dictionary<string, Dictionary<string, JsonNode>>(StringComparer.Ordinal);
         foreach (var batch in batches)
         {
             var node = JsonNode.Parse(batch)!.AsObject();
-            foreach (var (mapKey, records) in node["records"]!.AsObject())
+            var source = SourceOf(node);
+            envelopes.TryAdd(source, node);
+            if (!last.TryGetValue(source, out var partitions))
             {
-                last[mapKey] = records!.DeepClone();
+                last[source] = partitions = new Dictionary<string, JsonNode>(StringComparer.Ordinal);
             }
 
-            envelope ??= node;
+            foreach (var (mapKey, records) in node["records"]!.AsObject())
+            {
+                partitions[mapKey] = records!.DeepClone();
+            }
         }
 
-        if (envelope is null)
+        var events = new List<byte[]>();
+        foreach (var (source, envelope) in envelopes)
         {
-            return [];
+            var merged = new JsonObject();
+            foreach (var (mapKey, records) in last[source])
+            {
+                merged[mapKey] = records;
+            }
+
+            envelope["records"] = merged;
+            events.Add(JsonSerializer.SerializeToUtf8Bytes(envelope));
         }
 
-        var merged = new JsonObject();
-        foreach (var (mapKey, records) in last)
-        {
-            merged[mapKey] = records;
-        }
-
-        envelope["records"] = merged;
-        return [JsonSerializer.SerializeToUtf8Bytes(envelope)];
+        return events;
     }
+
+    /// <summary>The cluster an event came from, as the sink reads it: eventSourceArn (MSK), else bootstrapServers.</summary>
+    private static string SourceOf(JsonObject envelope) =>
+        envelope["eventSourceArn"]?.GetValue<string>() ?? envelope["bootstrapServers"]?.GetValue<string>() ?? string.Empty;
 
     private static async Task<bool> CheckAsync(bool ok, string what, TextWriter output)
     {
