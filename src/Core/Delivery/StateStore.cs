@@ -168,7 +168,7 @@ public sealed class ClickHouseStateStore : IStateStore
         var legacy = new Dictionary<PartitionKey, PartitionState>();
         var others = new HashSet<PartitionKey>();
         var sql =
-            $"SELECT topic, partition, source, generation, nonce, version, {EntriesText} AS entries, arrayStringConcat(arrayMap(r -> toString(r), rounds), ',') AS rounds " +
+            $"SELECT topic, partition, source, {PlanColumns} " +
             $"FROM {_table.Sql} FINAL WHERE sink_id = {SqlIdentifier.Literal(_sinkId)} AND (topic, partition) IN ({Pairs(keys)}) AND position(source, '{IntentMark}') = 0 " +
             $"SETTINGS {SequentialConsistency} FORMAT JSONEachRow";
         var bytes = await _gateway.QueryAsync(sql, cancellationToken);
@@ -184,13 +184,7 @@ public sealed class ClickHouseStateStore : IStateStore
                 continue;
             }
 
-            var state = new PartitionState(
-                key,
-                (int)row.GetProperty("generation").GetUInt32(),
-                ParseEntries(row.GetProperty("entries").GetString()!, row.GetProperty("rounds").GetString()!),
-                (ulong)Number(row.GetProperty("nonce")),
-                Legacy: rowSource.Length == 0,
-                Version: (long)Number(row.GetProperty("version")));
+            var state = PlanOf(row, key, legacy: rowSource.Length == 0);
             (rowSource.Length == 0 ? legacy : own)[key] = state;
             Observe(state.Version);
         }
@@ -302,7 +296,7 @@ public sealed class ClickHouseStateStore : IStateStore
         // so an earlier writer's row may be gone by the time we read (that hid a concurrent plan: docs/exactly-once.md).
         // Ours is excluded by its record's key, not by its version: another process may pick the same version.
         var sql =
-            $"SELECT topic, partition, generation, nonce, version, {EntriesText} AS entries, arrayStringConcat(arrayMap(r -> toString(r), rounds), ',') AS rounds FROM {_table.Sql} " +
+            $"SELECT topic, partition, {PlanColumns} FROM {_table.Sql} " +
             $"WHERE sink_id = {SqlIdentifier.Literal(_sinkId)} AND startsWith(source, {SqlIdentifier.Literal(source.Name + IntentMark)}) AND (topic, partition) IN ({Pairs(byKey.Keys)}) " +
             $"AND version > {since.ToString(CultureInfo.InvariantCulture)} AND source != {SqlIdentifier.Literal(IntentSource(source, ownVersion))} " +
             $"SETTINGS {SequentialConsistency} FORMAT JSONEachRow";
@@ -323,13 +317,7 @@ public sealed class ClickHouseStateStore : IStateStore
                 continue;
             }
 
-            var theirs = new PartitionState(
-                key,
-                (int)row.GetProperty("generation").GetUInt32(),
-                ParseEntries(row.GetProperty("entries").GetString()!, row.GetProperty("rounds").GetString()!),
-                (ulong)Number(row.GetProperty("nonce")),
-                mine.Planned.Legacy,
-                version);
+            var theirs = PlanOf(row, key, mine.Planned.Legacy);
             if (!mine.Planned.SamePlanAs(theirs) && (!conflicts.TryGetValue(key, out var seen) || seen.Version < version))
             {
                 conflicts[key] = theirs;
@@ -338,6 +326,18 @@ public sealed class ClickHouseStateStore : IStateStore
 
         return conflicts;
     }
+
+    /// <summary>The columns of a recorded plan, as <see cref="PlanOf"/> reads them (state rows and plan records alike).</summary>
+    private const string PlanColumns = "generation, nonce, version, " + EntriesText + " AS entries, arrayStringConcat(arrayMap(r -> toString(r), rounds), ',') AS rounds";
+
+    /// <summary>A plan read back from a row selected with <see cref="PlanColumns"/>.</summary>
+    private static PartitionState PlanOf(JsonElement row, PartitionKey key, bool legacy) => new(
+        key,
+        (int)row.GetProperty("generation").GetUInt32(),
+        ParseEntries(row.GetProperty("entries").GetString()!, row.GetProperty("rounds").GetString()!),
+        (ulong)Number(row.GetProperty("nonce")),
+        legacy,
+        (long)Number(row.GetProperty("version")));
 
     /// <summary>A UInt64 as JSONEachRow writes it: quoted by default (output_format_json_quote_64bit_integers), bare otherwise.</summary>
     private static ulong Number(JsonElement e) =>
