@@ -1,4 +1,5 @@
 using MskClickHouse.Core.Configuration;
+using MskClickHouse.Core.Errors;
 using MskClickHouse.Core.Hosting;
 using MskClickHouse.Core.Logging;
 using MskClickHouse.Core.Metrics;
@@ -34,7 +35,12 @@ internal static class Program
         var schemas = options.UsesSchemaRegistry
             ? await MskClickHouse.Core.Formats.Registry.SchemaRegistryFactory.CreateAsync(options.SchemaRegistry, env, ct)
             : null;
-        var handler = await SinkHandlerFactory.CreateAsync(options, log, metrics, TimeProvider.System, ct, fetchPassword, schemas);
+        var handler = options.Mode switch
+        {
+            SinkMode.Audit => throw new ConfigurationException("SINK_MODE", "audit is not built yet"),
+            SinkMode.Replay => throw new ConfigurationException("SINK_MODE", "replay is not built yet"),
+            _ => await SinkHandlerFactory.CreateAsync(options, log, metrics, TimeProvider.System, ct, fetchPassword, schemas),
+        };
         log.Write(LogLevel.Information, $"Init done: {options}");
         return new LambdaApplication(handler, log, [log, metrics]);
     }

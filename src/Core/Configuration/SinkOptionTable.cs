@@ -25,6 +25,7 @@ public static class SinkOptionTable
 {
     public static readonly IReadOnlyList<SinkOption> All =
     [
+        new("SINK_MODE", "sink", "`sink`", TemplateUse.NotSet, "set only on the audit and replay functions: `sink`, `audit` or `replay`"),
         new("CLICKHOUSE_URL", null, "required", TemplateUse.Set, "the ClickHouse HTTP(S) endpoint"),
         new("CLICKHOUSE_ALLOW_HTTP", "false", "`false`", TemplateUse.Set, "accept an http:// URL"),
         new("CLICKHOUSE_USER", "default", "`default`", TemplateUse.Set, "ClickHouse user"),

@@ -17,6 +17,9 @@ public sealed record SinkOptions
         return true;
     }
 
+    /// <summary>SINK_MODE: the sink, the completeness audit, or the dead-letter replay.</summary>
+    public SinkMode Mode { get; init; } = SinkMode.Sink;
+
     public required Uri ClickHouseUrl { get; init; }
 
     public string User { get; init; } = SinkOptionTable.Default("CLICKHOUSE_USER");

@@ -72,6 +72,7 @@ public static class SinkOptionsParser
             RequestTimeout = TimeSpan.FromMilliseconds(ParseInt(SinkOptionTable.Of("CLICKHOUSE_TIMEOUT_MS"), Get)),
             Compression = ParseCompression(Get("CLICKHOUSE_COMPRESSION")),
             PollerMode = ParsePollerMode(Get("POLLER_MODE")),
+            Mode = ParseMode(Get("SINK_MODE")),
             ServiceName = Get("POWERTOOLS_SERVICE_NAME") ?? SinkOptionTable.Default("POWERTOOLS_SERVICE_NAME"),
             LogLevel = ParseLogLevel(env),
             MetricsNamespace = Get("POWERTOOLS_METRICS_NAMESPACE") ?? SinkOptionTable.Default("POWERTOOLS_METRICS_NAMESPACE"),
@@ -231,6 +232,14 @@ public static class SinkOptionsParser
         "GZIP" => RequestCompression.Gzip,
         "ZSTD" => RequestCompression.Zstd,
         _ => throw new ConfigurationException("CLICKHOUSE_COMPRESSION", $"expected none, gzip or zstd, got '{value}'"),
+    };
+
+    private static SinkMode ParseMode(string? value) => value?.ToLowerInvariant() switch
+    {
+        null or "" or "sink" => SinkMode.Sink,
+        "audit" => SinkMode.Audit,
+        "replay" => SinkMode.Replay,
+        _ => throw new ConfigurationException("SINK_MODE", $"expected sink, audit or replay, got '{value}'"),
     };
 
     private static PollerMode ParsePollerMode(string? value) => value?.ToUpperInvariant() switch
