@@ -53,7 +53,7 @@ internal static class ChaosDriver
                 }
 
                 var result = await invoker.InvokeAsync(payload, token);
-                return result.Success ? new InvocationOutcome(true, FunctionInvoker.Failures(result.Body)) : InvocationOutcome.FunctionError;
+                return result.Success ? new InvocationOutcome(true, BatchItemFailures.Parse(result.Body)) : InvocationOutcome.FunctionError;
             },
             ct);
         await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"chaos: {report.Invocations} invocations, {report.FunctionErrors} function errors, {report.PartialFailures} partial failures, {report.Redeliveries} redeliveries, {report.ConcurrentDuplicates} concurrent duplicates, {report.ConcurrentDifferent} concurrent different batches, drained {report.Drained}"));

@@ -32,7 +32,7 @@ public static class LocalRunner
             await error.WriteLineAsync(LocalRunOptions.Usage);
             return 2;
         }
-        catch (LocalRunException e)
+        catch (Exception e) when (e is LocalRunException or EngineQueryException)
         {
             await error.WriteLineAsync("error: " + e.Message);
             return 2;
@@ -52,7 +52,7 @@ public static class LocalRunner
             throw new LocalRunException($"bootstrap '{bootstrap}' does not exist");
         }
 
-        await using var engine = await ClickHouseEngine.StartAsync(options.ClickHouseUrl, error, ct);
+        await using var engine = await EngineStart.StartAsync(options.ClickHouseUrl, error, ct);
         var database = "localrun_" + DateTime.UtcNow.ToString("yyyyMMdd_HHmmss_fff", CultureInfo.InvariantCulture);
         var tables = await DemoTables.CreateAsync(engine, database, options, ct);
 
@@ -64,7 +64,7 @@ public static class LocalRunner
             FramedValues.Register(registry);
         }
 
-        var env = FunctionEnvironment.Build(proxy?.Url ?? engine.Url, engine, database, options, registry?.Url);
+        var env = RunEnvironment.Build(proxy?.Url ?? engine.Url, engine, database, options, registry?.Url);
         using var function = BootstrapProcess.Start(bootstrap, emulator.Endpoint, env);
         var stats = new InvocationStats();
         var invoker = new FunctionInvoker(emulator, function, emulator.InitError, stats, error);
