@@ -105,47 +105,32 @@ public sealed class SecretsManagerClient
         var body = JsonSerializer.SerializeToUtf8Bytes(new GetSecretValueRequest(secretId), SecretsJsonContext.Default.GetSecretValueRequest);
         using var request = AwsJsonRequest.Create(_endpoint, "secretsmanager.GetSecretValue", body, _credentials, _region, Service, _time.GetUtcNow());
 
-        HttpResponseMessage response;
-        try
+        using var response = await ServiceCall.SendAsync(
+            _http, request, $"Secrets Manager at {_endpoint.Host}", string.Empty, (message, e) => new SecretFetchException($"{Variable}: {message}", e), cancellationToken);
+        var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+        if (response.IsSuccessStatusCode)
         {
-            response = await _http.SendAsync(request, cancellationToken);
-        }
-        catch (HttpRequestException e)
-        {
-            throw new SecretFetchException($"{Variable}: could not reach Secrets Manager at {_endpoint.Host}: {e.Message}", e);
-        }
-        catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new SecretFetchException($"{Variable}: Secrets Manager at {_endpoint.Host} did not answer in time", e);
-        }
-
-        using (response)
-        {
-            var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken);
-            if (response.IsSuccessStatusCode)
+            GetSecretValueResponse? value;
+            try
             {
-                GetSecretValueResponse? value;
-                try
-                {
-                    value = JsonSerializer.Deserialize(bytes, SecretsJsonContext.Default.GetSecretValueResponse);
-                }
-                catch (JsonException e)
-                {
-                    throw new SecretFetchException($"{Variable}: Secrets Manager answered {(int)response.StatusCode} with a body that is not JSON", e);
-                }
-
-                if (value?.SecretString is { } secret)
-                {
-                    return secret;
-                }
-
-                throw new ConfigurationException(Variable, value?.SecretBinary is not null
-                    ? $"secret '{secretId}' holds binary data; store the password as a string or as JSON with a \"password\" field"
-                    : $"secret '{secretId}' has no SecretString");
+                value = JsonSerializer.Deserialize(bytes, SecretsJsonContext.Default.GetSecretValueResponse);
+            }
+            catch (JsonException e)
+            {
+                throw new SecretFetchException($"{Variable}: Secrets Manager answered {(int)response.StatusCode} with a body that is not JSON", e);
             }
 
-            throw Failure(secretId, response.StatusCode, bytes);
+            if (value?.SecretString is { } secret)
+            {
+                return secret;
+            }
+
+            throw new ConfigurationException(Variable, value?.SecretBinary is not null
+                ? $"secret '{secretId}' holds binary data; store the password as a string or as JSON with a \"password\" field"
+                : $"secret '{secretId}' has no SecretString");
         }
+
+        throw Failure(secretId, response.StatusCode, bytes);
     }
 
     private static SinkException Failure(string secretId, HttpStatusCode status, byte[] body)
