@@ -14,28 +14,15 @@ public sealed class GlueRegistryClient : ISchemaRegistryClient
 {
     private const string Target = "AWSGlue.GetSchemaVersion";
 
-    private readonly HttpClient _http;
-    private readonly AwsCredentials _credentials;
-    private readonly string _region;
-    private readonly Uri _endpoint;
-    private readonly TimeProvider _time;
+    private readonly AwsJsonClient _aws;
 
     public GlueRegistryClient(HttpClient http, AwsCredentials credentials, string region, Uri endpoint, TimeProvider? time = null)
     {
-        ArgumentNullException.ThrowIfNull(http);
-        ArgumentNullException.ThrowIfNull(credentials);
-        ArgumentException.ThrowIfNullOrEmpty(region);
-        ArgumentNullException.ThrowIfNull(endpoint);
-        _http = http;
-        _credentials = credentials;
-        _region = region;
-        _endpoint = endpoint;
-        _time = time ?? TimeProvider.System;
+        _aws = new AwsJsonClient(http, credentials, region, endpoint, "glue", "Glue", time);
     }
 
     /// <summary>https://glue.{region}.amazonaws.com (amazonaws.com.cn in China regions).</summary>
-    public static Uri DefaultEndpoint(string region) =>
-        new(region.StartsWith("cn-", StringComparison.Ordinal) ? $"https://glue.{region}.amazonaws.com.cn/" : $"https://glue.{region}.amazonaws.com/");
+    public static Uri DefaultEndpoint(string region) => AwsJsonClient.DefaultEndpoint("glue", region);
 
     public async Task<RegistrySchema?> GetAsync(SchemaRef schema, CancellationToken cancellationToken)
     {
@@ -45,9 +32,7 @@ public sealed class GlueRegistryClient : ISchemaRegistryClient
         }
 
         var body = RequestBody(schema.GlueVersionId);
-        using var request = AwsJsonRequest.Create(_endpoint, Target, body, _credentials, _region, "glue", _time.GetUtcNow());
-        using var response = await ServiceCall.SendAsync(
-            _http, request, $"Glue at {_endpoint.Host}", $" fetching {schema}", (message, e) => new SchemaRegistryUnavailableException(message, e), cancellationToken);
+        using var response = await _aws.SendAsync(Target, body, $" fetching {schema}", (message, e) => new SchemaRegistryUnavailableException(message, e), cancellationToken);
         var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken);
         try
         {
@@ -62,14 +47,14 @@ public sealed class GlueRegistryClient : ISchemaRegistryClient
                     return null;
                 }
 
-                throw new SchemaRegistryUnavailableException($"Glue at {_endpoint.Host} answered {(int)response.StatusCode} {type} fetching {schema}: {ConfluentRegistryClient.Snippet(bytes)}");
+                throw new SchemaRegistryUnavailableException($"Glue at {_aws.Endpoint.Host} answered {(int)response.StatusCode} {type} fetching {schema}: {ConfluentRegistryClient.Snippet(bytes)}");
             }
 
             var definition = root.TryGetProperty("SchemaDefinition", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString()! : null;
             var format = root.TryGetProperty("DataFormat", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
             if (definition is null)
             {
-                throw new SchemaRegistryUnavailableException($"Glue at {_endpoint.Host} answered {schema} without a SchemaDefinition");
+                throw new SchemaRegistryUnavailableException($"Glue at {_aws.Endpoint.Host} answered {schema} without a SchemaDefinition");
             }
 
             return new RegistrySchema(
@@ -84,7 +69,7 @@ public sealed class GlueRegistryClient : ISchemaRegistryClient
         }
         catch (JsonException e)
         {
-            throw new SchemaRegistryUnavailableException($"Glue at {_endpoint.Host} answered {(int)response.StatusCode} with a body that is not JSON: {ConfluentRegistryClient.Snippet(bytes)}", e);
+            throw new SchemaRegistryUnavailableException($"Glue at {_aws.Endpoint.Host} answered {(int)response.StatusCode} with a body that is not JSON: {ConfluentRegistryClient.Snippet(bytes)}", e);
         }
     }
 
