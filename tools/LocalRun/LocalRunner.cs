@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using MskClickHouse.RuntimeApiEmulator;
 using MskClickHouse.SchemaRegistryEmulator;
+using MskClickHouse.Simulation;
 using Emulator = MskClickHouse.RuntimeApiEmulator.RuntimeApiEmulator;
 
 namespace MskClickHouse.LocalRun;
@@ -57,7 +58,7 @@ public static class LocalRunner
         var tables = await DemoTables.CreateAsync(engine, database, options, ct);
 
         await using var emulator = Emulator.Start(new RuntimeApiEmulatorOptions { FunctionTimeout = TimeSpan.FromMinutes(2) });
-        await using var proxy = options.ChaosSeed is { } faultSeed ? await FaultProxy.StartAsync(engine.Url, ChaosDriver.SeededFaults(faultSeed), faultSeed, ct) : null;
+        await using var proxy = options.ChaosSeed is { } faultSeed ? await FaultProxy.StartAsync(engine.Url, RealClusterFaults.Seeded(faultSeed), faultSeed, ct) : null;
         using var registry = options.ValueFormat == "json" ? null : new RegistryEmulator();
         if (registry is not null)
         {
