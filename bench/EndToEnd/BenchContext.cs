@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using MskClickHouse.RuntimeApiEmulator;
 using Emulator = MskClickHouse.RuntimeApiEmulator.RuntimeApiEmulator;
@@ -47,18 +46,14 @@ internal sealed class BenchContext(BenchOptions options, EngineClient engine, st
         return env;
     }
 
-    private Dictionary<string, string?> BaseEnv(Uri url, string db, string compression) => new()
+    private Dictionary<string, string?> BaseEnv(Uri url, string db, string compression)
     {
-        ["CLICKHOUSE_URL"] = url.GetLeftPart(UriPartial.Authority),
-        ["CLICKHOUSE_ALLOW_HTTP"] = "true",
-        ["CLICKHOUSE_USER"] = Engine.User,
-        ["CLICKHOUSE_PASSWORD"] = Engine.Password,
-        ["CLICKHOUSE_DATABASE"] = db,
-        ["CLICKHOUSE_COMPRESSION"] = compression,
-        ["TOPIC_TABLES"] = Workload.TopicTables("events"),
-        ["POWERTOOLS_SERVICE_NAME"] = "bench",
-        ["POWERTOOLS_LOG_LEVEL"] = "Warning",
-    };
+        var env = FunctionEnvironment.For(url, Engine.User, Engine.Password, db, "bench");
+        env["CLICKHOUSE_COMPRESSION"] = compression;
+        env["TOPIC_TABLES"] = Workload.TopicTables("events");
+        env["POWERTOOLS_LOG_LEVEL"] = "Warning";
+        return env;
+    }
 
     public async Task<string> CreateDatabaseAsync(string prefix, CancellationToken ct)
     {
@@ -71,12 +66,12 @@ internal sealed class BenchContext(BenchOptions options, EngineClient engine, st
     public static async Task<double> InvokeAsync(Emulator emulator, BootstrapProcess function, byte[] mskEvent, CancellationToken ct)
     {
         var result = await emulator.EnqueueAsync(mskEvent, TimeSpan.FromMinutes(2), cancellationToken: ct);
-        if (!result.Success || result.BodyText != """{"batchItemFailures":[]}""")
+        if (!result.Success || result.BodyText != BatchItemFailures.None)
         {
             throw new InvalidOperationException($"invocation failed: {result.BodyText}\nbootstrap stdout (tail):\n{string.Join('\n', function.StandardOutputLines.TakeLast(10))}\n{string.Join('\n', function.StandardErrorLines.TakeLast(10))}");
         }
 
-        return (result.CompletedTimestamp - result.NextServedTimestamp) * 1000.0 / Stopwatch.Frequency;
+        return result.LatencyMs;
     }
 
     public static string CpuModel()

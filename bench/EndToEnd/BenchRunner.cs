@@ -4,7 +4,7 @@ using MskClickHouse.RuntimeApiEmulator;
 
 namespace MskClickHouse.Bench.EndToEnd;
 
-using EmbeddedClickHouse = MskClickHouse.Embedded.EmbeddedClickHouse;
+using EmbeddedClickHouse = MskClickHouse.DevHarness.EmbeddedClickHouse;
 
 /// <summary>
 /// ./bench.sh: decode/encode in-process, then end to end through the Native AOT bootstrap and the Runtime API emulator
@@ -51,7 +51,7 @@ public static class BenchRunner
         {
             return await ExecuteAsync(options, output, error, ct);
         }
-        catch (InvalidOperationException e)
+        catch (Exception e) when (e is InvalidOperationException or EngineQueryException)
         {
             await error.WriteLineAsync("error: " + e.Message);
             return 2;

@@ -1,49 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Headers;
-using System.Text;
 using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Logging;
 using MskClickHouse.Core.Metrics;
 
 namespace MskClickHouse.Bench.EndToEnd;
-
-/// <summary>Plain HTTP SQL against the engine (embedded or given by URL).</summary>
-internal sealed class EngineClient(Uri url, string user, string password) : IDisposable
-{
-    private readonly HttpClient _http = CreateClient(url, user, password);
-
-    public Uri Url { get; } = url;
-
-    public string User { get; } = user;
-
-    public string Password { get; } = password;
-
-    public async Task<string> QueryAsync(string sql, CancellationToken ct)
-    {
-        using var content = new StringContent(sql, Encoding.UTF8);
-        using var response = await _http.PostAsync(new Uri("/", UriKind.Relative), content, ct);
-        var body = await response.Content.ReadAsStringAsync(ct);
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new InvalidOperationException($"ClickHouse answered {(int)response.StatusCode} to {sql[..Math.Min(200, sql.Length)]}: {body.Trim()}");
-        }
-
-        return body;
-    }
-
-    public async Task<long> CountAsync(string table, CancellationToken ct) =>
-        long.Parse((await QueryAsync($"SELECT count() FROM {table}", ct)).Trim(), CultureInfo.InvariantCulture);
-
-    public void Dispose() => _http.Dispose();
-
-    private static HttpClient CreateClient(Uri url, string user, string password)
-    {
-        var http = new HttpClient { BaseAddress = new Uri(url.GetLeftPart(UriPartial.Authority)), Timeout = TimeSpan.FromMinutes(5) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
-        return http;
-    }
-}
 
 /// <summary>Times every gateway call (start/end since a common origin) and sorts it: row inserts, state, other queries.</summary>
 internal sealed class TimingGateway(IClickHouseGateway inner, string stateTable) : IClickHouseGateway

@@ -6,6 +6,7 @@ using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Delivery;
 using MskClickHouse.Core.Hosting;
 using MskClickHouse.Core.Logging;
+using MskClickHouse.DevHarness;
 using MskClickHouse.RuntimeApiEmulator;
 using MskClickHouse.TestSupport;
 

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using MskClickHouse.Core.Formats.Framing;
 using MskClickHouse.Core.Secrets;
+using MskClickHouse.DevHarness;
 using MskClickHouse.RuntimeApiEmulator;
 using MskClickHouse.SchemaRegistryEmulator;
 using MskClickHouse.TestSupport;
@@ -126,12 +127,7 @@ public sealed class SchemaRegistryEndToEndTests(PublishedBootstrap published, Cl
         await clickHouse.Server.QueryAsync(SinkEnvironment.MetadataTable(db, "clicks", "id String, n UInt64, attrs Map(String, Int32), inner Tuple(z Int32)"), ct);
         var env = SinkEnvironment.For(clickHouse, db);
         env["VALUE_FORMAT"] = "avro,clicks=protobuf";
-        env["SCHEMA_REGISTRY_URL"] = registry.Url.ToString();
-        env["GLUE_ENDPOINT_URL"] = registry.Url.ToString();
-        env["AWS_ACCESS_KEY_ID"] = Credentials.AccessKeyId;
-        env["AWS_SECRET_ACCESS_KEY"] = Credentials.SecretAccessKey;
-        env["AWS_SESSION_TOKEN"] = Credentials.SessionToken;
-        env["AWS_REGION"] = "eu-west-1";
+        FunctionEnvironment.AddSchemaRegistry(env, registry.Url, Credentials, "eu-west-1");
         return (db, env);
     }
 

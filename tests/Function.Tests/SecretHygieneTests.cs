@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using MskClickHouse.Embedded;
+using MskClickHouse.DevHarness;
 using MskClickHouse.RuntimeApiEmulator;
 using MskClickHouse.TestSupport;
 using Emulator = MskClickHouse.RuntimeApiEmulator.RuntimeApiEmulator;
@@ -63,7 +63,7 @@ public sealed class SecretHygieneTests(PublishedBootstrap published, ClickHouseF
     public async Task Bootstrap_MarkerPasswordThatWorks_AppearsInNoLogLineWhileDelivering()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var server = await MskClickHouse.Embedded.EmbeddedClickHouse.StartAsync(new EmbeddedClickHouseOptions { Password = Marker }, ct);
+        await using var server = await MskClickHouse.DevHarness.EmbeddedClickHouse.StartAsync(new EmbeddedClickHouseOptions { Password = Marker }, ct);
         await server.QueryAsync("CREATE TABLE default.orders (id UInt32, amount Float64, _topic String, _partition Int32, _offset Int64) ENGINE = MergeTree ORDER BY _offset SETTINGS non_replicated_deduplication_window = 1000", ct);
         var env = SinkEnvironment.For(clickHouse, "default");
         env["CLICKHOUSE_URL"] = server.BaseUri.ToString().TrimEnd('/');

@@ -3,7 +3,7 @@ using Xunit;
 namespace MskClickHouse.TestSupport;
 
 // Inside the namespace: MskClickHouse.EmbeddedClickHouse (the server) would otherwise win the name lookup.
-using EmbeddedClickHouse = MskClickHouse.Embedded.EmbeddedClickHouse;
+using EmbeddedClickHouse = MskClickHouse.DevHarness.EmbeddedClickHouse;
 
 /// <summary>
 /// One embedded ClickHouse per test assembly. Use it with

@@ -9,29 +9,6 @@ namespace MskClickHouse.LocalRun;
 /// </summary>
 internal static class ChaosDriver
 {
-    /// <summary>
-    /// Seeded ClickHouse faults: 3% refused, 3% applied but answer lost, 1% delayed by the proxy's delay, and of the
-    /// inserts 2% applied late after the connection dropped and 6% acknowledged by a lagging replica.
-    /// </summary>
-    public static Func<HttpRequestMessage, Fault> SeededFaults(int seed)
-    {
-        var random = new Random(seed);
-        return r =>
-        {
-            lock (random)
-            {
-                var x = random.NextDouble();
-                var insert = FaultInjectingHandler.IsInsert(r);
-                return x < 0.03 ? Fault.RefuseBeforeSending
-                    : x < 0.06 ? Fault.LoseAnswerAfterApplying
-                    : x < 0.07 ? Fault.Delay
-                    : x < 0.09 && insert ? Fault.LateApply
-                    : x < 0.15 && insert ? Fault.LagReplica
-                    : Fault.None;
-            }
-        };
-    }
-
     /// <summary>Runs the simulator over <paramref name="logs"/> to the end; returns every payload it sent, in send order.</summary>
     public static async Task<List<byte[]>> RunAsync(
         FunctionInvoker invoker,
@@ -53,7 +30,7 @@ internal static class ChaosDriver
                 }
 
                 var result = await invoker.InvokeAsync(payload, token);
-                return result.Success ? new InvocationOutcome(true, FunctionInvoker.Failures(result.Body)) : InvocationOutcome.FunctionError;
+                return result.Success ? new InvocationOutcome(true, BatchItemFailures.Parse(result.Body)) : InvocationOutcome.FunctionError;
             },
             ct);
         await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"chaos: {report.Invocations} invocations, {report.FunctionErrors} function errors, {report.PartialFailures} partial failures, {report.Redeliveries} redeliveries, {report.ConcurrentDuplicates} concurrent duplicates, {report.ConcurrentDifferent} concurrent different batches, drained {report.Drained}"));

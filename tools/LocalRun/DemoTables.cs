@@ -13,19 +13,21 @@ internal static class DemoTables
     /// <summary>Creates the database and tables; returns the table names (generated topics in order, then mytopic).</summary>
     public static async Task<List<string>> CreateAsync(ClickHouseEngine engine, string database, LocalRunOptions options, CancellationToken ct)
     {
-        const string Metadata = "_topic String, _partition Int32, _offset Int64, _timestamp DateTime64(3, 'UTC'), _key Nullable(String), _headers Map(String, String)";
-        const string Dedup = "SETTINGS non_replicated_deduplication_window = 10000";
+        const int Window = 10000;
         await engine.QueryAsync($"CREATE DATABASE IF NOT EXISTS {database}", ct);
-        await engine.QueryAsync($"CREATE TABLE {database}.mytopic (value String, {Metadata}) ENGINE = MergeTree ORDER BY (_topic, _partition, _offset) {Dedup}", ct);
+        await engine.QueryAsync(MetadataDdl.Table(database, "mytopic", "value String", Window), ct);
         var generated = options.Generate > 0 ? options.Topics.ToHashSet(StringComparer.Ordinal) : new HashSet<string>(["orders", "clicks"], StringComparer.Ordinal);
         generated.Add("orders");
         generated.Add("clicks");
         foreach (var topic in generated)
         {
             // clicks is a plain table (no metadata columns); every other generated topic gets them.
-            var columns = topic == "clicks" ? "id String, n UInt64, amount Float64, note String" : $"id String, n UInt64, amount Float64, note String, {Metadata}";
-            var order = topic == "clicks" ? "id" : "(_topic, _partition, _offset)";
-            await engine.QueryAsync($"CREATE TABLE IF NOT EXISTS {database}.{topic} ({columns}) ENGINE = MergeTree ORDER BY {order} {Dedup}", ct);
+            const string Columns = "id String, n UInt64, amount Float64, note String";
+            await engine.QueryAsync(
+                topic == "clicks"
+                    ? $"CREATE TABLE IF NOT EXISTS {database}.{topic} ({Columns}) ENGINE = MergeTree ORDER BY id SETTINGS non_replicated_deduplication_window = {Window}"
+                    : MetadataDdl.Table(database, topic, Columns, Window, ifNotExists: true),
+                ct);
         }
 
         return [.. generated.Order(StringComparer.Ordinal), "mytopic"];

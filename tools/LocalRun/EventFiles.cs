@@ -45,7 +45,7 @@ internal static class EventFiles
         try
         {
             using var doc = JsonDocument.Parse(bytes);
-            if (!doc.RootElement.TryGetProperty("records", out var records) || records.ValueKind != JsonValueKind.Object)
+            if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("records", out var records) || records.ValueKind != JsonValueKind.Object)
             {
                 throw new LocalRunException($"event file '{file}' is not an MSK event: no \"records\" object");
             }

@@ -25,7 +25,7 @@ internal sealed class FunctionInvoker(Emulator emulator, BootstrapProcess functi
                 throw new LocalRunException($"the function failed: {result.ErrorType}: {result.ErrorMessage}\n{Tail()}");
             }
 
-            if (Failures(result.Body).Count > 0)
+            if (BatchItemFailures.Parse(result.Body).Count > 0)
             {
                 stats.PartialFailures++;
                 await error.WriteLineAsync("partial batch response: " + result.BodyText);
@@ -50,17 +50,8 @@ internal sealed class FunctionInvoker(Emulator emulator, BootstrapProcess functi
         }
 
         var result = await invocation;
-        stats.Add((result.CompletedTimestamp - result.NextServedTimestamp) * 1000.0 / Stopwatch.Frequency, payload.Length, CountRecords(payload));
+        stats.Add(result.LatencyMs, payload.Length, CountRecords(payload));
         return result;
-    }
-
-    /// <summary>The batchItemFailures of a partial batch response (empty when the whole batch succeeded).</summary>
-    public static List<(string MapKey, long Offset)> Failures(byte[] body)
-    {
-        using var doc = JsonDocument.Parse(body);
-        return doc.RootElement.TryGetProperty("batchItemFailures", out var f)
-            ? [.. f.EnumerateArray().Select(x => (x.GetProperty("itemIdentifier").GetProperty("topic-partition").GetString()!, x.GetProperty("itemIdentifier").GetProperty("offset").GetInt64()))]
-            : [];
     }
 
     private static int CountRecords(byte[] payload)

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using MskClickHouse.RuntimeApiEmulator;
 using MskClickHouse.SchemaRegistryEmulator;
+using MskClickHouse.Simulation;
 using Emulator = MskClickHouse.RuntimeApiEmulator.RuntimeApiEmulator;
 
 namespace MskClickHouse.LocalRun;
@@ -32,7 +33,7 @@ public static class LocalRunner
             await error.WriteLineAsync(LocalRunOptions.Usage);
             return 2;
         }
-        catch (LocalRunException e)
+        catch (Exception e) when (e is LocalRunException or EngineQueryException)
         {
             await error.WriteLineAsync("error: " + e.Message);
             return 2;
@@ -52,19 +53,19 @@ public static class LocalRunner
             throw new LocalRunException($"bootstrap '{bootstrap}' does not exist");
         }
 
-        await using var engine = await ClickHouseEngine.StartAsync(options.ClickHouseUrl, error, ct);
+        await using var engine = await EngineStart.StartAsync(options.ClickHouseUrl, error, ct);
         var database = "localrun_" + DateTime.UtcNow.ToString("yyyyMMdd_HHmmss_fff", CultureInfo.InvariantCulture);
         var tables = await DemoTables.CreateAsync(engine, database, options, ct);
 
         await using var emulator = Emulator.Start(new RuntimeApiEmulatorOptions { FunctionTimeout = TimeSpan.FromMinutes(2) });
-        await using var proxy = options.ChaosSeed is { } faultSeed ? await FaultProxy.StartAsync(engine.Url, ChaosDriver.SeededFaults(faultSeed), faultSeed, ct) : null;
+        await using var proxy = options.ChaosSeed is { } faultSeed ? await FaultProxy.StartAsync(engine.Url, RealClusterFaults.Seeded(faultSeed), faultSeed, ct) : null;
         using var registry = options.ValueFormat == "json" ? null : new RegistryEmulator();
         if (registry is not null)
         {
             FramedValues.Register(registry);
         }
 
-        var env = FunctionEnvironment.Build(proxy?.Url ?? engine.Url, engine, database, options, registry?.Url);
+        var env = RunEnvironment.Build(proxy?.Url ?? engine.Url, engine, database, options, registry?.Url);
         using var function = BootstrapProcess.Start(bootstrap, emulator.Endpoint, env);
         var stats = new InvocationStats();
         var invoker = new FunctionInvoker(emulator, function, emulator.InitError, stats, error);

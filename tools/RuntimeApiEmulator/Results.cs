@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 
@@ -31,6 +32,9 @@ public sealed record InvocationResult(
     long CompletedTimestamp)
 {
     public string BodyText => Encoding.UTF8.GetString(Body);
+
+    /// <summary>The invocation's time in ms: /next served it → its response (or error) was posted; queueing not included.</summary>
+    public double LatencyMs => (CompletedTimestamp - NextServedTimestamp) * 1000.0 / Stopwatch.Frequency;
 
     /// <summary>errorMessage of the error document (null for a success or a body that is not one).</summary>
     public string? ErrorMessage => Success ? null : ErrorDocument.MessageOf(Body);

@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using MskClickHouse.Core.Secrets;
+using MskClickHouse.DevHarness.Fakes;
 
 namespace MskClickHouse.SchemaRegistryEmulator;
 
@@ -15,30 +15,22 @@ namespace MskClickHouse.SchemaRegistryEmulator;
 /// re-computed from what arrived and must match; 400 EntityNotFoundException for an unknown version). Set
 /// <see cref="Down"/> to answer 503 to everything, as a registry outage looks.
 /// </summary>
-public sealed class RegistryEmulator : IDisposable
+public sealed class RegistryEmulator : LoopbackHttpServer
 {
-    private readonly HttpListener _listener = new();
     private readonly ConcurrentDictionary<int, (string Type, string Schema)> _confluent = new();
     private readonly ConcurrentDictionary<Guid, (string Type, string Schema)> _glue = new();
-    private readonly Task _serving;
     private int _confluentRequests;
     private int _glueRequests;
 
     public RegistryEmulator(string? user = null, string? password = null, AwsCredentials? glueCredentials = null, string region = "us-east-1")
+        : base(concurrent: true)
     {
         User = user;
         Password = password;
         GlueCredentials = glueCredentials;
         Region = region;
-        var port = FreePort();
-        Url = new Uri($"http://127.0.0.1:{port}/");
-        _listener.Prefixes.Add(Url.ToString());
-        _listener.Start();
-        _serving = ServeAsync();
+        Start();
     }
-
-    /// <summary>Base URL of both APIs (SCHEMA_REGISTRY_URL and GLUE_ENDPOINT_URL).</summary>
-    public Uri Url { get; }
 
     public string? User { get; }
 
@@ -63,65 +55,8 @@ public sealed class RegistryEmulator : IDisposable
 
     public void AddGlue(Guid versionId, string dataFormat, string schema) => _glue[versionId] = (dataFormat, schema);
 
-    public void Dispose()
-    {
-        _listener.Close();
-        try
-        {
-            _serving.Wait(TimeSpan.FromSeconds(2));
-        }
-        catch (AggregateException)
-        {
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
-
-    private async Task ServeAsync()
-    {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-
-            _ = Task.Run(() => AnswerAsync(context));
-        }
-    }
-
-    private async Task AnswerAsync(HttpListenerContext context)
-    {
-        try
-        {
-            using var bodyStream = new MemoryStream();
-            await context.Request.InputStream.CopyToAsync(bodyStream);
-            var body = bodyStream.ToArray();
-            var (status, contentType, reply) = Answer(context.Request, body);
-            var bytes = Encoding.UTF8.GetBytes(reply);
-            context.Response.StatusCode = status;
-            context.Response.ContentType = contentType;
-            context.Response.ContentLength64 = bytes.Length;
-            await context.Response.OutputStream.WriteAsync(bytes);
-            context.Response.Close();
-        }
-        catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or IOException)
-        {
-            // the client went away
-        }
-    }
-
-    private (int Status, string ContentType, string Body) Answer(HttpListenerRequest request, byte[] body)
+    /// <inheritdoc/>
+    protected override (int Status, string ContentType, string Body) Answer(HttpListenerRequest request, byte[] body)
     {
         const string confluentJson = "application/vnd.schemaregistry.v1+json";
         const string amzJson = "application/x-amz-json-1.1";
@@ -211,33 +146,9 @@ public sealed class RegistryEmulator : IDisposable
 
     private void CheckSignature(HttpListenerRequest request, byte[] body)
     {
-        if (GlueCredentials is not { } credentials)
+        if (GlueCredentials is { } credentials && AwsSignatureCheck.Problem(request, body, credentials, Region, "glue") is { } problem)
         {
-            return;
-        }
-
-        var amzDate = request.Headers["X-Amz-Date"] ?? string.Empty;
-        var authorization = request.Headers["Authorization"] ?? string.Empty;
-        if (!DateTimeOffset.TryParseExact(amzDate, "yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time))
-        {
-            Problems.Enqueue($"Glue request without a valid X-Amz-Date ('{amzDate}')");
-            return;
-        }
-
-        var expected = SigV4.Sign(
-            new SigV4Request(
-                "POST",
-                request.Headers["Host"]!,
-                request.Url!.AbsolutePath,
-                [new("Content-Type", request.ContentType ?? string.Empty), new("Host", request.Headers["Host"]!), new("X-Amz-Target", request.Headers["X-Amz-Target"]!)],
-                body),
-            credentials,
-            Region,
-            "glue",
-            time);
-        if (expected.Authorization != authorization)
-        {
-            Problems.Enqueue($"Glue signature mismatch: got {authorization}, expected {expected.Authorization}");
+            Problems.Enqueue(problem);
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using System.Globalization;
 using System.Numerics;
+using System.Text;
 using MskClickHouse.Core.Rows;
 
 namespace MskClickHouse.Core.Formats;
@@ -14,6 +15,31 @@ namespace MskClickHouse.Core.Formats;
 /// </summary>
 public static class JsonValues
 {
+    /// <summary><paramref name="s"/> as a JSON string literal, quotes included (names and enum symbols of a schema, written once per value).</summary>
+    public static byte[] Quoted(string s)
+    {
+        var utf8 = Encoding.UTF8.GetBytes(s);
+        var buffer = new byte[(utf8.Length * 6) + 2];
+        buffer[0] = (byte)'"';
+        var n = JsonText.Escape(utf8, buffer.AsSpan(1));
+        buffer[n + 1] = (byte)'"';
+        return buffer.AsSpan(0, n + 2).ToArray();
+    }
+
+    /// <summary>
+    /// <c>,"name":</c>: a field's name as the transcoders write it before the field's value (the first field of an
+    /// object skips the comma).
+    /// </summary>
+    public static byte[] MemberName(string name)
+    {
+        var quoted = Quoted(name);
+        var bytes = new byte[quoted.Length + 2];
+        bytes[0] = (byte)',';
+        quoted.CopyTo(bytes, 1);
+        bytes[^1] = (byte)':';
+        return bytes;
+    }
+
     public static void Long(JsonOutput o, long value)
     {
         var dest = o.Reserve(20);

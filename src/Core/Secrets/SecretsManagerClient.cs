@@ -58,30 +58,17 @@ public sealed class SecretsManagerClient
     public const string Variable = "CLICKHOUSE_PASSWORD_SECRET_ARN";
     private const string Service = "secretsmanager";
 
-    private readonly HttpClient _http;
-    private readonly AwsCredentials _credentials;
-    private readonly string _region;
-    private readonly Uri _endpoint;
+    private readonly AwsJsonClient _aws;
     private readonly TimeProvider _time;
 
     public SecretsManagerClient(HttpClient http, AwsCredentials credentials, string region, Uri endpoint, TimeProvider? time = null)
     {
-        ArgumentNullException.ThrowIfNull(http);
-        ArgumentNullException.ThrowIfNull(credentials);
-        ArgumentException.ThrowIfNullOrEmpty(region);
-        ArgumentNullException.ThrowIfNull(endpoint);
-        _http = http;
-        _credentials = credentials;
-        _region = region;
-        _endpoint = endpoint;
+        _aws = new AwsJsonClient(http, credentials, region, endpoint, Service, "Secrets Manager", time);
         _time = time ?? TimeProvider.System;
     }
 
     /// <summary>https://secretsmanager.{region}.amazonaws.com (amazonaws.com.cn in China regions).</summary>
-    public static Uri DefaultEndpoint(string region) =>
-        new(region.StartsWith("cn-", StringComparison.Ordinal)
-            ? $"https://secretsmanager.{region}.amazonaws.com.cn/"
-            : $"https://secretsmanager.{region}.amazonaws.com/");
+    public static Uri DefaultEndpoint(string region) => AwsJsonClient.DefaultEndpoint(Service, region);
 
     /// <summary>The secret's SecretString. Tries up to <paramref name="attempts"/> times when the failure is transient.</summary>
     public async Task<string> GetSecretStringAsync(string secretId, CancellationToken cancellationToken, int attempts = 3)
@@ -103,49 +90,31 @@ public sealed class SecretsManagerClient
     private async Task<string> GetOnceAsync(string secretId, CancellationToken cancellationToken)
     {
         var body = JsonSerializer.SerializeToUtf8Bytes(new GetSecretValueRequest(secretId), SecretsJsonContext.Default.GetSecretValueRequest);
-        using var request = AwsJsonRequest.Create(_endpoint, "secretsmanager.GetSecretValue", body, _credentials, _region, Service, _time.GetUtcNow());
-
-        HttpResponseMessage response;
-        try
+        using var response = await _aws.SendAsync("secretsmanager.GetSecretValue", body, string.Empty, (message, e) => new SecretFetchException($"{Variable}: {message}", e), cancellationToken);
+        var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+        if (response.IsSuccessStatusCode)
         {
-            response = await _http.SendAsync(request, cancellationToken);
-        }
-        catch (HttpRequestException e)
-        {
-            throw new SecretFetchException($"{Variable}: could not reach Secrets Manager at {_endpoint.Host}: {e.Message}", e);
-        }
-        catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new SecretFetchException($"{Variable}: Secrets Manager at {_endpoint.Host} did not answer in time", e);
-        }
-
-        using (response)
-        {
-            var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken);
-            if (response.IsSuccessStatusCode)
+            GetSecretValueResponse? value;
+            try
             {
-                GetSecretValueResponse? value;
-                try
-                {
-                    value = JsonSerializer.Deserialize(bytes, SecretsJsonContext.Default.GetSecretValueResponse);
-                }
-                catch (JsonException e)
-                {
-                    throw new SecretFetchException($"{Variable}: Secrets Manager answered {(int)response.StatusCode} with a body that is not JSON", e);
-                }
-
-                if (value?.SecretString is { } secret)
-                {
-                    return secret;
-                }
-
-                throw new ConfigurationException(Variable, value?.SecretBinary is not null
-                    ? $"secret '{secretId}' holds binary data; store the password as a string or as JSON with a \"password\" field"
-                    : $"secret '{secretId}' has no SecretString");
+                value = JsonSerializer.Deserialize(bytes, SecretsJsonContext.Default.GetSecretValueResponse);
+            }
+            catch (JsonException e)
+            {
+                throw new SecretFetchException($"{Variable}: Secrets Manager answered {(int)response.StatusCode} with a body that is not JSON", e);
             }
 
-            throw Failure(secretId, response.StatusCode, bytes);
+            if (value?.SecretString is { } secret)
+            {
+                return secret;
+            }
+
+            throw new ConfigurationException(Variable, value?.SecretBinary is not null
+                ? $"secret '{secretId}' holds binary data; store the password as a string or as JSON with a \"password\" field"
+                : $"secret '{secretId}' has no SecretString");
         }
+
+        throw Failure(secretId, response.StatusCode, bytes);
     }
 
     private static SinkException Failure(string secretId, HttpStatusCode status, byte[] body)

@@ -47,22 +47,8 @@ public class SoakTests(ClickHouseFixture fixture)
     public async Task Soak_AllFaults_EveryOffsetOnceWithOffsetColumnsAndBoundedWithout(int seed)
     {
         using var h = await SinkHarness.CreateAsync(fixture, requestTimeout: TimeSpan.FromSeconds(2), faultSeed: seed);
-        var random = new Random(seed);
         h.Faults.Delay = TimeSpan.FromMilliseconds(300);
-        h.Faults.Decide = r =>
-        {
-            lock (random)
-            {
-                var x = random.NextDouble();
-                var insert = FaultInjectingHandler.IsInsert(r);
-                return x < 0.03 ? Fault.RefuseBeforeSending
-                    : x < 0.06 ? Fault.LoseAnswerAfterApplying
-                    : x < 0.07 ? Fault.Delay
-                    : x < 0.09 && insert ? Fault.LateApply
-                    : x < 0.15 && insert ? Fault.LagReplica
-                    : Fault.None;
-            }
-        };
+        h.Faults.Decide = RealClusterFaults.Seeded(seed);
 
         await RunAndCheckAsync(h, seed, new SimulatorOptions { MaxBatchRecords = 40, MaxInvocations = 3000, ConcurrentDifferentRatio = double.Parse(Environment.GetEnvironmentVariable("SOAK_CONCURRENT_DIFFERENT") ?? "0.05", CultureInfo.InvariantCulture) });
         Assert.True(h.Faults.LateApplied > 0 && h.Faults.Lagged > 0, $"late {h.Faults.LateApplied}, lagged {h.Faults.Lagged}: the soak injected too few cluster faults to mean anything");

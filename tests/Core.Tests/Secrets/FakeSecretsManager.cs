@@ -1,24 +1,22 @@
 using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
 using MskClickHouse.Core.Secrets;
+using MskClickHouse.DevHarness.Fakes;
 
 namespace MskClickHouse.Core.Tests.Secrets;
 
 /// <summary>
-/// Secrets Manager on 127.0.0.1 (HttpListener): checks that each request is a well-formed, correctly signed
-/// GetSecretValue call (re-computing the SigV4 signature from what arrived) and answers with the next scripted reply.
+/// Secrets Manager on 127.0.0.1: checks that each request is a well-formed, correctly signed GetSecretValue call
+/// (re-computing the SigV4 signature from what arrived) and answers with the next scripted reply, one request at a time.
 /// </summary>
-internal sealed class FakeSecretsManager : IDisposable
+internal sealed class FakeSecretsManager : LoopbackHttpServer
 {
-    private readonly HttpListener _listener = new();
     private readonly Queue<(int Status, string Body)> _replies = new();
     private readonly AwsCredentials _credentials;
     private readonly string _region;
-    private readonly Task _serving;
 
     public FakeSecretsManager(AwsCredentials credentials, string region, params (int Status, string Body)[] replies)
+        : base(concurrent: false)
     {
         _credentials = credentials;
         _region = region;
@@ -27,14 +25,10 @@ internal sealed class FakeSecretsManager : IDisposable
             _replies.Enqueue(reply);
         }
 
-        var port = FreePort();
-        Endpoint = new Uri($"http://127.0.0.1:{port}/");
-        _listener.Prefixes.Add(Endpoint.ToString());
-        _listener.Start();
-        _serving = ServeAsync();
+        Start();
     }
 
-    public Uri Endpoint { get; }
+    public Uri Endpoint => Url;
 
     public List<string> Problems { get; } = [];
 
@@ -42,52 +36,12 @@ internal sealed class FakeSecretsManager : IDisposable
 
     public int Requests { get; private set; }
 
-    public void Dispose()
+    protected override (int Status, string ContentType, string Body) Answer(HttpListenerRequest request, byte[] body)
     {
-        _listener.Close();
-        try
-        {
-            _serving.Wait(TimeSpan.FromSeconds(2));
-        }
-        catch (AggregateException)
-        {
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
-
-    private async Task ServeAsync()
-    {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-
-            Requests++;
-            using var bodyStream = new MemoryStream();
-            await context.Request.InputStream.CopyToAsync(bodyStream);
-            var body = bodyStream.ToArray();
-            Check(context.Request, body);
-            var (status, reply) = _replies.Count > 1 ? _replies.Dequeue() : _replies.Peek();
-            var bytes = Encoding.UTF8.GetBytes(reply);
-            context.Response.StatusCode = status;
-            context.Response.ContentType = "application/x-amz-json-1.1";
-            context.Response.ContentLength64 = bytes.Length;
-            await context.Response.OutputStream.WriteAsync(bytes);
-            context.Response.Close();
-        }
+        Requests++;
+        Check(request, body);
+        var (status, reply) = _replies.Count > 1 ? _replies.Dequeue() : _replies.Peek();
+        return (status, "application/x-amz-json-1.1", reply);
     }
 
     private void Check(HttpListenerRequest request, byte[] body)
@@ -115,18 +69,9 @@ internal sealed class FakeSecretsManager : IDisposable
         }
 
         // Re-sign what arrived: the signature must be the one for exactly these headers and this body.
-        var time = DateTimeOffset.ParseExact(amzDate, "yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal);
-        var expected = SigV4.Sign(
-            new SigV4Request(
-                "POST",
-                request.Headers["Host"]!,
-                "/",
-                [new("Content-Type", request.ContentType!), new("Host", request.Headers["Host"]!), new("X-Amz-Target", request.Headers["X-Amz-Target"]!)],
-                body),
-            _credentials,
-            _region,
-            "secretsmanager",
-            time);
-        Expect(expected.Authorization == authorization, $"signature mismatch: expected {expected.Authorization}");
+        if (AwsSignatureCheck.Problem(request, body, _credentials, _region, "secretsmanager") is { } problem)
+        {
+            Problems.Add(problem);
+        }
     }
 }

@@ -1,6 +1,4 @@
-using System.Text;
 using System.Text.Json;
-using MskClickHouse.Core.Rows;
 
 namespace MskClickHouse.Core.Formats.Avro;
 
@@ -103,7 +101,7 @@ public static class AvroSchemaParser
                 {
                     foreach (var symbol in s.EnumerateArray())
                     {
-                        symbols.Add(JsonString(symbol.GetString() ?? throw new AvroSchemaException($"enum {full} has a symbol that is not a string")));
+                        symbols.Add(JsonValues.Quoted(symbol.GetString() ?? throw new AvroSchemaException($"enum {full} has a symbol that is not a string")));
                     }
                 }
 
@@ -190,12 +188,7 @@ public static class AvroSchemaParser
                 throw new AvroSchemaException($"field {full}.{name} has no type");
             }
 
-            var nameJson = JsonString(name);
-            var withComma = new byte[nameJson.Length + 2];
-            withComma[0] = (byte)',';
-            nameJson.CopyTo(withComma, 1);
-            withComma[^1] = (byte)':';
-            fields.Add(new AvroField(name, withComma, ParseType(ft, recordNs, named)));
+            fields.Add(new AvroField(name, JsonValues.MemberName(name), ParseType(ft, recordNs, named)));
         }
 
         t.Fields = [.. fields];
@@ -220,15 +213,5 @@ public static class AvroSchemaParser
         {
             throw new AvroSchemaException($"type '{fullName}' is defined twice");
         }
-    }
-
-    private static byte[] JsonString(string s)
-    {
-        var utf8 = Encoding.UTF8.GetBytes(s);
-        var buffer = new byte[(utf8.Length * 6) + 2];
-        buffer[0] = (byte)'"';
-        var n = JsonText.Escape(utf8, buffer.AsSpan(1));
-        buffer[n + 1] = (byte)'"';
-        return buffer.AsSpan(0, n + 2).ToArray();
     }
 }

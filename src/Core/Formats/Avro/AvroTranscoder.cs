@@ -66,10 +66,10 @@ public static class AvroTranscoder
                 o.Write(t.Symbols[symbol]);
                 break;
             case AvroKind.Array:
-                WriteArray(t, ref r, o, depth);
+                WriteBlocks(t, ref r, o, depth, map: false);
                 break;
             case AvroKind.Map:
-                WriteMap(t, ref r, o, depth);
+                WriteBlocks(t, ref r, o, depth, map: true);
                 break;
             case AvroKind.Union:
                 var branch = r.Long();
@@ -128,9 +128,13 @@ public static class AvroTranscoder
         o.WriteByte((byte)'}');
     }
 
-    private static void WriteArray(AvroType t, ref AvroReader r, JsonOutput o, int depth)
+    /// <summary>
+    /// An array (JSON array) or a map (JSON object, string keys): both are blocks of items, each block led by its count,
+    /// the last block empty; a map's item is its key then its value.
+    /// </summary>
+    private static void WriteBlocks(AvroType t, ref AvroReader r, JsonOutput o, int depth, bool map)
     {
-        o.WriteByte((byte)'[');
+        o.WriteByte(map ? (byte)'{' : (byte)'[');
         var first = true;
         while (true)
         {
@@ -148,40 +152,17 @@ public static class AvroTranscoder
                 }
 
                 first = false;
-                Write(t.Items!, ref r, o, depth + 1);
-            }
-        }
-
-        o.WriteByte((byte)']');
-    }
-
-    private static void WriteMap(AvroType t, ref AvroReader r, JsonOutput o, int depth)
-    {
-        o.WriteByte((byte)'{');
-        var first = true;
-        while (true)
-        {
-            var count = r.BlockCount();
-            if (count == 0)
-            {
-                break;
-            }
-
-            for (var i = 0L; i < count; i++)
-            {
-                if (!first)
+                if (map)
                 {
-                    o.WriteByte((byte)',');
+                    JsonValues.String(o, r.Bytes(r.Length()));
+                    o.WriteByte((byte)':');
                 }
 
-                first = false;
-                JsonValues.String(o, r.Bytes(r.Length()));
-                o.WriteByte((byte)':');
                 Write(t.Items!, ref r, o, depth + 1);
             }
         }
 
-        o.WriteByte((byte)'}');
+        o.WriteByte(map ? (byte)'}' : (byte)']');
     }
 
     /// <summary>Reads Avro's binary primitives from a span; every read is bounds-checked.</summary>

@@ -1,6 +1,3 @@
-using System.Text;
-using MskClickHouse.Core.Rows;
-
 namespace MskClickHouse.Core.Formats.Protobuf;
 
 /// <summary>
@@ -172,7 +169,7 @@ public static class ProtoSchemaParser
         {
             Name = name,
             Number = number,
-            JsonNameWithComma = NameBytes(name),
+            JsonNameWithComma = JsonValues.MemberName(name),
             Kind = kind ?? ProtoKind.Message,
             TypeName = kind is null ? type : null,
             Scope = scope,
@@ -190,8 +187,8 @@ public static class ProtoSchemaParser
         t.Expect(">");
         var field = ParseField(t, "map", owner.FullName, repeated: true, presence: false);
         var entry = new ProtoMessage(owner.FullName + "." + field.Name + "Entry") { IsMapEntry = true };
-        var key = new ProtoField { Name = "key", Number = 1, JsonNameWithComma = NameBytes("key"), Kind = Scalar(keyType) ?? throw new ProtoSchemaException($"map key type '{keyType}' is not a scalar"), Scope = owner.FullName };
-        var value = new ProtoField { Name = "value", Number = 2, JsonNameWithComma = NameBytes("value"), Kind = Scalar(valueType) ?? ProtoKind.Message, TypeName = Scalar(valueType) is null ? valueType : null, Scope = owner.FullName };
+        var key = new ProtoField { Name = "key", Number = 1, JsonNameWithComma = JsonValues.MemberName("key"), Kind = Scalar(keyType) ?? throw new ProtoSchemaException($"map key type '{keyType}' is not a scalar"), Scope = owner.FullName };
+        var value = new ProtoField { Name = "value", Number = 2, JsonNameWithComma = JsonValues.MemberName("value"), Kind = Scalar(valueType) ?? ProtoKind.Message, TypeName = Scalar(valueType) is null ? valueType : null, Scope = owner.FullName };
         entry.Fields.Add(key);
         entry.Fields.Add(value);
         all.Add(value);
@@ -244,7 +241,7 @@ public static class ProtoSchemaParser
             }
 
             t.Expect(";");
-            var json = Quoted(name);
+            var json = JsonValues.Quoted(name);
             e.Symbols.TryAdd(number, json);
             if (first)
             {
@@ -322,24 +319,4 @@ public static class ProtoSchemaParser
         "sint64" => ProtoKind.SInt64,
         _ => null,
     };
-
-    private static byte[] Quoted(string s)
-    {
-        var utf8 = Encoding.UTF8.GetBytes(s);
-        var buffer = new byte[(utf8.Length * 6) + 2];
-        buffer[0] = (byte)'"';
-        var n = JsonText.Escape(utf8, buffer.AsSpan(1));
-        buffer[n + 1] = (byte)'"';
-        return buffer.AsSpan(0, n + 2).ToArray();
-    }
-
-    private static byte[] NameBytes(string name)
-    {
-        var q = Quoted(name);
-        var b = new byte[q.Length + 2];
-        b[0] = (byte)',';
-        q.CopyTo(b, 1);
-        b[^1] = (byte)':';
-        return b;
-    }
 }

@@ -41,36 +41,9 @@ public static partial class ProtoTranscoder
         var pos = 0;
         while (pos < data.Length)
         {
-            var tag = Varint(data, ref pos);
-            var number = (int)(tag >> 3);
-            var wire = (int)(tag & 7);
-            var start = pos;
-            switch (wire)
-            {
-                case 0:
-                    Varint(data, ref pos);
-                    break;
-                case 1:
-                    pos += 8;
-                    break;
-                case 2:
-                    var n = Varint(data, ref pos);
-                    if (n > (ulong)(data.Length - pos))
-                    {
-                        throw new ProtoDataException($"field {number} of {m.FullName}: length {n} runs past the end");
-                    }
-
-                    start = pos;
-                    pos += (int)n;
-                    break;
-                case 5:
-                    pos += 4;
-                    break;
-                default:
-                    throw new ProtoDataException($"field {number} of {m.FullName} has wire type {wire} (groups are not supported)");
-            }
-
-            if (pos > data.Length || number == 0)
+            var (field, wire, start) = NextField(data, ref pos, m, mapEntry: false);
+            var number = (int)field;
+            if (number == 0)
             {
                 throw new ProtoDataException($"{m.FullName}: the message ends early or has field number 0");
             }
@@ -208,44 +181,12 @@ public static partial class ProtoTranscoder
         var pos = 0;
         while (pos < data.Length)
         {
-            var tag = Varint(data, ref pos);
-            var wire = (int)(tag & 7);
-            var start = pos;
-            switch (wire)
-            {
-                case 0:
-                    Varint(data, ref pos);
-                    break;
-                case 1:
-                    pos += 8;
-                    break;
-                case 2:
-                    var n = Varint(data, ref pos);
-                    if (n > (ulong)(data.Length - pos))
-                    {
-                        throw new ProtoDataException($"map entry of {entry.FullName}: length {n} runs past the end");
-                    }
-
-                    start = pos;
-                    pos += (int)n;
-                    break;
-                case 5:
-                    pos += 4;
-                    break;
-                default:
-                    throw new ProtoDataException($"map entry of {entry.FullName} has wire type {wire}");
-            }
-
-            if (pos > data.Length)
-            {
-                throw new ProtoDataException($"map entry of {entry.FullName} ends early");
-            }
-
-            if ((tag >> 3) == 1)
+            var (field, wire, start) = NextField(data, ref pos, entry, mapEntry: true);
+            if (field == 1)
             {
                 (keyWire, keyStart, keyLength) = (wire, start, pos - start);
             }
-            else if ((tag >> 3) == 2)
+            else if (field == 2)
             {
                 (valueWire, valueStart, valueLength) = (wire, start, pos - start);
             }
@@ -281,4 +222,51 @@ public static partial class ProtoTranscoder
             WriteDefault(valueField, o);
         }
     }
+
+    /// <summary>
+    /// Reads one field's tag at <paramref name="pos"/> and steps over its value, leaving <paramref name="pos"/> after it.
+    /// Returns the field number (as the tag has it), the wire type and where the value starts (for wire type 2, after
+    /// its length: the value ends at <paramref name="pos"/>). A group wire type, a length past the end or a value cut
+    /// short throws, naming the field of <paramref name="owner"/> (or its map entry).
+    /// </summary>
+    private static (ulong Field, int Wire, int Start) NextField(ReadOnlySpan<byte> data, ref int pos, ProtoMessage owner, bool mapEntry)
+    {
+        var tag = Varint(data, ref pos);
+        var wire = (int)(tag & 7);
+        var start = pos;
+        switch (wire)
+        {
+            case 0:
+                Varint(data, ref pos);
+                break;
+            case 1:
+                pos += 8;
+                break;
+            case 2:
+                var n = Varint(data, ref pos);
+                if (n > (ulong)(data.Length - pos))
+                {
+                    throw new ProtoDataException($"{FieldName(owner, tag, mapEntry)}: length {n} runs past the end");
+                }
+
+                start = pos;
+                pos += (int)n;
+                break;
+            case 5:
+                pos += 4;
+                break;
+            default:
+                throw new ProtoDataException($"{FieldName(owner, tag, mapEntry)} has wire type {wire}{(mapEntry ? string.Empty : " (groups are not supported)")}");
+        }
+
+        if (pos > data.Length)
+        {
+            throw new ProtoDataException(mapEntry ? $"map entry of {owner.FullName} ends early" : $"{owner.FullName}: the message ends early or has field number 0");
+        }
+
+        return (tag >> 3, wire, start);
+    }
+
+    private static string FieldName(ProtoMessage owner, ulong tag, bool mapEntry) =>
+        mapEntry ? $"map entry of {owner.FullName}" : $"field {(int)(tag >> 3)} of {owner.FullName}";
 }

@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using MskClickHouse.Core.Formats.Framing;
+using MskClickHouse.Core.Secrets;
 
 namespace MskClickHouse.Core.Formats.Registry;
 
@@ -38,36 +39,21 @@ public sealed class ConfluentRegistryClient : ISchemaRegistryClient
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
         request.Headers.Accept.ParseAdd("application/vnd.schemaregistry.v1+json, application/json");
         request.Headers.Authorization = _auth;
-        HttpResponseMessage response;
-        try
+        using var response = await ServiceCall.SendAsync(
+            _http, request, $"schema registry at {_baseUrl.Authority}", $" fetching {schema}", (message, e) => new SchemaRegistryUnavailableException(message, e), cancellationToken);
+        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
         {
-            response = await _http.SendAsync(request, cancellationToken);
-        }
-        catch (HttpRequestException e)
-        {
-            throw new SchemaRegistryUnavailableException($"schema registry at {_baseUrl.Authority} is unreachable fetching {schema}: {e.Message}", e);
-        }
-        catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new SchemaRegistryUnavailableException($"schema registry at {_baseUrl.Authority} did not answer in time fetching {schema}", e);
+            return null;
         }
 
-        using (response)
+        if (!response.IsSuccessStatusCode)
         {
-            var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
-            if (response.StatusCode == HttpStatusCode.NotFound)
-            {
-                return null;
-            }
-
-            if (!response.IsSuccessStatusCode)
-            {
-                // 401/403 included: a credential problem is fixed by the operator, and the records must wait for it.
-                throw new SchemaRegistryUnavailableException($"schema registry at {_baseUrl.Authority} answered {(int)response.StatusCode} fetching {schema}: {Snippet(body)}");
-            }
-
-            return Parse(body, schema, _baseUrl.Authority);
+            // 401/403 included: a credential problem is fixed by the operator, and the records must wait for it.
+            throw new SchemaRegistryUnavailableException($"schema registry at {_baseUrl.Authority} answered {(int)response.StatusCode} fetching {schema}: {Snippet(body)}");
         }
+
+        return Parse(body, schema, _baseUrl.Authority);
     }
 
     /// <summary>The schema in a 200 answer.</summary>

@@ -14,28 +14,15 @@ public sealed class GlueRegistryClient : ISchemaRegistryClient
 {
     private const string Target = "AWSGlue.GetSchemaVersion";
 
-    private readonly HttpClient _http;
-    private readonly AwsCredentials _credentials;
-    private readonly string _region;
-    private readonly Uri _endpoint;
-    private readonly TimeProvider _time;
+    private readonly AwsJsonClient _aws;
 
     public GlueRegistryClient(HttpClient http, AwsCredentials credentials, string region, Uri endpoint, TimeProvider? time = null)
     {
-        ArgumentNullException.ThrowIfNull(http);
-        ArgumentNullException.ThrowIfNull(credentials);
-        ArgumentException.ThrowIfNullOrEmpty(region);
-        ArgumentNullException.ThrowIfNull(endpoint);
-        _http = http;
-        _credentials = credentials;
-        _region = region;
-        _endpoint = endpoint;
-        _time = time ?? TimeProvider.System;
+        _aws = new AwsJsonClient(http, credentials, region, endpoint, "glue", "Glue", time);
     }
 
     /// <summary>https://glue.{region}.amazonaws.com (amazonaws.com.cn in China regions).</summary>
-    public static Uri DefaultEndpoint(string region) =>
-        new(region.StartsWith("cn-", StringComparison.Ordinal) ? $"https://glue.{region}.amazonaws.com.cn/" : $"https://glue.{region}.amazonaws.com/");
+    public static Uri DefaultEndpoint(string region) => AwsJsonClient.DefaultEndpoint("glue", region);
 
     public async Task<RegistrySchema?> GetAsync(SchemaRef schema, CancellationToken cancellationToken)
     {
@@ -45,61 +32,44 @@ public sealed class GlueRegistryClient : ISchemaRegistryClient
         }
 
         var body = RequestBody(schema.GlueVersionId);
-        using var request = AwsJsonRequest.Create(_endpoint, Target, body, _credentials, _region, "glue", _time.GetUtcNow());
-        HttpResponseMessage response;
+        using var response = await _aws.SendAsync(Target, body, $" fetching {schema}", (message, e) => new SchemaRegistryUnavailableException(message, e), cancellationToken);
+        var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken);
         try
         {
-            response = await _http.SendAsync(request, cancellationToken);
-        }
-        catch (HttpRequestException e)
-        {
-            throw new SchemaRegistryUnavailableException($"Glue at {_endpoint.Host} is unreachable fetching {schema}: {e.Message}", e);
-        }
-        catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new SchemaRegistryUnavailableException($"Glue at {_endpoint.Host} did not answer in time fetching {schema}", e);
-        }
-
-        using (response)
-        {
-            var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken);
-            try
+            using var document = JsonDocument.Parse(bytes.Length == 0 ? "{}"u8.ToArray() : bytes);
+            var root = document.RootElement;
+            if (!response.IsSuccessStatusCode)
             {
-                using var document = JsonDocument.Parse(bytes.Length == 0 ? "{}"u8.ToArray() : bytes);
-                var root = document.RootElement;
-                if (!response.IsSuccessStatusCode)
+                var type = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("__type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : string.Empty;
+                type = type[(type.LastIndexOf('#') + 1)..];
+                if (type == "EntityNotFoundException")
                 {
-                    var type = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("__type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : string.Empty;
-                    type = type[(type.LastIndexOf('#') + 1)..];
-                    if (type == "EntityNotFoundException")
-                    {
-                        return null;
-                    }
-
-                    throw new SchemaRegistryUnavailableException($"Glue at {_endpoint.Host} answered {(int)response.StatusCode} {type} fetching {schema}: {ConfluentRegistryClient.Snippet(bytes)}");
+                    return null;
                 }
 
-                var definition = root.TryGetProperty("SchemaDefinition", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString()! : null;
-                var format = root.TryGetProperty("DataFormat", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
-                if (definition is null)
-                {
-                    throw new SchemaRegistryUnavailableException($"Glue at {_endpoint.Host} answered {schema} without a SchemaDefinition");
-                }
+                throw new SchemaRegistryUnavailableException($"Glue at {_aws.Endpoint.Host} answered {(int)response.StatusCode} {type} fetching {schema}: {ConfluentRegistryClient.Snippet(bytes)}");
+            }
 
-                return new RegistrySchema(
-                    format switch
-                    {
-                        "AVRO" => SchemaType.Avro,
-                        "PROTOBUF" => SchemaType.Protobuf,
-                        "JSON" => SchemaType.Json,
-                        _ => throw new SchemaRegistryUnavailableException($"Glue answered {schema} with unknown DataFormat '{format}'"),
-                    },
-                    definition);
-            }
-            catch (JsonException e)
+            var definition = root.TryGetProperty("SchemaDefinition", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString()! : null;
+            var format = root.TryGetProperty("DataFormat", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
+            if (definition is null)
             {
-                throw new SchemaRegistryUnavailableException($"Glue at {_endpoint.Host} answered {(int)response.StatusCode} with a body that is not JSON: {ConfluentRegistryClient.Snippet(bytes)}", e);
+                throw new SchemaRegistryUnavailableException($"Glue at {_aws.Endpoint.Host} answered {schema} without a SchemaDefinition");
             }
+
+            return new RegistrySchema(
+                format switch
+                {
+                    "AVRO" => SchemaType.Avro,
+                    "PROTOBUF" => SchemaType.Protobuf,
+                    "JSON" => SchemaType.Json,
+                    _ => throw new SchemaRegistryUnavailableException($"Glue answered {schema} with unknown DataFormat '{format}'"),
+                },
+                definition);
+        }
+        catch (JsonException e)
+        {
+            throw new SchemaRegistryUnavailableException($"Glue at {_aws.Endpoint.Host} answered {(int)response.StatusCode} with a body that is not JSON: {ConfluentRegistryClient.Snippet(bytes)}", e);
         }
     }
 

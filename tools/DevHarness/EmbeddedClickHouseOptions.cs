@@ -1,4 +1,4 @@
-namespace MskClickHouse.Embedded;
+namespace MskClickHouse.DevHarness;
 
 /// <summary>How to start an <see cref="EmbeddedClickHouse"/>.</summary>
 public sealed record EmbeddedClickHouseOptions

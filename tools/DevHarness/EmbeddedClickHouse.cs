@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Headers;
 using System.Text;
 
-namespace MskClickHouse.Embedded;
+namespace MskClickHouse.DevHarness;
 
 /// <summary>
 /// A real ClickHouse engine (chDB) behind ClickHouse's HTTP interface, running as a child process
@@ -15,8 +14,6 @@ public sealed class EmbeddedClickHouse : IAsyncDisposable
 
     private readonly Process _process;
     private readonly string _dataDirectory;
-    private readonly HttpClient _http;
-
     private EmbeddedClickHouse(Process process, string dataDirectory, Uri baseUri, string user, string password)
     {
         _process = process;
@@ -24,9 +21,7 @@ public sealed class EmbeddedClickHouse : IAsyncDisposable
         BaseUri = baseUri;
         User = user;
         Password = password;
-        _http = new HttpClient { BaseAddress = baseUri };
-        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(
-            "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
+        Client = new EngineClient(baseUri, user, password);
     }
 
     /// <summary>http://127.0.0.1:PORT/</summary>
@@ -35,6 +30,9 @@ public sealed class EmbeddedClickHouse : IAsyncDisposable
     public string User { get; }
 
     public string Password { get; }
+
+    /// <summary>Plain SQL over the HTTP interface, as the server's user.</summary>
+    public EngineClient Client { get; }
 
     /// <summary>For <c>new ClickHouseClient(connectionString)</c> of ClickHouse.Driver.</summary>
     public string ConnectionString =>
@@ -47,7 +45,7 @@ public sealed class EmbeddedClickHouse : IAsyncDisposable
         var serverDll = Path.Combine(AppContext.BaseDirectory, "EmbeddedClickHouse.dll");
         if (!File.Exists(serverDll))
         {
-            throw new FileNotFoundException("EmbeddedClickHouse.dll is not next to the tests; reference tools/EmbeddedLauncher (or tests/TestSupport).", serverDll);
+            throw new FileNotFoundException("EmbeddedClickHouse.dll is not next to the tests; reference tools/DevHarness (or tests/TestSupport).", serverDll);
         }
 
         var dataDirectory = Directory.CreateTempSubdirectory("embedded-clickhouse-test-").FullName;
@@ -111,23 +109,12 @@ public sealed class EmbeddedClickHouse : IAsyncDisposable
         }
     }
 
-    /// <summary>Runs SQL over plain HTTP and returns the body (TabSeparated unless the SQL says FORMAT).</summary>
-    public async Task<string> QueryAsync(string sql, CancellationToken cancellationToken = default)
-    {
-        using var content = new StringContent(sql, Encoding.UTF8);
-        using var response = await _http.PostAsync(new Uri("/", UriKind.Relative), content, cancellationToken);
-        var body = await response.Content.ReadAsStringAsync(cancellationToken);
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new HttpRequestException($"ClickHouse answered {(int)response.StatusCode}: {body.Trim()}", null, response.StatusCode);
-        }
-
-        return body;
-    }
+    /// <summary>Runs SQL over plain HTTP and returns the body (TabSeparated unless the SQL says FORMAT); see <see cref="EngineClient.QueryAsync"/>.</summary>
+    public Task<string> QueryAsync(string sql, CancellationToken cancellationToken = default) => Client.QueryAsync(sql, cancellationToken);
 
     public async ValueTask DisposeAsync()
     {
-        _http.Dispose();
+        Client.Dispose();
         try
         {
             // Closing stdin asks the server to shut down cleanly (it closes the chDB connection).

@@ -1,0 +1,3 @@
+using MskClickHouse.TestSupport;
+
+[assembly: AssemblyFixture(typeof(ClickHouseFixture))]

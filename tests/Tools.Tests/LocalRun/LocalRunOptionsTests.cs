@@ -1,0 +1,53 @@
+using MskClickHouse.LocalRun;
+
+namespace MskClickHouse.Tools.Tests.LocalRun;
+
+/// <summary>./run.sh's command line: defaults, and every refusal names the option and what it expected.</summary>
+public sealed class LocalRunOptionsTests
+{
+    [Fact]
+    public void Parse_NoArguments_SampleEventsWithTheDocumentedDefaults()
+    {
+        var o = LocalRunOptions.Parse([]);
+
+        Assert.Empty(o.EventFiles);
+        Assert.Equal(0, o.Generate);
+        Assert.Equal(["orders", "clicks"], o.Topics);
+        Assert.Equal((4, 500, 200, 0.01, "json"), (o.Partitions, o.BatchSize, o.RecordBytes, o.BadRatio, o.ValueFormat));
+        Assert.Null(o.ChaosSeed);
+        Assert.Null(o.ClickHouseUrl);
+    }
+
+    [Fact]
+    public void Parse_GenerateWithEveryOption_TakesThem()
+    {
+        var o = LocalRunOptions.Parse(["--generate", "1000", "--topics", "a, b_2", "--partitions", "3", "--value-format", "AVRO", "--bad-ratio", "0.5", "--chaos", "9", "--clickhouse-url", "https://ch.example.com:8443", "--keep"]);
+
+        Assert.Equal(1000, o.Generate);
+        Assert.Equal(["a", "b_2"], o.Topics);
+        Assert.Equal(3, o.Partitions);
+        Assert.Equal("avro", o.ValueFormat);
+        Assert.Equal(0.5, o.BadRatio);
+        Assert.Equal(9, o.ChaosSeed);
+        Assert.Equal(new Uri("https://ch.example.com:8443"), o.ClickHouseUrl);
+        Assert.True(o.Keep);
+    }
+
+    [Theory]
+    [InlineData("--generate 0", "--generate: expected an integer in [1, 100000000], got '0'")]
+    [InlineData("--partitions", "--partitions needs a value")]
+    [InlineData("--topics a-b", "--topics: expected comma-separated names of letters, digits and '_'")]
+    [InlineData("--value-format xml --generate 5", "--value-format: expected json, avro or protobuf, got 'xml'")]
+    [InlineData("--value-format avro", "--value-format needs --generate N")]
+    [InlineData("--chaos 1", "--chaos needs --generate N")]
+    [InlineData("--events e.json --generate 5", "use either --events or --generate")]
+    [InlineData("--bad-ratio 2 --generate 5", "--bad-ratio: expected a number in [0, 1], got '2'")]
+    [InlineData("--clickhouse-url ftp://x", "--clickhouse-url: expected an http(s) URL, got 'ftp://x'")]
+    [InlineData("--frobnicate", "unknown option '--frobnicate'")]
+    public void Parse_BadInput_IsAUsageErrorThatSaysWhat(string args, string message)
+    {
+        var e = Assert.Throws<UsageException>(() => LocalRunOptions.Parse(args.Split(' ')));
+
+        Assert.Equal(message, e.Message);
+    }
+}
