@@ -6,9 +6,10 @@ public readonly record struct TableColumn(string Name, string DefaultKind)
 {
     /// <summary>
     /// Whether an inserted JSON field lands in this column. Measured on ClickHouse 26.7: a value sent for an ALIAS or
-    /// MATERIALIZED column is ignored (the column is computed), an EPHEMERAL column takes it.
+    /// MATERIALIZED column is ignored (the column is computed), and so is one for an EPHEMERAL column, which takes
+    /// values only when named in the INSERT's column list (the sink's <c>INSERT INTO t FORMAT JSONEachRow</c> has none).
     /// </summary>
-    public bool TakesInsertedValues => DefaultKind is not ("ALIAS" or "MATERIALIZED");
+    public bool TakesInsertedValues => DefaultKind is "" or "DEFAULT";
 }
 
 /// <summary>
@@ -21,7 +22,7 @@ public readonly record struct TableColumn(string Name, string DefaultKind)
 /// the fields <c>n.x</c>, <c>n.y</c>; the field <c>n</c> (an object of arrays) only with
 /// <c>input_format_import_nested_json=1</c> (default 0: dropped);</item>
 /// <item>a dotted field into a Tuple or JSON column (<c>tp.a</c>, <c>payload.k</c>) is dropped;</item>
-/// <item>a field named like an ALIAS or MATERIALIZED column is dropped.</item>
+/// <item>a field named like an ALIAS, MATERIALIZED or EPHEMERAL column is dropped.</item>
 /// </list>
 /// Everything else is dropped without a word under <c>input_format_skip_unknown_fields=1</c> (the server default).
 /// </summary>
