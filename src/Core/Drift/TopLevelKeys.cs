@@ -92,8 +92,15 @@ public static class TopLevelKeys
         quoted[0] = (byte)'"';
         raw.CopyTo(quoted[1..]);
         quoted[^1] = (byte)'"';
-        var reader = new Utf8JsonReader(quoted);
-        return reader.Read() ? reader.GetString() ?? string.Empty : Encoding.UTF8.GetString(raw);
+        try
+        {
+            var reader = new Utf8JsonReader(quoted);
+            return reader.Read() ? reader.GetString() ?? string.Empty : Encoding.UTF8.GetString(raw);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            return Encoding.UTF8.GetString(raw); // an invalid escape: cannot come from a validated row
+        }
     }
 
     /// <summary>The index of the quote that closes the string whose content starts at <paramref name="start"/>.</summary>

@@ -65,7 +65,7 @@ public sealed class UnknownFieldsReporter
     /// <summary>A new, empty sample for one invocation.</summary>
     public FieldSample NewSample() => new(Every);
 
-    /// <summary>Reports the unknown fields of <paramref name="sample"/>; never throws for a ClickHouse failure or a timeout.</summary>
+    /// <summary>Reports the unknown fields of <paramref name="sample"/>; never throws for a ClickHouse failure, an unreadable answer or a timeout.</summary>
     public async Task ReportAsync(FieldSample sample, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(sample);
@@ -75,7 +75,7 @@ public sealed class UnknownFieldsReporter
             {
                 await ReportAsync(table, fields, cancellationToken);
             }
-            catch (Exception e) when (e is ClickHouseException or OperationCanceledException)
+            catch (Exception e) when (e is ClickHouseException or OperationCanceledException or System.Text.Json.JsonException or InvalidOperationException)
             {
                 _log.Write(LogLevel.Debug, $"unknown-field check skipped for {table}: its columns could not be read ({e.Message})", new LogFields(Table: table.ToString()));
             }
@@ -103,7 +103,7 @@ public sealed class UnknownFieldsReporter
             return;
         }
 
-        _metrics.PublishTableCount(MetricName, table, unknown.Count);
+        _metrics.PublishTableCount(MetricName, table.ToString(), unknown.Count);
         if (!_logged.TryGetValue(table, out var logged))
         {
             _logged[table] = logged = new HashSet<string>(StringComparer.Ordinal);

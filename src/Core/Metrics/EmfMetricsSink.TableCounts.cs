@@ -1,5 +1,4 @@
 using System.Text.Json;
-using MskClickHouse.Core.ClickHouse;
 
 namespace MskClickHouse.Core.Metrics;
 
@@ -10,11 +9,11 @@ namespace MskClickHouse.Core.Metrics;
 /// </summary>
 public sealed partial class EmfMetricsSink
 {
-    public void PublishTableCount(string metricName, TableName table, long count)
+    public void PublishTableCount(string metricName, string table, long count)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(metricName);
-        ArgumentNullException.ThrowIfNull(table);
-        var line = new TableLine(this, metricName, table.ToString(), count, _time.GetUtcNow().ToUnixTimeMilliseconds(), _requestId);
+        ArgumentException.ThrowIfNullOrWhiteSpace(table);
+        var line = new TableLine(this, metricName, table, count, _time.GetUtcNow().ToUnixTimeMilliseconds(), _requestId);
         _output.WriteLine(in line, WriteTableLine);
     }
 

@@ -36,8 +36,8 @@ public interface IMetricsSink
 {
     void Publish(InvocationMetrics metrics);
 
-    /// <summary>One count with the dimensions service and table (e.g. UnknownFields); a sink without tables ignores it.</summary>
-    void PublishTableCount(string metricName, ClickHouse.TableName table, long count)
+    /// <summary>One count with the dimensions service and table (<c>db.table</c>; e.g. UnknownFields); a sink without tables ignores it.</summary>
+    void PublishTableCount(string metricName, string table, long count)
     {
     }
 }

@@ -47,4 +47,28 @@ public sealed class TopLevelKeysTests
         Assert.Equal(2, n);
         Assert.Equal(["\\u0041", "b"], raw);
     }
+
+    [Fact]
+    public void Scan_TruncatedOrArbitraryBytes_NeverThrows_AndStopsAtTheEnd()
+    {
+        var row = Encoding.UTF8.GetBytes("""{"a":"x\\\"y","b":[1,{"c":"}"}],"d":{"e":"\\"}}""");
+        for (var n = 0; n <= row.Length; n++)
+        {
+            TopLevelKeys.Of(row.AsSpan(0, n)); // every prefix, including ones ending inside a string or an escape
+        }
+
+        var random = new Random(17);
+        var noise = new byte[64];
+        for (var i = 0; i < 2000; i++)
+        {
+            random.NextBytes(noise);
+            noise[0] = (byte)'{';
+            for (var j = 1; j < noise.Length; j++)
+            {
+                noise[j] = "{}[]\\\":,ab "u8[noise[j] % 11];
+            }
+
+            TopLevelKeys.Of(noise);
+        }
+    }
 }

@@ -1,4 +1,3 @@
-using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Logging;
 using MskClickHouse.Core.Metrics;
 
@@ -16,7 +15,7 @@ public sealed class EmfTableCountTests
         var context = new InvocationContext("req-1", Now.AddMinutes(1), "arn:aws:lambda:us-east-1:123456789012:function:f", null);
         sink.InvocationStarted(context, coldStart: false);
 
-        sink.PublishTableCount("UnknownFields", new TableName("shop", "orders"), 3);
+        sink.PublishTableCount("UnknownFields", "shop.orders", 3);
 
         var line = Assert.Single(output.Json);
         var directive = Assert.Single(line.GetProperty("_aws").GetProperty("CloudWatchMetrics").EnumerateArray());
