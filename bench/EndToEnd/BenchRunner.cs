@@ -92,6 +92,9 @@ public static class BenchRunner
                 var decode = DecodeSection.Run(options);
                 md.Decode(decode);
                 json.Decode(decode);
+                var unknownFields = UnknownFieldsCost.Run(options);
+                md.UnknownFieldsCost(unknownFields);
+                json.UnknownFieldsCost(unknownFields);
                 await output.FlushAsync(ct);
             }
 

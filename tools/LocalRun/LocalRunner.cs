@@ -102,6 +102,7 @@ public static class LocalRunner
         await error.WriteLineAsync();
         var after = await DemoTables.CountAsync(engine, database, tables, ct);
         ok &= await ExactlyOnceChecks.RedeliveryAddedNothingAsync(counts, after, output);
+        ok &= await UnknownFieldsDemo.RunAsync(invoker, function, options, output, ct);
 
         if (options.Keep)
         {

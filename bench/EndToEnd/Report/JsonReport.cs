@@ -41,6 +41,18 @@ internal sealed class JsonReport
         _json["decode"] = arr;
     }
 
+    public void UnknownFieldsCost(UnknownFieldsCostResult r) => _json["unknown_fields"] = new JsonObject
+    {
+        ["records"] = r.Records,
+        ["encode_off_ms_median"] = Stats.Median(r.OffMs),
+        ["encode_sample_100_ms_median"] = Stats.Median(r.Sample100Ms),
+        ["encode_sample_1_ms_median"] = Stats.Median(r.Sample1Ms),
+        ["ratio_sample_100_over_off_median"] = Stats.Median(r.Ratio100),
+        ["ratio_sample_1_over_off_median"] = Stats.Median(r.Ratio1),
+        ["scan_sample_100_us_per_batch"] = r.Scan100Us,
+        ["scan_sample_1_us_per_batch"] = r.Scan1Us,
+    };
+
     public void EndToEnd(EndToEndResult r)
     {
         var smm = Stats.Median(r.SmallSink);

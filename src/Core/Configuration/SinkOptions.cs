@@ -69,6 +69,9 @@ public sealed record SinkOptions
     /// <summary>Timeout of one ClickHouse request.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromMilliseconds(SinkOptionTable.IntDefault("CLICKHOUSE_TIMEOUT_MS"));
 
+    /// <summary>UNKNOWN_FIELDS_SAMPLE: records whose offset is a multiple of N are checked for fields the table lacks; 0: never.</summary>
+    public int UnknownFieldsSample { get; init; } = SinkOptionTable.IntDefault("UNKNOWN_FIELDS_SAMPLE");
+
     public RequestCompression Compression { get; init; } = RequestCompression.None;
 
     /// <summary>POLLER_MODE: how undelivered partitions are answered (partial batch response, or a failed invocation).</summary>

@@ -70,6 +70,7 @@ public static class SinkOptionsParser
             InsertParallelism = ParseInt(SinkOptionTable.Of("INSERT_PARALLELISM"), Get),
             DeadlineSafetyMargin = TimeSpan.FromMilliseconds(ParseInt(SinkOptionTable.Of("DEADLINE_SAFETY_MARGIN_MS"), Get)),
             RequestTimeout = TimeSpan.FromMilliseconds(ParseInt(SinkOptionTable.Of("CLICKHOUSE_TIMEOUT_MS"), Get)),
+            UnknownFieldsSample = ParseInt(SinkOptionTable.Of("UNKNOWN_FIELDS_SAMPLE"), Get),
             Compression = ParseCompression(Get("CLICKHOUSE_COMPRESSION")),
             PollerMode = ParsePollerMode(Get("POLLER_MODE")),
             Mode = ParseMode(Get("SINK_MODE")),

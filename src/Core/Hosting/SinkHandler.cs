@@ -27,6 +27,7 @@ public sealed class SinkHandler : IInvocationHandler
     private readonly TimeProvider _time;
     private readonly HashSet<TableName> _warnedTables = [];
     private readonly Formats.Registry.SchemaCache? _schemas;
+    private readonly Drift.UnknownFieldsReporter? _unknownFields;
 
     public SinkHandler(SinkOptions options, IClickHouseGateway gateway, TableCatalog catalog, IStateStore state, ISinkLog log, IMetricsSink metrics, TimeProvider time, Func<double> random, Formats.Registry.SchemaCache? schemas = null)
     {
@@ -40,6 +41,9 @@ public sealed class SinkHandler : IInvocationHandler
         _time = time;
         _retrier = new Retrier(RetryPolicy.Default, time, random);
         _delivery = new PartitionDelivery(gateway, _retrier, options, log, time);
+        _unknownFields = options.UnknownFieldsSample > 0
+            ? new Drift.UnknownFieldsReporter(options.UnknownFieldsSample, gateway, Drift.UnknownFieldsReporter.ImportsNestedJson(options.ExtraInsertSettings), log, metrics, time)
+            : null;
     }
 
     public async Task<byte[]> HandleAsync(InvocationContext context, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
@@ -53,6 +57,7 @@ public sealed class SinkHandler : IInvocationHandler
 
         var outcomes = batch.Partitions.Select(p => new PartitionOutcome(p, _router.TableOf(p.Topic))).ToList();
         var encoded = new List<EncodedPartition>();
+        var sample = _unknownFields?.NewSample(); // null when UNKNOWN_FIELDS_SAMPLE=0: no per-record work at all
 
         // Every request of the invocation ends by giveUpAt, whatever CLICKHOUSE request timeout is configured: a request
         // still in flight then is abandoned and its partition answered as a failure, so the function always answers.
@@ -61,7 +66,7 @@ public sealed class SinkHandler : IInvocationHandler
         List<Work> work = [];
         try
         {
-            work = await PrepareAsync(batch, source, outcomes, encoded, giveUpAt, linked.Token);
+            work = await PrepareAsync(batch, source, outcomes, encoded, sample, giveUpAt, linked.Token);
             await DeliverAllAsync(batch, source, work, giveUpAt, linked.Token);
         }
         catch (Exception e) when (e is Errors.SinkException or OperationCanceledException)
@@ -98,7 +103,16 @@ public sealed class SinkHandler : IInvocationHandler
             Dispose(encoded);
         }
 
-        return Finish(context, batch, outcomes, Stopwatch.GetElapsedTime(started));
+        var answer = Finish(context, batch, outcomes, Stopwatch.GetElapsedTime(started));
+        if (sample is not null && _unknownFields is not null)
+        {
+            // Informational, after the answer is decided: bounded to three quarters of the time after giveUpAt.
+            using var reporting = new CancellationTokenSource(Positive(giveUpAt + ((context.Deadline - giveUpAt) * 3 / 4) - _time.GetUtcNow()), _time);
+            using var reportLinked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, reporting.Token);
+            await _unknownFields.ReportAsync(sample, reportLinked.Token);
+        }
+
+        return answer;
     }
 
     /// <summary>
@@ -157,7 +171,7 @@ public sealed class SinkHandler : IInvocationHandler
             });
     }
 
-    private async Task<List<Work>> PrepareAsync(KafkaBatch batch, SourceIdentity source, List<PartitionOutcome> outcomes, List<EncodedPartition> encodedAll, DateTimeOffset giveUpAt, CancellationToken ct)
+    private async Task<List<Work>> PrepareAsync(KafkaBatch batch, SourceIdentity source, List<PartitionOutcome> outcomes, List<EncodedPartition> encodedAll, Drift.FieldSample? sample, DateTimeOffset giveUpAt, CancellationToken ct)
     {
         var tables = new Dictionary<TableName, TableInfo?>();
         foreach (var table in outcomes.Select(o => o.Table).Distinct())
@@ -206,7 +220,11 @@ public sealed class SinkHandler : IInvocationHandler
         var resolved = await Formats.SchemaResolution.ResolveAllAsync(_schemas, batch, ready, r => r.Outcome.Source, r => r.Shape, (r, e) => Fail(r.Outcome, e), giveUpAt, _time, ct);
         ready.RemoveAll(r => r.Outcome.Failure is not null);
         var rows = new EncodedPartition[ready.Count];
-        Parallel.For(0, ready.Count, i => rows[i] = RowEncoder.Encode(batch, ready[i].Outcome.Source, ready[i].Shape, _options.Tombstones, resolved.GetValueOrDefault(ready[i].Outcome.Source)));
+        Parallel.For(0, ready.Count, i =>
+        {
+            rows[i] = RowEncoder.Encode(batch, ready[i].Outcome.Source, ready[i].Shape, _options.Tombstones, resolved.GetValueOrDefault(ready[i].Outcome.Source));
+            sample?.Add(rows[i]);
+        });
         encodedAll.AddRange(rows);
         var prepared = ready.Select((r, i) => (r.Outcome, Encoded: rows[i])).ToList();
         foreach (var (o, e) in prepared)

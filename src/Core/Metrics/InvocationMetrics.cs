@@ -35,4 +35,9 @@ public sealed record InvocationMetrics
 public interface IMetricsSink
 {
     void Publish(InvocationMetrics metrics);
+
+    /// <summary>One count with the dimensions service and table (<c>db.table</c>; e.g. UnknownFields); a sink without tables ignores it.</summary>
+    void PublishTableCount(string metricName, string table, long count)
+    {
+    }
 }

@@ -18,6 +18,7 @@ public partial class DependencyDirectionTests
     [
         "Hosting",       // runtime loop, invocation handler, composition root: drives the pipeline
         "Delivery",      // reconcile, token, state, insert, dead letters, retries
+        "Drift",         // sampled top-level field names vs the table's columns (UnknownFields)
         "Formats",       // registry-framed values (Avro, Protobuf, JSON Schema) → JSON
         "Routing",       // topic → table and shape
         "Rows",          // table shape, metadata columns, row encoder, JSONEachRow writer, encoded partitions

@@ -1,0 +1,74 @@
+using System.Text;
+using MskClickHouse.Core.Drift;
+
+namespace MskClickHouse.Core.Tests.Drift;
+
+public sealed class TopLevelKeysTests
+{
+    private static List<string> Keys(string json) => TopLevelKeys.Of(Encoding.UTF8.GetBytes(json));
+
+    [Fact]
+    public void Of_FlatObject_ListsItsNamesInOrder() =>
+        Assert.Equal(["id", "amount", "note"], Keys("""{"id":1,"amount":9.5,"note":"x"}"""));
+
+    [Fact]
+    public void Of_NestedObjectsAndArrays_AreSkipped_OnlyTopLevelNamesCount() =>
+        Assert.Equal(["a", "b", "c"], Keys("""{"a":{"x":{"y":1},"z":[{"q":2}]},"b":[1,[2,{"w":3}]],"c":null}"""));
+
+    [Fact]
+    public void Of_StringValuesThatLookLikeNamesOrBrackets_AreNotNames() =>
+        Assert.Equal(["s", "t"], Keys("""{"s":"k\":{\"fake\":1}","t":"} ] { [ \\"}"""));
+
+    [Fact]
+    public void Of_WhitespaceAroundColons_AndTrailingNewline_AreAccepted() =>
+        Assert.Equal(["a", "b"], Keys("{ \"a\" :\t1 ,\r\n \"b\"\n: { \"c\": 2 } }\n"));
+
+    [Fact]
+    public void Of_EscapedName_IsUnescapedAsClickHouseReadsIt() =>
+        Assert.Equal(["Ab", "q\"uote", "é"], Keys("""{"\u0041b":1,"q\"uote":2,"\u00e9":3}"""));
+
+    [Fact]
+    public void Of_NonAsciiNames_AreDecodedFromUtf8() =>
+        Assert.Equal(["größe", "名前"], Keys("""{"größe":1,"名前":"x"}"""));
+
+    [Fact]
+    public void Of_EmptyObject_HasNoNames() => Assert.Empty(Keys("{}"));
+
+    [Fact]
+    public void Of_StopsAtTheEndOfTheFirstObject() =>
+        Assert.Equal(["a"], Keys("""{"a":1}{"b":2}"""));
+
+    [Fact]
+    public void Scan_CountsNames_AndHandsOutRawBytes()
+    {
+        var raw = new List<string>();
+        var n = TopLevelKeys.Scan("""{"\u0041":1,"b":{"c":2}}"""u8, ref raw, static (ReadOnlySpan<byte> name, ref List<string> list) => list.Add(Encoding.UTF8.GetString(name)));
+
+        Assert.Equal(2, n);
+        Assert.Equal(["\\u0041", "b"], raw);
+    }
+
+    [Fact]
+    public void Scan_TruncatedOrArbitraryBytes_NeverThrows_AndStopsAtTheEnd()
+    {
+        var row = Encoding.UTF8.GetBytes("""{"a":"x\\\"y","b":[1,{"c":"}"}],"d":{"e":"\\"}}""");
+        for (var n = 0; n <= row.Length; n++)
+        {
+            TopLevelKeys.Of(row.AsSpan(0, n)); // every prefix, including ones ending inside a string or an escape
+        }
+
+        var random = new Random(17);
+        var noise = new byte[64];
+        for (var i = 0; i < 2000; i++)
+        {
+            random.NextBytes(noise);
+            noise[0] = (byte)'{';
+            for (var j = 1; j < noise.Length; j++)
+            {
+                noise[j] = "{}[]\\\":,ab "u8[noise[j] % 11];
+            }
+
+            TopLevelKeys.Of(noise);
+        }
+    }
+}
