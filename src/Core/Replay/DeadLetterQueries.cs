@@ -20,10 +20,11 @@ public static class DeadLetterQueries
     {
         ArgumentNullException.ThrowIfNull(deadLetters);
         ArgumentNullException.ThrowIfNull(request);
-        return "SELECT source, topic, partition, toString(offset) AS offset, generation, toString(toUnixTimestamp64Milli(timestamp)) AS timestamp_ms, timestamp_type, " +
-            "if(isNull(key), NULL, base64Encode(assumeNotNull(key))) AS key, if(isNull(value), NULL, base64Encode(assumeNotNull(value))) AS value, " +
+        // Aliases never reuse a column's name: ClickHouse resolves a name in WHERE and ORDER BY to the alias first.
+        return "SELECT source, topic, partition, toString(offset) AS offset_text, generation, toString(toUnixTimestamp64Milli(timestamp)) AS timestamp_ms, timestamp_type, " +
+            "if(isNull(key), NULL, base64Encode(assumeNotNull(key))) AS key_base64, if(isNull(value), NULL, base64Encode(assumeNotNull(value))) AS value_base64, " +
             "arrayMap(k -> base64Encode(k), mapKeys(headers)) AS header_names, arrayMap(v -> base64Encode(v), mapValues(headers)) AS header_values, " +
-            "base64Encode(error) AS error " +
+            "base64Encode(error) AS error_base64 " +
             $"FROM {deadLetters.Sql} WHERE {Scope(sinkId, request)} AND replayed_at IS NULL AND {Replayable} " +
             $"AND (source, topic, partition, offset, generation) NOT IN ({Outcomes(deadLetters, sinkId, request.Table)}) " +
             "ORDER BY source, topic, partition, offset, generation LIMIT 1 BY source, topic, partition, offset " +

@@ -42,14 +42,14 @@ public static class DeadLetterRecordParser
             row.GetProperty("source").GetString()!,
             row.GetProperty("topic").GetString()!,
             Int(row.GetProperty("partition")) is var p and >= int.MinValue and <= int.MaxValue ? (int)p : throw new FormatException("partition"),
-            Int(row.GetProperty("offset")),
+            Int(row.GetProperty("offset_text")),
             (uint)Int(row.GetProperty("generation")),
             Int(row.GetProperty("timestamp_ms")),
             row.GetProperty("timestamp_type").GetString() ?? string.Empty,
-            row.GetProperty("key").GetString(),
-            row.GetProperty("value").GetString(),
+            row.GetProperty("key_base64").GetString(),
+            row.GetProperty("value_base64").GetString(),
             names.Zip(values, (n, v) => new DeadLetterHeader(n, v)).ToList(),
-            Encoding.UTF8.GetString(Convert.FromBase64String(row.GetProperty("error").GetString()!)));
+            Encoding.UTF8.GetString(Convert.FromBase64String(row.GetProperty("error_base64").GetString()!)));
     }
 
     /// <summary>A number, or a number in a string (ClickHouse quotes 64-bit integers in JSON by default).</summary>
