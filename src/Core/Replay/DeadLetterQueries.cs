@@ -33,16 +33,20 @@ public static class DeadLetterQueries
     }
 
     /// <summary>
-    /// Two counts, TSV: dead letters of the table (matching the filter) that an earlier replay already landed, and
-    /// pending ones no replay can insert (they did not decode as they arrived).
+    /// TSV: dead letters of the table (matching the filter) that an earlier replay already landed; pending ones no
+    /// replay can insert (they did not decode as they arrived); and up to 10 other sink ids with dead letters for the
+    /// table, comma-separated (a replay function whose SINK_ID differs from the sink's finds nothing of its own).
     /// </summary>
     public static string CountDone(TableName deadLetters, string sinkId, ReplayRequest request)
     {
         ArgumentNullException.ThrowIfNull(deadLetters);
         ArgumentNullException.ThrowIfNull(request);
-        return "SELECT uniqExactIf((source, topic, partition, offset), replayed_at IS NOT NULL AND replay_error = ''), " +
-            $"uniqExactIf((source, topic, partition, offset), replayed_at IS NULL AND NOT {Replayable}) " +
-            $"FROM {deadLetters.Sql} WHERE {Scope(sinkId, request)} SETTINGS {ClickHouseStateStore.SequentialConsistency} FORMAT TSV";
+        var own = $"sink_id = {SqlIdentifier.Literal(sinkId)}";
+        var filter = request.ErrorContains is { } text ? $" AND position(error, {SqlIdentifier.Literal(text)}) > 0" : string.Empty;
+        return $"SELECT uniqExactIf((source, topic, partition, offset), {own} AND replayed_at IS NOT NULL AND replay_error = ''), " +
+            $"uniqExactIf((source, topic, partition, offset), {own} AND replayed_at IS NULL AND NOT {Replayable}), " +
+            $"arrayStringConcat(arraySort(groupUniqArrayIf(10)(sink_id, NOT ({own}))), ',') " +
+            $"FROM {deadLetters.Sql} WHERE target_table = {SqlIdentifier.Literal(request.Table.ToString())}{filter} SETTINGS {ClickHouseStateStore.SequentialConsistency} FORMAT TSV";
     }
 
     /// <summary>

@@ -91,7 +91,13 @@ public sealed class ReplayHandler : IInvocationHandler
             outcomes.AddRange(done);
         }
 
-        var summary = new ReplaySummary(request.Table, letters.Count, outcomes, ParseCount(counts, 0), ParseCount(counts, 1), complete);
+        var others = counts.Length > 2 ? counts[2].Split(',', StringSplitOptions.RemoveEmptyEntries) : [];
+        if (letters.Count == 0 && others.Length > 0)
+        {
+            _log.Write(LogLevel.Warning, $"no pending dead letters of table {request.Table} under SINK_ID '{_options.SinkId}', but some under {string.Join(", ", others)}: set SINK_ID to the sink function's", new LogFields(Table: request.Table.ToString()));
+        }
+
+        var summary = new ReplaySummary(request.Table, letters.Count, outcomes, ParseCount(counts, 0), ParseCount(counts, 1), complete, others);
         _log.Write(
             summary.StillFailing == 0 ? LogLevel.Information : LogLevel.Warning,
             "replay summary",

@@ -161,6 +161,7 @@ public class ReplayEngineTests(ClickHouseFixture fixture)
         var one = await ReplayAsync(replay, $$"""{"table":"{{db}}.events","errorContains":"rejected by ClickHouse","limit":1}""");
 
         Assert.Equal(0, none.GetProperty("selected").GetInt32());
+        Assert.Empty(none.GetProperty("otherSinkIds").EnumerateArray());
         Assert.Equal(1, one.GetProperty("replayed").GetInt32());
         Assert.False(one.GetProperty("complete").GetBoolean());
         Assert.Equal(1, await h.ScalarAsync($"SELECT count() FROM {db}.events WHERE n = 'not-a-number'"));
@@ -250,5 +251,20 @@ public class ReplayEngineTests(ClickHouseFixture fixture)
 
         Assert.Equal("source\ntimestamp_type\nundecodable\ngeneration\nreplayed_at\nreplay_error\n", await Sql($"SELECT name FROM system.columns WHERE database = '{db}' AND table = 'kafka_dead_letters' AND name IN ('source', 'timestamp_type', 'undecodable', 'generation', 'replayed_at', 'replay_error') ORDER BY position FORMAT TSV"));
         Assert.Equal("\t0\t0\t\\N\n", await Sql($"SELECT source, undecodable, generation, replayed_at FROM {db}.kafka_dead_letters FORMAT TSV"));
+    }
+
+    /// <summary>A replay function whose SINK_ID is not the sink's finds nothing, and says under which ids dead letters are.</summary>
+    [Fact]
+    public async Task Replay_UnderAnotherSinkId_SelectsNothing_AndNamesTheSinkIdsThatHaveDeadLetters()
+    {
+        using var h = await SinkHarness.CreateAsync(fixture);
+        Assert.True((await h.InvokeAsync(OrdersWithTypeErrors())).Succeeded, h.LastError?.ToString());
+        var (replay, gateway, _) = await ReplayerAsync(h.Options with { SinkId = "replay-function" });
+        using var _g = gateway;
+
+        var summary = await ReplayAsync(replay, $$"""{"table":"{{h.Database}}.events"}""");
+
+        Assert.Equal(0, summary.GetProperty("selected").GetInt32());
+        Assert.Equal("test-sink", Assert.Single(summary.GetProperty("otherSinkIds").EnumerateArray()).GetString());
     }
 }

@@ -17,7 +17,7 @@ public class ReplaySummaryTests
             new ReplayOutcome(ReplayTokenTests.Letter(4, generation: 1), ReplayOutcomeKind.Failed, "code 27"),
         };
 
-        using var doc = JsonDocument.Parse(new ReplaySummary(new TableName("db", "t"), 4, outcomes, 9, 1, Complete: false).ToJson());
+        using var doc = JsonDocument.Parse(new ReplaySummary(new TableName("db", "t"), 4, outcomes, 9, 1, Complete: false, ["other-sink"]).ToJson());
         var root = doc.RootElement;
 
         Assert.Equal("db.t", root.GetProperty("table").GetString());
@@ -28,6 +28,7 @@ public class ReplaySummaryTests
         Assert.Equal(9, root.GetProperty("alreadyReplayed").GetInt32());
         Assert.Equal(1, root.GetProperty("unreplayable").GetInt32());
         Assert.False(root.GetProperty("complete").GetBoolean());
+        Assert.Equal("other-sink", Assert.Single(root.GetProperty("otherSinkIds").EnumerateArray()).GetString());
         var failure = Assert.Single(root.GetProperty("failures").EnumerateArray());
         Assert.Equal(4, failure.GetProperty("offset").GetInt64());
         Assert.Equal(2, failure.GetProperty("generation").GetInt32());
