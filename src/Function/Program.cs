@@ -38,7 +38,7 @@ internal static class Program
         var handler = options.Mode switch
         {
             SinkMode.Audit => throw new ConfigurationException("SINK_MODE", "audit is not built yet"),
-            SinkMode.Replay => throw new ConfigurationException("SINK_MODE", "replay is not built yet"),
+            SinkMode.Replay => await MskClickHouse.Core.Replay.ReplayHandlerFactory.CreateAsync(options, log, TimeProvider.System, ct, fetchPassword, schemas),
             _ => await SinkHandlerFactory.CreateAsync(options, log, metrics, TimeProvider.System, ct, fetchPassword, schemas),
         };
         log.Write(LogLevel.Information, $"Init done: {options}");

@@ -24,6 +24,7 @@ public sealed class LocalRunTests(PublishedBootstrap published, ClickHouseFixtur
         Assert.Contains("| latency per invocation | p50 ", text, StringComparison.Ordinal);
         Assert.Contains("OK    every generated record landed exactly once (rows + dead letters = 2000, produced 2000)", text, StringComparison.Ordinal);
         Assert.Contains("OK    re-delivery added nothing", text, StringComparison.Ordinal);
+        Assert.Contains("OK    replay after ALTER TABLE: payments has 6 rows for 6 offsets (6 produced), 2 of 2 dead letters marked replayed", text, StringComparison.Ordinal);
     }
 
     /// <summary>

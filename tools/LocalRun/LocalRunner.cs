@@ -103,6 +103,7 @@ public static class LocalRunner
         var after = await DemoTables.CountAsync(engine, database, tables, ct);
         ok &= await ExactlyOnceChecks.RedeliveryAddedNothingAsync(counts, after, output);
         ok &= await UnknownFieldsDemo.RunAsync(invoker, function, options, output, ct);
+        ok &= await ReplayDemo.RunAsync(engine, database, bootstrap, env, output, ct);
 
         if (options.Keep)
         {

@@ -28,7 +28,12 @@ public static class DeadLetters
                 headers Map(String, String),
                 target_table String,
                 error String,
-                failed_at DateTime64(3, 'UTC')
+                failed_at DateTime64(3, 'UTC'),
+                timestamp_type LowCardinality(String) DEFAULT '',
+                undecodable UInt8 DEFAULT 0,
+                generation UInt32 DEFAULT 0,
+                replayed_at Nullable(DateTime64(3, 'UTC')),
+                replay_error String DEFAULT ''
             )
             ENGINE = MergeTree
             ORDER BY (topic, partition, offset)
@@ -36,12 +41,47 @@ public static class DeadLetters
             """;
     }
 
-    /// <summary>Adds the source column to a dead-letter table created by an earlier version (old rows read '').</summary>
+    /// <summary>
+    /// The columns later versions added, with their definitions; a table of an earlier version reads their defaults
+    /// for its old rows. <c>timestamp_type</c> and <c>undecodable</c> let a replay rebuild the record exactly;
+    /// <c>generation</c>, <c>replayed_at</c> and <c>replay_error</c> are the replay's marks (docs/operations.md, "Replay").
+    /// </summary>
+    public static IReadOnlyList<(string Name, string Definition)> AddedColumns { get; } =
+    [
+        ("source", "LowCardinality(String) AFTER sink_id"),
+        ("timestamp_type", "LowCardinality(String) DEFAULT ''"),
+        ("undecodable", "UInt8 DEFAULT 0"),
+        ("generation", "UInt32 DEFAULT 0"),
+        ("replayed_at", "Nullable(DateTime64(3, 'UTC'))"),
+        ("replay_error", "String DEFAULT ''"),
+    ];
+
+    /// <summary>
+    /// Adds the columns of later versions to a dead-letter table created by an earlier one, in one ALTER: adding a
+    /// column with a default is a metadata change (no part is rewritten), and IF NOT EXISTS makes it idempotent when
+    /// two cold starts race.
+    /// </summary>
     public static string MigrateSql(TableName table)
     {
         ArgumentNullException.ThrowIfNull(table);
-        return $"ALTER TABLE {table.Sql} ADD COLUMN IF NOT EXISTS source LowCardinality(String) AFTER sink_id";
+        return $"ALTER TABLE {table.Sql} " + string.Join(", ", AddedColumns.Select(c => $"ADD COLUMN IF NOT EXISTS {c.Name} {c.Definition}"));
     }
+
+    /// <summary>How many of <see cref="AddedColumns"/> the table has (TSV count); fewer means <see cref="MigrateSql"/> is due.</summary>
+    public static string CountAddedColumnsSql(TableName table)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        return $"SELECT count() FROM system.columns WHERE database = {SqlIdentifier.Literal(table.Database)} AND table = {SqlIdentifier.Literal(table.Table)} " +
+            $"AND name IN ({string.Join(", ", AddedColumns.Select(c => SqlIdentifier.Literal(c.Name)))}) FORMAT TSV";
+    }
+
+    /// <summary>The Kafka name of a timestamp type, as the event carries it and the dead-letter row keeps it.</summary>
+    public static string TimestampTypeName(TimestampType type) => type switch
+    {
+        TimestampType.CreateTime => "CREATE_TIME",
+        TimestampType.LogAppendTime => "LOG_APPEND_TIME",
+        _ => "NO_TIMESTAMP_TYPE",
+    };
 
     /// <summary>Writes one dead-letter row per record: everything that arrived, so nothing is lost.</summary>
     public static void Encode(
@@ -74,6 +114,14 @@ public static class DeadLetters
             JsonText.WriteNumber(output, r.Offset);
             output.Write(",\"timestamp\":"u8);
             JsonText.WriteTimestamp(output, r.TimestampMs);
+            output.Write(",\"timestamp_type\":"u8);
+            JsonText.WriteString(output, TimestampTypeName(r.TimestampType));
+            if (r.Error is not null)
+            {
+                // The value holds the record's JSON text as it arrived, not a Kafka value: nothing a replay can insert.
+                output.Write(",\"undecodable\":1"u8);
+            }
+
             output.Write(",\"key\":"u8);
             WriteNullable(output, batch, r.Key);
             output.Write(",\"value\":"u8);

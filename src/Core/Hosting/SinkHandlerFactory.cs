@@ -46,22 +46,7 @@ public static class SinkHandlerFactory
         try
         {
             await retrier.RunAsync(async c => { await gateway.ExecuteAsync(DeadLetters.CreateTableSql(options.DeadLetterTable), c); return true; }, giveUpAt, null, cancellationToken);
-            await retrier.RunAsync(
-                async c =>
-                {
-                    // Only a table of an earlier version is altered: a user granted SELECT, INSERT, CREATE TABLE suffices otherwise.
-                    var t = options.DeadLetterTable;
-                    var has = await gateway.QueryAsync($"SELECT count() FROM system.columns WHERE database = {SqlIdentifier.Literal(t.Database)} AND table = {SqlIdentifier.Literal(t.Table)} AND name = 'source' FORMAT TSV", c);
-                    if (System.Text.Encoding.UTF8.GetString(has).Trim() == "0")
-                    {
-                        await gateway.ExecuteAsync(DeadLetters.MigrateSql(t), c);
-                    }
-
-                    return true;
-                },
-                giveUpAt,
-                null,
-                cancellationToken);
+            await retrier.RunAsync(c => DeadLetterTableSetup.MigrateAsync(gateway, options.DeadLetterTable, c), giveUpAt, null, cancellationToken);
             await retrier.RunAsync(async c => { await state.EnsureCreatedAsync(c); return true; }, giveUpAt, null, cancellationToken);
         }
         catch (ClickHouseException e)

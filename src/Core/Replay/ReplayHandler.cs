@@ -1,0 +1,207 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using MskClickHouse.Core.ClickHouse;
+using MskClickHouse.Core.Configuration;
+using MskClickHouse.Core.Delivery;
+using MskClickHouse.Core.Events;
+using MskClickHouse.Core.Formats;
+using MskClickHouse.Core.Hosting;
+using MskClickHouse.Core.Logging;
+using MskClickHouse.Core.Rows;
+
+namespace MskClickHouse.Core.Replay;
+
+/// <summary>
+/// <c>SINK_MODE=replay</c>: one invocation re-inserts the pending dead letters of one table through the sink's own
+/// decoder and row encoder, each under the token of its original identity (<see cref="ReplayToken"/>), and appends an
+/// outcome row for each (plus a new dead letter for each that fails again) to the dead-letter table
+/// (<see cref="ReplayMarks"/>). Dead letters are taken per (source, topic, partition), in offset order; a group's
+/// outcomes are written after all its inserts were answered. docs/operations.md, "Replay", has the argument that a
+/// retried or concurrent replay lands each record once.
+/// </summary>
+public sealed class ReplayHandler : IInvocationHandler
+{
+    private readonly SinkOptions _options;
+    private readonly IClickHouseGateway _gateway;
+    private readonly TableCatalog _catalog;
+    private readonly ISinkLog _log;
+    private readonly TimeProvider _time;
+    private readonly Retrier _retrier;
+    private readonly Formats.Registry.SchemaCache? _schemas;
+
+    public ReplayHandler(SinkOptions options, IClickHouseGateway gateway, TableCatalog catalog, ISinkLog log, TimeProvider time, Func<double> random, Formats.Registry.SchemaCache? schemas = null)
+    {
+        _options = options;
+        _gateway = gateway;
+        _catalog = catalog;
+        _log = log;
+        _time = time;
+        _retrier = new Retrier(RetryPolicy.Default, time, random);
+        _schemas = schemas;
+    }
+
+    public async Task<byte[]> HandleAsync(InvocationContext context, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var request = ReplayRequest.Parse(payload.Span, _options.Database);
+        var now = _time.GetUtcNow();
+        var giveUpAt = SinkHandler.GiveUpAt(context.Deadline, now, _options.DeadlineSafetyMargin);
+
+        // The outcome rows of a group whose inserts were answered may use half of the time after giveUpAt.
+        var markBy = giveUpAt + ((context.Deadline - giveUpAt) / 2);
+        var dlq = _options.DeadLetterTable;
+
+        var info = await _retrier.RunAsync(c => _catalog.GetAsync(request.Table, c), giveUpAt, OnRetry, cancellationToken);
+        if (!info.Exists)
+        {
+            _catalog.Forget(request.Table);
+            throw new ClickHouseException($"replay: table {request.Table} does not exist in ClickHouse: nothing can be replayed into it", ClickHouseErrorKind.MissingTable, serverCode: 60);
+        }
+
+        var counts = Encoding.UTF8.GetString(await Query(DeadLetterQueries.CountDone(dlq, _options.SinkId, request), giveUpAt, cancellationToken)).Trim().Split('\t');
+        var letters = DeadLetterRecordParser.Parse(await Query(DeadLetterQueries.SelectPending(dlq, _options.SinkId, request), giveUpAt, cancellationToken));
+        var metadata = ColumnSet.MetadataOf(info.Columns);
+        var outcomes = new List<ReplayOutcome>();
+        var complete = letters.Count < request.Limit;
+        foreach (var group in letters.GroupBy(d => (d.Source, d.Topic, d.Partition)))
+        {
+            if (_time.GetUtcNow() >= giveUpAt)
+            {
+                complete = false;
+                break;
+            }
+
+            var shape = new TableShape(request.Table, metadata, _options.FormatOf(group.Key.Topic), _options.StringColumn);
+            List<ReplayOutcome> done;
+            try
+            {
+                done = await ReplayGroupAsync([.. group], shape, giveUpAt, cancellationToken);
+            }
+            catch (Exception e) when (e is OperationCanceledException || (e is Errors.SinkException s && s.IsRetryable))
+            {
+                // Out of time, or ClickHouse / the registry unavailable past the deadline: what landed of this group is
+                // not marked; the next replay takes the same dead letters again under the same tokens.
+                _log.Write(LogLevel.Warning, $"replay stopped before the end: {e.Message}; invoke it again for the rest", new LogFields(group.Key.Topic, group.Key.Partition, Table: request.Table.ToString()));
+                complete = false;
+                break;
+            }
+
+            await WriteMarksAsync(done, request.Table, markBy, cancellationToken);
+            outcomes.AddRange(done);
+        }
+
+        var others = counts.Length > 2 ? counts[2].Split(',', StringSplitOptions.RemoveEmptyEntries) : [];
+        if (letters.Count == 0 && others.Length > 0)
+        {
+            _log.Write(LogLevel.Warning, $"no pending dead letters of table {request.Table} under SINK_ID '{_options.SinkId}', but some under {string.Join(", ", others)}: set SINK_ID to the sink function's", new LogFields(Table: request.Table.ToString()));
+        }
+
+        var summary = new ReplaySummary(request.Table, letters.Count, outcomes, ParseCount(counts, 0), ParseCount(counts, 1), complete, others);
+        _log.Write(
+            summary.StillFailing == 0 ? LogLevel.Information : LogLevel.Warning,
+            "replay summary",
+            new LogFields(
+                Table: request.Table.ToString(),
+                Numbers: [new("selected", summary.Selected), new("replayed", summary.Replayed), new("already_present", summary.AlreadyPresent), new("still_failing", summary.StillFailing), new("already_replayed", summary.AlreadyReplayed), new("unreplayable", summary.Unreplayable)],
+                Strings: [new("request_id", context.RequestId), new("complete", complete ? "true" : "false")]));
+        return summary.ToJson();
+    }
+
+    /// <summary>Replays the dead letters of one (source, topic, partition) through the sink's decoder and encoder.</summary>
+    private async Task<List<ReplayOutcome>> ReplayGroupAsync(List<DeadLetterRecord> group, TableShape shape, DateTimeOffset giveUpAt, CancellationToken ct)
+    {
+        using var batch = KafkaEventDecoder.Decode(ReplayEvent.Build(group));
+        var partition = batch.Partitions[0];
+        Exception? registryFailure = null;
+        var resolved = await SchemaResolution.ResolveAllAsync(_schemas, batch, [partition], p => p, _ => shape, (_, e) => registryFailure = e, giveUpAt, _time, ct);
+        if (registryFailure is not null)
+        {
+            throw registryFailure;
+        }
+
+        using var encoded = RowEncoder.Encode(batch, partition, shape, _options.Tombstones, resolved.GetValueOrDefault(partition));
+        var byOffset = group.ToDictionary(d => d.Offset);
+        var outcomes = new List<ReplayOutcome>(group.Count);
+        var handled = new HashSet<long>();
+        foreach (var r in encoded.Rejected)
+        {
+            var offset = partition.Records[r.RecordIndex].Offset;
+            handled.Add(offset);
+            outcomes.Add(Failed(byOffset[offset], r.Reason, shape.Table, null));
+        }
+
+        var rows = Enumerable.Range(0, encoded.RowCount).ToList();
+        handled.UnionWith(encoded.RowOffsets);
+        if (shape.HasOffsetColumns && rows.Count > 0)
+        {
+            // Presence, not the token, decides for tables with offset columns: exact beyond the deduplication window.
+            var first = group[0];
+            var sql = DeadLetterQueries.PresentOffsets(shape.Table, (shape.Metadata & MetadataColumns.Source) != 0, first.Source, first.Topic, first.Partition, encoded.RowOffsets);
+            var present = ParseOffsets(await Query(sql, giveUpAt, ct));
+            outcomes.AddRange(rows.Where(i => present.Contains(encoded.RowOffsets[i])).Select(i => new ReplayOutcome(byOffset[encoded.RowOffsets[i]], ReplayOutcomeKind.AlreadyPresent)));
+            rows.RemoveAll(i => present.Contains(encoded.RowOffsets[i]));
+        }
+
+        var inserted = new ReplayOutcome[rows.Count];
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, rows.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.InsertParallelism), CancellationToken = ct },
+            async (i, c) => inserted[i] = await InsertAsync(encoded, rows[i], byOffset[encoded.RowOffsets[rows[i]]], giveUpAt, c));
+        outcomes.AddRange(inserted);
+
+        // Neither a row nor rejected: a tombstone the sink now skips.
+        outcomes.AddRange(group.Where(d => !handled.Contains(d.Offset)).Select(d => new ReplayOutcome(d, ReplayOutcomeKind.TombstoneSkipped)));
+        return outcomes;
+    }
+
+    /// <summary>One dead letter, one insert, one token: the row lands once however often it is replayed.</summary>
+    private async Task<ReplayOutcome> InsertAsync(EncodedPartition encoded, int row, DeadLetterRecord letter, DateTimeOffset giveUpAt, CancellationToken ct)
+    {
+        var body = encoded.Row(row);
+        var settings = InsertSettings.For(_options.ExtraInsertSettings, ReplayToken.ForRecord(_options.SinkId, letter), body.Length);
+        var sql = $"INSERT INTO {encoded.Table.Sql} FORMAT JSONEachRow";
+        try
+        {
+            await _retrier.RunAsync(c => _gateway.InsertAsync(sql, [body], settings, c), giveUpAt, OnRetry, ct);
+            return new ReplayOutcome(letter, ReplayOutcomeKind.Landed);
+        }
+        catch (ClickHouseException e) when (e.Kind == ClickHouseErrorKind.Data)
+        {
+            // The same reason text as the sink's (PartitionDelivery.Reject): a filter on it finds both.
+            return Failed(letter, $"rejected by ClickHouse (code {e.ServerCode}): {e.Message}", encoded.Table, e.ServerCode);
+        }
+    }
+
+    private ReplayOutcome Failed(DeadLetterRecord letter, string reason, TableName table, int? code)
+    {
+        _log.Write(LogLevel.Warning, "replayed dead letter rejected again: it stays a dead letter with the new reason", new LogFields(letter.Topic, letter.Partition, letter.Offset, Table: table.ToString(), ErrorCode: code));
+        return new ReplayOutcome(letter, ReplayOutcomeKind.Failed, reason);
+    }
+
+    private async Task WriteMarksAsync(List<ReplayOutcome> outcomes, TableName table, DateTimeOffset markBy, CancellationToken ct)
+    {
+        if (outcomes.Count == 0)
+        {
+            return;
+        }
+
+        var body = new ArrayBufferWriter<byte>(outcomes.Count * 256);
+        ReplayMarks.Encode(body, outcomes, _options.SinkId, table, _time.GetUtcNow());
+        var settings = InsertSettings.For(_options.ExtraInsertSettings, ReplayToken.ForMarks(_options.SinkId, outcomes), body.WrittenCount);
+        var sql = $"INSERT INTO {_options.DeadLetterTable.Sql} FORMAT JSONEachRow";
+        await _retrier.RunAsync(async c => await _gateway.InsertAsync(sql, [body.WrittenMemory], settings, c), markBy, OnRetry, ct);
+    }
+
+    private Task<byte[]> Query(string sql, DateTimeOffset giveUpAt, CancellationToken ct) =>
+        _retrier.RunAsync(c => _gateway.QueryAsync(sql, c), giveUpAt, OnRetry, ct);
+
+    private static HashSet<long> ParseOffsets(byte[] tsv) =>
+        Encoding.UTF8.GetString(tsv).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => long.Parse(l, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture)).ToHashSet();
+
+    private static long ParseCount(string[] fields, int i) =>
+        fields.Length > i && long.TryParse(fields[i], NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
+
+    private void OnRetry(ClickHouseException e, int attempt, TimeSpan delay) =>
+        _log.Write(LogLevel.Warning, $"transient ClickHouse failure during the replay, retrying: {e.Message}", new LogFields(ErrorCode: e.ServerCode, Numbers: [new("attempt", attempt), new("delay_ms", (long)delay.TotalMilliseconds)]));
+}

@@ -1,0 +1,52 @@
+using MskClickHouse.Core.ClickHouse;
+using MskClickHouse.Core.Configuration;
+using MskClickHouse.Core.Delivery;
+using MskClickHouse.Core.Hosting;
+using MskClickHouse.Core.Logging;
+
+namespace MskClickHouse.Core.Replay;
+
+/// <summary>Composes the replay mode at start-up: the same connection, dead-letter table and options as the sink.</summary>
+public static class ReplayHandlerFactory
+{
+    private static readonly TimeSpan InitRetryBudget = TimeSpan.FromSeconds(10);
+
+    /// <param name="fetchPassword">Reads the password secret again when ClickHouse refuses it (rotated secret).</param>
+    public static Task<IInvocationHandler> CreateAsync(SinkOptions options, ISinkLog log, TimeProvider time, CancellationToken cancellationToken, Func<CancellationToken, Task<string>>? fetchPassword = null, Formats.Registry.SchemaCache? schemas = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        IClickHouseGateway gateway = fetchPassword is null
+            ? new DriverClickHouseGateway(options.Connection)
+            : new ReauthenticatingGateway(options.Password, password => new DriverClickHouseGateway(options.Connection with { Password = password }), fetchPassword, log, time);
+        return CreateAsync(options, gateway, log, time, cancellationToken, schemas);
+    }
+
+    /// <summary>
+    /// Over a given gateway. Creates the dead-letter table if missing (a replay before any dead letter answers an empty
+    /// summary) and adds the replay's columns to a table of an earlier version (additive, idempotent).
+    /// </summary>
+    public static async Task<IInvocationHandler> CreateAsync(SinkOptions options, IClickHouseGateway gateway, ISinkLog log, TimeProvider time, CancellationToken cancellationToken, Formats.Registry.SchemaCache? schemas = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(log);
+        var retrier = new Retrier(RetryPolicy.Default, time, Random.Shared.NextDouble);
+        var giveUpAt = time.GetUtcNow() + InitRetryBudget;
+        try
+        {
+            await retrier.RunAsync(async c => { await gateway.ExecuteAsync(DeadLetters.CreateTableSql(options.DeadLetterTable), c); return true; }, giveUpAt, null, cancellationToken);
+            await retrier.RunAsync(c => DeadLetterTableSetup.MigrateAsync(gateway, options.DeadLetterTable, c), giveUpAt, null, cancellationToken);
+        }
+        catch (ClickHouseException e)
+        {
+            throw new ClickHouseException(
+                $"start-up (replay): cannot create or migrate the dead-letter table {options.DeadLetterTable} at {SinkOptionsParser.Redact(options.ClickHouseUrl)} as user '{options.User}': {e.Message}",
+                e.Kind,
+                e.ServerCode,
+                e.HttpStatus,
+                inner: e);
+        }
+
+        log.Write(LogLevel.Information, "replay ready", new LogFields(Table: options.DeadLetterTable.ToString(), Strings: [new("sink_id", options.SinkId)]));
+        return new ReplayHandler(options, gateway, new TableCatalog(gateway), log, time, Random.Shared.NextDouble, schemas);
+    }
+}
