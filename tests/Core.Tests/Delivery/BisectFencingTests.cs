@@ -54,8 +54,8 @@ public class BisectFencingTests(ClickHouseFixture fixture)
         };
         h.Faults.Decide = _ => next;
 
-        var a = await h.InvokeAsync(KafkaEventWriter.Write(log.Take(10)), TimeSpan.FromSeconds(2));
-        Assert.True(fired, "no part of the rejected unit was sent");
+        var a = await h.InvokeAsync(KafkaEventWriter.Write(log.Take(10)), TimeSpan.FromSeconds(5));
+        Assert.True(fired, "no part of the rejected unit was sent: " + string.Join(" | ", h.Log.Lines.Select(l => l.Message)));
         Assert.True(!a.Succeeded || a.Failures.Count == 1, "A was expected to give up");
         refuse = false;
 
