@@ -74,11 +74,11 @@ internal sealed class SinkHarness : IDisposable
     {
         var db = database ?? await fixture.CreateDatabaseAsync("sink");
         await fixture.Server.QueryAsync(
-            $"CREATE TABLE IF NOT EXISTS {db}.events (id String, n UInt32, amount Float64, note String, _topic String, _partition Int32, _offset Int64, {(eventsHaveSource ? "_source LowCardinality(String), " : string.Empty)}" +
+            $"CREATE TABLE IF NOT EXISTS {db}.events (id String, n UInt32, amount Float64, note String, {SimulatedLog.RejectingColumn}, _topic String, _partition Int32, _offset Int64, {(eventsHaveSource ? "_source LowCardinality(String), " : string.Empty)}" +
             "_timestamp DateTime64(3, 'UTC'), _key Nullable(String), _headers Map(String, String)) " +
             "ENGINE = MergeTree ORDER BY (_topic, _partition, _offset) SETTINGS non_replicated_deduplication_window = 100000");
         await fixture.Server.QueryAsync(
-            $"CREATE TABLE IF NOT EXISTS {db}.plain (id String, n UInt32, amount Float64, note String) ENGINE = MergeTree ORDER BY id SETTINGS non_replicated_deduplication_window = 100000");
+            $"CREATE TABLE IF NOT EXISTS {db}.plain (id String, n UInt32, amount Float64, note String, {SimulatedLog.RejectingColumn}) ENGINE = MergeTree ORDER BY id SETTINGS non_replicated_deduplication_window = 100000");
 
         var options = new SinkOptions
         {
