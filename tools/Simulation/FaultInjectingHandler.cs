@@ -47,7 +47,7 @@ public enum Fault
 public sealed partial class FaultInjectingHandler : DelegatingHandler
 {
     private readonly List<Held> _held = [];
-    private readonly List<HttpRequestMessage> _lateOnRelease = [];
+    private readonly List<(HttpRequestMessage Request, string Sql)> _lateOnRelease = [];
     private readonly List<Task> _background = [];
     private readonly TimeProvider _time;
     private readonly HashSet<string> _shadows = [];
@@ -107,19 +107,20 @@ public sealed partial class FaultInjectingHandler : DelegatingHandler
     }
 
     /// <summary>
-    /// Applies now, in the order they were sent, the inserts dropped with <see cref="Fault.LateApplyOnRelease"/>;
-    /// returns how many. The server's answer to each (a duplicate dropped, a data error) is discarded, as for any late apply.
+    /// Applies now, in the order they were sent, the inserts dropped with <see cref="Fault.LateApplyOnRelease"/> whose SQL
+    /// (URL query, line feed, body) <paramref name="which"/> selects (all by default); returns how many. The server's
+    /// answer to each (a duplicate dropped, a data error) is discarded, as for any late apply.
     /// </summary>
-    public async Task<int> ApplyLateNowAsync()
+    public async Task<int> ApplyLateNowAsync(Func<string, bool>? which = null)
     {
-        List<HttpRequestMessage> due;
+        List<(HttpRequestMessage Request, string Sql)> due;
         lock (_lateOnRelease)
         {
-            due = [.. _lateOnRelease];
-            _lateOnRelease.Clear();
+            due = _lateOnRelease.Where(l => which is null || which(l.Sql)).ToList();
+            _lateOnRelease.RemoveAll(due.Contains);
         }
 
-        foreach (var request in due)
+        foreach (var (request, _) in due)
         {
             await SendQuietlyAsync(request);
         }
@@ -237,9 +238,10 @@ public sealed partial class FaultInjectingHandler : DelegatingHandler
             {
                 Interlocked.Increment(ref _late);
                 var copy = await CopyAsync(request, request.RequestUri!);
+                var sql = await SqlOfAsync(copy);
                 lock (_lateOnRelease)
                 {
-                    _lateOnRelease.Add(copy);
+                    _lateOnRelease.Add((copy, sql));
                 }
 
                 throw new HttpRequestException("injected fault: the connection dropped without an answer (the server applies the insert when the test releases it)");

@@ -379,9 +379,10 @@ public sealed class BadRowIsolation
         foreach (var (row, error) in bad)
         {
             _io.Reject(row, error);
-            candidates.Remove(row);
         }
 
+        var rejected = bad.Select(b => b.Row).ToHashSet();
+        candidates.RemoveAll(rejected.Contains);
         return bad.Count;
     }
 

@@ -19,8 +19,13 @@ namespace MskClickHouse.Core.Delivery;
 /// The copy is <c>CREATE TABLE … AS &lt;target&gt; ENGINE = Null</c> in the state table's database (the sink creates its
 /// tables there already). Measured on chDB 26.7: <c>AS … ENGINE = Null</c> keeps columns, types, DEFAULT/MATERIALIZED/ALIAS
 /// expressions and CHECK constraints, and drops indexes, projections and TTLs (which Null does not support). Its name
-/// carries a hash of the target's <c>create_table_query</c>, read on every use: an ALTER of the target makes a new copy,
-/// so a copy never judges rows against an old schema.
+/// carries a hash of the target's <c>create_table_query</c>, read again after <see cref="SchemaCheckInterval"/>: an ALTER
+/// of the target makes a new copy, so a copy judges rows against an old schema for at most that long.
+/// </para>
+/// <para>
+/// A cluster of Atomic databases behind a load balancer has the copy only on the nodes that created it: a dry run that
+/// meets a node without it (code 60) makes the unit fall back to halving under sub-tokens (create the copy
+/// <c>ON CLUSTER</c> to avoid that). ClickHouse Cloud and Replicated databases replicate the CREATE.
 /// </para>
 /// </summary>
 public sealed class DryRunTable
@@ -30,6 +35,10 @@ public sealed class DryRunTable
     private readonly SinkOptions _options;
     private readonly ISinkLog _log;
     private readonly ConcurrentDictionary<string, bool> _created = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (TableName Copy, long At)> _checked = new(StringComparer.Ordinal);
+
+    /// <summary>How long the target's schema hash is trusted before it is read again (a unit's halving sends many requests).</summary>
+    public static readonly TimeSpan SchemaCheckInterval = TimeSpan.FromSeconds(5);
 
     public DryRunTable(IClickHouseGateway gateway, Retrier retrier, SinkOptions options, ISinkLog log)
     {
@@ -75,6 +84,14 @@ public sealed class DryRunTable
             await _retrier.RunAsync(ct => _gateway.InsertAsync($"INSERT INTO {copy.Sql} FORMAT JSONEachRow", body, settings, ct), giveUpAt, null, cancellationToken);
             return true;
         }
+        catch (ClickHouseException e) when (e.Kind == ClickHouseErrorKind.MissingTable)
+        {
+            // A node without the copy (an Atomic database on a cluster behind a load balancer: it was created elsewhere);
+            // it is created again next time, and this unit falls back.
+            _created.TryRemove(copy.Sql, out _);
+            _checked.TryRemove(target.Sql, out _);
+            return false;
+        }
         catch (ClickHouseException e) when (e.Kind == ClickHouseErrorKind.Data)
         {
             var message = e.Message.Replace(copy.ToString(), target.ToString(), StringComparison.Ordinal) + " (found by a dry run against a Null-engine copy of the table)";
@@ -85,6 +102,11 @@ public sealed class DryRunTable
     /// <summary>The copy for the target's current schema, created if missing; null when the server refuses to create it.</summary>
     private async Task<TableName?> EnsureAsync(TableName target, DateTimeOffset giveUpAt, CancellationToken cancellationToken)
     {
+        if (_checked.TryGetValue(target.Sql, out var recent) && Environment.TickCount64 - recent.At < (long)SchemaCheckInterval.TotalMilliseconds)
+        {
+            return recent.Copy;
+        }
+
         var bytes = await _retrier.RunAsync(
             ct => _gateway.QueryAsync($"SELECT create_table_query FROM system.tables WHERE database = {SqlIdentifier.Literal(target.Database)} AND name = {SqlIdentifier.Literal(target.Table)} FORMAT JSONEachRow", ct),
             giveUpAt,
@@ -106,6 +128,7 @@ public sealed class DryRunTable
         var copy = NameFor(_options.StateTable.Database, target, hash);
         if (_created.ContainsKey(copy.Sql))
         {
+            _checked[target.Sql] = (copy, Environment.TickCount64);
             return copy;
         }
 
@@ -131,6 +154,7 @@ public sealed class DryRunTable
         }
 
         _created[copy.Sql] = true;
+        _checked[target.Sql] = (copy, Environment.TickCount64);
         return copy;
     }
 }

@@ -40,6 +40,7 @@ internal sealed class RecordingMetrics : IMetricsSink
 internal sealed class SinkHarness : IDisposable
 {
     private readonly DriverClickHouseGateway _gateway;
+    private TimeProvider _time = TimeProvider.System;
 
     private SinkHarness(ClickHouseFixture fixture, string database, SinkOptions options, FaultInjectingHandler faults, DriverClickHouseGateway gateway, IInvocationHandler handler, RecordingLog log, RecordingMetrics metrics)
     {
@@ -70,7 +71,7 @@ internal sealed class SinkHarness : IDisposable
     /// <summary>The exception of the last invocation that ended in a function error.</summary>
     public Exception? LastError { get; private set; }
 
-    public static async Task<SinkHarness> CreateAsync(ClickHouseFixture fixture, TimeSpan? requestTimeout = null, bool eventsHaveSource = false, int faultSeed = 0, string? database = null)
+    public static async Task<SinkHarness> CreateAsync(ClickHouseFixture fixture, TimeSpan? requestTimeout = null, bool eventsHaveSource = false, int faultSeed = 0, string? database = null, TimeProvider? time = null)
     {
         var db = database ?? await fixture.CreateDatabaseAsync("sink");
         await fixture.Server.QueryAsync(
@@ -97,14 +98,16 @@ internal sealed class SinkHarness : IDisposable
         var gateway = new DriverClickHouseGateway(options.Connection, faults);
         var log = new RecordingLog();
         var metrics = new RecordingMetrics();
-        var handler = await SinkHandlerFactory.CreateAsync(options, gateway, log, metrics, TimeProvider.System, CancellationToken.None);
-        return new SinkHarness(fixture, db, options, faults, gateway, handler, log, metrics);
+        // The sink's clock (a second instance's may run ahead); the invocation deadline is read on it too.
+        var clock = time ?? TimeProvider.System;
+        var handler = await SinkHandlerFactory.CreateAsync(options, gateway, log, metrics, clock, CancellationToken.None);
+        return new SinkHarness(fixture, db, options, faults, gateway, handler, log, metrics) { _time = clock };
     }
 
     /// <summary>Runs one invocation the way the runtime loop does; a thrown exception is a function error.</summary>
     public async Task<InvocationOutcome> InvokeAsync(byte[] payload, TimeSpan? timeout = null)
     {
-        var context = new InvocationContext(Guid.NewGuid().ToString(), DateTimeOffset.UtcNow + (timeout ?? TimeSpan.FromSeconds(30)), "arn:aws:lambda:us-east-1:123456789012:function:test", null);
+        var context = new InvocationContext(Guid.NewGuid().ToString(), _time.GetUtcNow() + (timeout ?? TimeSpan.FromSeconds(30)), "arn:aws:lambda:us-east-1:123456789012:function:test", null);
         try
         {
             var response = await Handler.HandleAsync(context, payload, CancellationToken.None);
