@@ -30,6 +30,13 @@ public enum Fault
     /// <c>select_sequential_consistency=1</c> first applies every insert held so far (the replica catches up).
     /// </summary>
     LagReplica,
+
+    /// <summary>
+    /// <see cref="LateApply"/> at an instant the test chooses: the connection drops at once without an answer, and the
+    /// server applies the insert when <see cref="FaultInjectingHandler.ApplyLateNowAsync"/> (or DrainAsync) is called.
+    /// Lets a test replay "a late apply lands after a later invocation's inserts" step by step, not by timing.
+    /// </summary>
+    LateApplyOnRelease,
 }
 
 /// <summary>
@@ -40,6 +47,7 @@ public enum Fault
 public sealed partial class FaultInjectingHandler : DelegatingHandler
 {
     private readonly List<Held> _held = [];
+    private readonly List<(HttpRequestMessage Request, string Sql)> _lateOnRelease = [];
     private readonly List<Task> _background = [];
     private readonly TimeProvider _time;
     private readonly HashSet<string> _shadows = [];
@@ -98,9 +106,32 @@ public sealed partial class FaultInjectingHandler : DelegatingHandler
         return query.Contains("INSERT", StringComparison.OrdinalIgnoreCase);
     }
 
+    /// <summary>
+    /// Applies now, in the order they were sent, the inserts dropped with <see cref="Fault.LateApplyOnRelease"/> whose SQL
+    /// (URL query, line feed, body) <paramref name="which"/> selects (all by default); returns how many. The server's
+    /// answer to each (a duplicate dropped, a data error) is discarded, as for any late apply.
+    /// </summary>
+    public async Task<int> ApplyLateNowAsync(Func<string, bool>? which = null)
+    {
+        List<(HttpRequestMessage Request, string Sql)> due;
+        lock (_lateOnRelease)
+        {
+            due = _lateOnRelease.Where(l => which is null || which(l.Sql)).ToList();
+            _lateOnRelease.RemoveAll(due.Contains);
+        }
+
+        foreach (var (request, _) in due)
+        {
+            await SendQuietlyAsync(request);
+        }
+
+        return due.Count;
+    }
+
     /// <summary>Applies every held and late insert now and waits for them (end of a run, before counting rows).</summary>
     public async Task DrainAsync()
     {
+        await ApplyLateNowAsync();
         await FlushHeldAsync(CancellationToken.None);
         Task[] pending;
         lock (_background)
@@ -201,6 +232,19 @@ public sealed partial class FaultInjectingHandler : DelegatingHandler
                     await SendQuietlyAsync(copy);
                 }, CancellationToken.None));
                 throw new HttpRequestException("injected fault: the connection dropped without an answer (the server will apply the insert later)");
+            }
+
+            case Fault.LateApplyOnRelease when IsInsert(request):
+            {
+                Interlocked.Increment(ref _late);
+                var copy = await CopyAsync(request, request.RequestUri!);
+                var sql = await SqlOfAsync(copy);
+                lock (_lateOnRelease)
+                {
+                    _lateOnRelease.Add((copy, sql));
+                }
+
+                throw new HttpRequestException("injected fault: the connection dropped without an answer (the server applies the insert when the test releases it)");
             }
 
             case Fault.LagReplica when IsInsert(request):

@@ -6,12 +6,20 @@ namespace MskClickHouse.Simulation;
 /// <summary>Builds seeded topic-partition logs of realistic JSON records, with some deliberately bad ones.</summary>
 public static class SimulatedLog
 {
+    /// <summary>The value of <c>n</c> that <see cref="RejectingColumn"/> rejects (no good record reaches it).</summary>
+    public const long RejectedN = 4_000_000_000;
+
+    /// <summary>A column whose DEFAULT throws for <see cref="RejectedN"/>: ClickHouse answers code 395 without a row number.</summary>
+    public const string RejectingColumn = "check_n UInt8 DEFAULT throwIf(n >= 4000000000, 'n out of range')";
+
     /// <summary>
     /// Each good value is <c>{"id":"t-p-o","n":o,"amount":x.yy,"note":"..."}</c>. Bad ones (ratio <paramref name="badRatio"/>)
     /// alternate between a non-object JSON value, which the decoder rejects, and text in the numeric column <c>n</c>,
-    /// which ClickHouse rejects.
+    /// which ClickHouse rejects. With <paramref name="rejectedByDefault"/>, a third kind joins them: a well-formed record
+    /// with <c>"n":</c><see cref="RejectedN"/>, which a table with <see cref="RejectingColumn"/> rejects without naming the
+    /// row (code 395), so the sink has to isolate it by halving.
     /// </summary>
-    public static Dictionary<(string Topic, int Partition), IReadOnlyList<SimRecord>> Build(int seed, IReadOnlyList<string> topics, int partitions, int recordsPerPartition, double badRatio, long firstOffset = 0)
+    public static Dictionary<(string Topic, int Partition), IReadOnlyList<SimRecord>> Build(int seed, IReadOnlyList<string> topics, int partitions, int recordsPerPartition, double badRatio, long firstOffset = 0, bool rejectedByDefault = false)
     {
         ArgumentNullException.ThrowIfNull(topics);
         var random = new Random(seed);
@@ -29,9 +37,12 @@ public static class SimulatedLog
                     string value;
                     if (random.NextDouble() < badRatio)
                     {
-                        value = random.Next(2) == 0
-                            ? "[\"not\",\"an\",\"object\"]"
-                            : string.Create(CultureInfo.InvariantCulture, $"{{\"id\":\"{id}\",\"n\":\"not-a-number\"}}");
+                        value = random.Next(rejectedByDefault ? 3 : 2) switch
+                        {
+                            0 => "[\"not\",\"an\",\"object\"]",
+                            1 => string.Create(CultureInfo.InvariantCulture, $"{{\"id\":\"{id}\",\"n\":\"not-a-number\"}}"),
+                            _ => string.Create(CultureInfo.InvariantCulture, $"{{\"id\":\"{id}\",\"n\":{RejectedN}}}"),
+                        };
                     }
                     else
                     {

@@ -13,6 +13,8 @@ namespace MskClickHouse.Core.Delivery;
 /// unit's dead-letter token plus the given suffix, before giving up for lack of time; returns how many it wrote.</param>
 /// <param name="Classify">Optional: asks the engine in one request per chunk which of these rows parse (see
 /// <see cref="ParseClassification"/>); null when it cannot tell. Counted in <see cref="BadRowIsolation.Classifications"/>.</param>
+/// <param name="DryRun">Optional: sends the rows to a copy of the table that stores nothing (<see cref="DryRunTable"/>);
+/// true when all pass, false when no copy can be made, throws the engine's data error otherwise.</param>
 public sealed record IsolationIo(
     Func<List<int>, string, Task<long>> Insert,
     Func<List<int>, string, Task> Probe,
@@ -20,7 +22,8 @@ public sealed record IsolationIo(
     Func<int, long> OffsetOf,
     Func<long, long, string, Task<HashSet<long>>> MarkedDeadLetters,
     Func<HashSet<long>, string, string, Task<int>> FlushDeadLetters,
-    Func<List<int>, Task<(HashSet<int>? Parsed, int Requests)>>? Classify = null);
+    Func<List<int>, Task<(HashSet<int>? Parsed, int Requests)>>? Classify = null,
+    Func<List<int>, Task<bool>>? DryRun = null);
 
 /// <summary>
 /// Finds the rows of one unit that ClickHouse rejects, at a bounded cost, so that the good rows still land as one block
@@ -43,7 +46,16 @@ public sealed record IsolationIo(
 /// <para>
 /// Block-level errors (CHECK constraints 469 "violated at row N", DEFAULT expressions that throw 395) only appear on the
 /// real insert: the named row is removed and the block sent again, up to <see cref="BlockLevelRowLimit"/> times, then
-/// the rest is found by halving (halves land under derived tokens).
+/// the rest is found by halving.
+/// </para>
+/// <para>
+/// When the server names no row (a DEFAULT expression that throws, code 395) or after that limit, the unit is halved in a
+/// dry run (<see cref="IsolationIo.DryRun"/>: a Null-engine copy of the table evaluates defaults and constraints and
+/// stores nothing) until each rejected row is alone; the good rows then land as one block under the unit's token. No part
+/// of a unit lands under another token: a sub-token would be a name that a later attempt, sending a different body under
+/// the unit's token, neither uses nor consumes, so a late apply of it could land rows twice (docs/exactly-once.md). Only
+/// when no copy can be made (or it judges the rows differently from the table) are the halves inserted for real, under
+/// <c>&lt;token&gt;/0</c>, <c>&lt;token&gt;/1</c>: the unfenced fallback, counted in <see cref="SubTokenHalves"/>.
 /// </para>
 /// <para>
 /// Deterministic: the engine answers the same rows the same way, so a retry of the unit after a crash makes the same
@@ -76,6 +88,7 @@ public sealed class BadRowIsolation
     private List<int> _unit = [];
     private int _frontier;
     private bool _classified;
+    private bool _dryRan;
 
     /// <param name="stopAt">No isolation step starts after this instant; the dead letters found are written instead.</param>
     public BadRowIsolation(IsolationIo io, TimeProvider time, DateTimeOffset stopAt)
@@ -87,6 +100,9 @@ public sealed class BadRowIsolation
 
     /// <summary>Probes and inserts made (for tests and metrics).</summary>
     public int Probes { get; private set; }
+
+    /// <summary>Halves sent for real under a sub-token (the unfenced fallback; 0 with a dry-run copy).</summary>
+    public int SubTokenHalves { get; private set; }
 
     /// <summary>Classification requests made (SELECTs, see <see cref="ParseClassification"/>).</summary>
     public int Classifications { get; private set; }
@@ -315,6 +331,16 @@ public sealed class BadRowIsolation
             {
                 if (e.RowNumber is not { } n || n > candidates.Count || blockLevel >= BlockLevelRowLimit)
                 {
+                    // Once per unit: a second failure without a row after a dry run means the copy judged differently.
+                    if (_io.DryRun is not null && !_dryRan)
+                    {
+                        _dryRan = true;
+                        if (await DryBisectAsync(candidates, token) is > 0)
+                        {
+                            continue;
+                        }
+                    }
+
                     return await BisectAsync(candidates, token);
                 }
 
@@ -337,6 +363,59 @@ public sealed class BadRowIsolation
         return 0;
     }
 
+    /// <summary>
+    /// Halves the rows in the dry run until each rejected row is alone, and removes those rows from
+    /// <paramref name="candidates"/> (dead letters with the engine's message); returns how many, or null when no dry-run
+    /// copy can be made. Nothing lands: the caller sends the rest as one block under the unit's token.
+    /// </summary>
+    private async Task<int?> DryBisectAsync(List<int> candidates, string token)
+    {
+        var bad = new List<(int Row, ClickHouseException Error)>();
+        if (!await DryHalvesAsync(candidates, token, bad))
+        {
+            return null;
+        }
+
+        foreach (var (row, error) in bad)
+        {
+            _io.Reject(row, error);
+        }
+
+        var rejected = bad.Select(b => b.Row).ToHashSet();
+        candidates.RemoveAll(rejected.Contains);
+        return bad.Count;
+    }
+
+    private async Task<bool> DryHalvesAsync(List<int> rows, string token, List<(int Row, ClickHouseException Error)> bad)
+    {
+        if (rows.Count == 0)
+        {
+            return true;
+        }
+
+        await CheckTimeAsync(token);
+        try
+        {
+            Probes++;
+            return await _io.DryRun!(rows);
+        }
+        catch (ClickHouseException e) when (e.Kind == ClickHouseErrorKind.Data)
+        {
+            if (rows.Count == 1)
+            {
+                bad.Add((rows[0], e));
+                return true;
+            }
+
+            var mid = rows.Count / 2;
+            return await DryHalvesAsync(rows[..mid], token, bad) && await DryHalvesAsync(rows[mid..], token, bad);
+        }
+    }
+
+    /// <summary>
+    /// The unfenced fallback (no dry-run copy): halves are inserted for real under <c>&lt;token&gt;/0</c>,
+    /// <c>&lt;token&gt;/1</c>; a half's late apply after a later attempt sent a different body can land rows twice.
+    /// </summary>
     private async Task<long> BisectAsync(List<int> rows, string token)
     {
         if (rows.Count == 0)
@@ -359,6 +438,7 @@ public sealed class BadRowIsolation
             }
 
             var mid = rows.Count / 2;
+            SubTokenHalves += 2;
             return await BisectAsync(rows[..mid], DeduplicationToken.ForHalf(token, 0))
                 + await BisectAsync(rows[mid..], DeduplicationToken.ForHalf(token, 1));
         }

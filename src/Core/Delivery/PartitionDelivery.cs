@@ -51,6 +51,7 @@ public sealed class PartitionDelivery
     private readonly SinkOptions _options;
     private readonly ISinkLog _log;
     private readonly TimeProvider _time;
+    private readonly DryRunTable _dryRun;
 
     public PartitionDelivery(IClickHouseGateway gateway, Retrier retrier, SinkOptions options, ISinkLog log, TimeProvider time)
     {
@@ -59,6 +60,7 @@ public sealed class PartitionDelivery
         _options = options;
         _log = log;
         _time = time;
+        _dryRun = new DryRunTable(gateway, retrier, options, log);
     }
 
     public async Task DeliverAsync(KafkaBatch batch, SourceIdentity source, EncodedPartition encoded, PartitionPlan plan, PartitionOutcome outcome, DateTimeOffset giveUpAt, CancellationToken cancellationToken)
@@ -299,7 +301,8 @@ public sealed class PartitionDelivery
                             await DeadLetterAsync(letters, DeduplicationToken.ForDeadLetters(token) + suffix);
                             return letters.Count;
                         },
-                        r => ParseClassification.RunAsync(QueryBytesAsync, _enc.Table, r, i => _enc.Rows(i, i + 1), InsertSettings.For(_d._options.ExtraInsertSettings, token, 0))),
+                        r => ParseClassification.RunAsync(QueryBytesAsync, _enc.Table, r, i => _enc.Rows(i, i + 1), InsertSettings.For(_d._options.ExtraInsertSettings, token, 0)),
+                        r => _d._dryRun.InsertAsync(_enc.Table, Segments(r), token, _giveUpAt, _ct)),
                     _d._time,
                     BadRowIsolation.StopAt(_d._time.GetUtcNow(), _giveUpAt));
                 return await isolation.InsertAsync(rows, token, e);

@@ -125,6 +125,29 @@ public class BadRowIsolationTests(ClickHouseFixture fixture)
     }
 
     [Fact]
+    public async Task Insert_DefaultThrowsWithoutNamingTheRow_HalvesInADryRunAndLandsTheRestAsOneBlockUnderTheUnitToken()
+    {
+        const string ddl = "CREATE TABLE {0} (id UInt32, v Int32, w String DEFAULT throwIf(v = 7, 'seven')) ENGINE = MergeTree ORDER BY id SETTINGS non_replicated_deduplication_window = 1000";
+        using var sink = await EngineSink.CreateAsync(fixture, new Dictionary<string, string> { ["t"] = ddl });
+        var records = EngineSink.Records("t", Enumerable.Range(0, 1_000).Select(i => $"{{\"id\":{i},\"v\":{(i % 100 == 7 ? 7 : 1)}}}"));
+
+        Assert.Empty(await sink.InvokeAsync(records));
+        Assert.Empty(await sink.InvokeAsync(records));
+
+        var db = sink.Database;
+        Assert.Equal(990, await sink.ScalarAsync($"SELECT count() FROM {db}.t"));
+        Assert.Equal(1, await sink.ScalarAsync($"SELECT count() FROM system.parts WHERE database = '{db}' AND table = 't' AND active"));
+        Assert.Equal(10, await sink.ScalarAsync($"SELECT countIf(error LIKE '%(code 395)%seven%found by a dry run%' AND error NOT LIKE '%sink_dry_run%') FROM {db}.kafka_dead_letters"));
+
+        // Into the table: the first insert, the isolation's first final insert (the same rows, the same answer) and the
+        // good rows under the unit's token; never a half. The halving went to the copy: about 2·log₂ n per bad row.
+        var dryRuns = sink.Counter.Inserts.Where(p => p.Key.StartsWith("sink_dry_run_t_", StringComparison.Ordinal)).Sum(p => p.Value);
+        TestContext.Current.TestOutputHelper?.WriteLine($"10 rows rejected without a row number in 1,000: {sink.Counter.InsertsInto("t")} inserts into the table, {dryRuns} dry-run inserts");
+        Assert.Equal(3, sink.Counter.InsertsInto("t"));
+        Assert.InRange(dryRuns, 10, 10 * 2 * 10);
+    }
+
+    [Fact]
     public async Task Insert_IsolationOutOfTime_WritesWhatItFoundAndTheRedeliveriesFinishWithoutDuplicates()
     {
         // Probing, not classification (a column named like its tag makes it inconclusive): probing is what runs long.

@@ -18,8 +18,9 @@ internal abstract class RealSink : IDisposable
 {
     private readonly DriverClickHouseGateway _gateway;
 
-    protected RealSink(ClickHouseFixture fixture, SinkOptions options, DriverClickHouseGateway gateway, IInvocationHandler handler, RecordingLog log, RecordingMetrics metrics)
+    protected RealSink(ClickHouseFixture fixture, SinkOptions options, DriverClickHouseGateway gateway, IInvocationHandler handler, RecordingLog log, RecordingMetrics metrics, TimeProvider? time = null)
     {
+        Time = time ?? TimeProvider.System;
         Fixture = fixture;
         Options = options;
         _gateway = gateway;
@@ -29,6 +30,9 @@ internal abstract class RealSink : IDisposable
     }
 
     public ClickHouseFixture Fixture { get; }
+
+    /// <summary>The sink's clock (a second instance's may run ahead); invocation deadlines are read on it too.</summary>
+    public TimeProvider Time { get; }
 
     public string Database => Options.Database;
 
@@ -66,19 +70,19 @@ internal abstract class RealSink : IDisposable
     };
 
     /// <summary>Composes the handler over a driver gateway that sends through <paramref name="http"/>.</summary>
-    protected static async Task<(DriverClickHouseGateway Gateway, IInvocationHandler Handler, RecordingLog Log, RecordingMetrics Metrics)> ComposeAsync(SinkOptions options, HttpMessageHandler http)
+    protected static async Task<(DriverClickHouseGateway Gateway, IInvocationHandler Handler, RecordingLog Log, RecordingMetrics Metrics)> ComposeAsync(SinkOptions options, HttpMessageHandler http, TimeProvider? time = null)
     {
         var gateway = new DriverClickHouseGateway(options.Connection, http);
         var log = new RecordingLog();
         var metrics = new RecordingMetrics();
-        var handler = await SinkHandlerFactory.CreateAsync(options, gateway, log, metrics, TimeProvider.System, CancellationToken.None);
+        var handler = await SinkHandlerFactory.CreateAsync(options, gateway, log, metrics, time ?? TimeProvider.System, CancellationToken.None);
         return (gateway, handler, log, metrics);
     }
 
     /// <summary>One invocation as the runtime loop makes it, with <paramref name="timeout"/> left; returns the failed partitions.</summary>
     protected async Task<List<(string MapKey, long Offset)>> HandleAsync(byte[] payload, TimeSpan timeout)
     {
-        var context = new InvocationContext(Guid.NewGuid().ToString(), DateTimeOffset.UtcNow + timeout, "arn:aws:lambda:us-east-1:123456789012:function:test", null);
+        var context = new InvocationContext(Guid.NewGuid().ToString(), Time.GetUtcNow() + timeout, "arn:aws:lambda:us-east-1:123456789012:function:test", null);
         var response = await Handler.HandleAsync(context, payload, CancellationToken.None);
         return BatchItemFailures.Parse(response);
     }

@@ -37,8 +37,8 @@ internal sealed class RecordingMetrics : IMetricsSink
 /// </summary>
 internal sealed class SinkHarness : RealSink
 {
-    private SinkHarness(ClickHouseFixture fixture, SinkOptions options, FaultInjectingHandler faults, (DriverClickHouseGateway Gateway, IInvocationHandler Handler, RecordingLog Log, RecordingMetrics Metrics) parts)
-        : base(fixture, options, parts.Gateway, parts.Handler, parts.Log, parts.Metrics)
+    private SinkHarness(ClickHouseFixture fixture, SinkOptions options, FaultInjectingHandler faults, (DriverClickHouseGateway Gateway, IInvocationHandler Handler, RecordingLog Log, RecordingMetrics Metrics) parts, TimeProvider time)
+        : base(fixture, options, parts.Gateway, parts.Handler, parts.Log, parts.Metrics, time)
     {
         Faults = faults;
     }
@@ -48,19 +48,20 @@ internal sealed class SinkHarness : RealSink
     /// <summary>The exception of the last invocation that ended in a function error.</summary>
     public Exception? LastError { get; private set; }
 
-    public static async Task<SinkHarness> CreateAsync(ClickHouseFixture fixture, TimeSpan? requestTimeout = null, bool eventsHaveSource = false, int faultSeed = 0, string? database = null)
+    public static async Task<SinkHarness> CreateAsync(ClickHouseFixture fixture, TimeSpan? requestTimeout = null, bool eventsHaveSource = false, int faultSeed = 0, string? database = null, TimeProvider? time = null)
     {
         var db = database ?? await fixture.CreateDatabaseAsync("sink");
-        await fixture.Server.QueryAsync(MetadataDdl.Table(db, "events", $"id String, n UInt32, amount Float64, note String{(eventsHaveSource ? ", _source LowCardinality(String)" : string.Empty)}", 100000, ifNotExists: true));
+        await fixture.Server.QueryAsync(MetadataDdl.Table(db, "events", $"id String, n UInt32, amount Float64, note String, {SimulatedLog.RejectingColumn}{(eventsHaveSource ? ", _source LowCardinality(String)" : string.Empty)}", 100000, ifNotExists: true));
         await fixture.Server.QueryAsync(
-            $"CREATE TABLE IF NOT EXISTS {db}.plain (id String, n UInt32, amount Float64, note String) ENGINE = MergeTree ORDER BY id SETTINGS non_replicated_deduplication_window = 100000");
+            $"CREATE TABLE IF NOT EXISTS {db}.plain (id String, n UInt32, amount Float64, note String, {SimulatedLog.RejectingColumn}) ENGINE = MergeTree ORDER BY id SETTINGS non_replicated_deduplication_window = 100000");
 
         var options = OptionsFor(fixture, db, new Dictionary<string, TableName> { ["orders"] = new(db, "events"), ["legacy"] = new(db, "plain") }, "test-sink") with
         {
             RequestTimeout = requestTimeout ?? TimeSpan.FromSeconds(10),
         };
         var faults = new FaultInjectingHandler(new SocketsHttpHandler(), _ => Fault.None, faultSeed);
-        return new SinkHarness(fixture, options, faults, await ComposeAsync(options, faults));
+        var clock = time ?? TimeProvider.System;
+        return new SinkHarness(fixture, options, faults, await ComposeAsync(options, faults, clock), clock);
     }
 
     /// <summary>Runs one invocation the way the runtime loop does; a thrown exception is a function error.</summary>
