@@ -214,7 +214,15 @@ public class ExactlyOnceTests(ClickHouseFixture fixture)
 
         var outcomes = await Task.WhenAll(h.InvokeAsync(payload), h.InvokeAsync(payload), h.InvokeAsync(payload));
 
-        Assert.All(outcomes, o => Assert.Empty(o.Failures));
+        // An invocation that loaded the state after another recorded its plan plans on top of it (other fencing
+        // rounds); the earlier one then reads back a different plan and steps back (its partitions answered as
+        // failures, docs/exactly-once.md). The mapping retries those, as here; each offset still lands once.
+        Assert.All(outcomes, o => Assert.True(o.Succeeded, h.LastError?.ToString()));
+        if (outcomes.Any(o => o.Failures.Count > 0))
+        {
+            Assert.Empty((await h.InvokeAsync(payload)).Failures);
+        }
+
         await AssertEachOffsetOnceAsync(h, log.Values.SelectMany(r => r));
     }
 
