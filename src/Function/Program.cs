@@ -37,7 +37,7 @@ internal static class Program
             : null;
         var handler = options.Mode switch
         {
-            SinkMode.Audit => throw new ConfigurationException("SINK_MODE", "audit is not built yet"),
+            SinkMode.Audit => await MskClickHouse.Core.Audit.AuditHandlerFactory.CreateAsync(options, log, metrics, TimeProvider.System, fetchPassword),
             SinkMode.Replay => throw new ConfigurationException("SINK_MODE", "replay is not built yet"),
             _ => await SinkHandlerFactory.CreateAsync(options, log, metrics, TimeProvider.System, ct, fetchPassword, schemas),
         };

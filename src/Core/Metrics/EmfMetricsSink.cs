@@ -9,7 +9,7 @@ namespace MskClickHouse.Core.Metrics;
 /// "service":..,"function_request_id":..,"RecordsReceived":n,...}</c>. Every metric named in the directive is a
 /// root member; RecordLagMs is left out (from both) when the batch was empty.
 /// </summary>
-public sealed class EmfMetricsSink : IMetricsSink, IInvocationObserver
+public sealed partial class EmfMetricsSink : IMetricsSink, IInvocationObserver
 {
     private readonly JsonLineWriter _output;
     private readonly string _namespace;
