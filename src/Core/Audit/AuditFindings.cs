@@ -22,6 +22,9 @@ public sealed record TableAudit(TableName Table)
 
     public List<MissingRange> Missing { get; } = [];
 
+    /// <summary>Whether the table exists and has offset columns: only then are its metrics published.</summary>
+    public bool Checked { get; set; }
+
     /// <summary>Ranges checked for missing records.</summary>
     public long AuditedRanges { get; set; }
 

@@ -83,6 +83,7 @@ public sealed class AuditHandler : IInvocationHandler
             return audit;
         }
 
+        audit.Checked = true;
         var hasSource = info.Columns.Contains("_source");
         audit.Duplicates.AddRange(await _reader.DuplicatesAsync(table, hasSource, info.Columns.Contains("_timestamp"), since, ct));
         if (plans is null)
@@ -113,7 +114,11 @@ public sealed class AuditHandler : IInvocationHandler
     private void Report(TableAudit audit)
     {
         var table = audit.Table.ToString();
-        _metrics.Publish(new AuditMetrics(table, audit.DuplicateOffsets, audit.MissingRecords));
+        if (audit.Checked)
+        {
+            _metrics.Publish(new AuditMetrics(table, audit.DuplicateOffsets, audit.MissingRecords));
+        }
+
         foreach (var g in audit.Duplicates.GroupBy(d => d.Partition))
         {
             _log.Write(
