@@ -39,10 +39,19 @@ public sealed class AuditReader
         return records;
     }
 
+    /// <summary>Offsets present more than once: a cheap per-partition check, then the offsets of the partitions it named.</summary>
     public async Task<IReadOnlyList<DuplicateRange>> DuplicatesAsync(TableName table, bool hasSource, bool hasTimestamp, DateTimeOffset since, CancellationToken ct)
     {
         var found = new List<DuplicateRange>();
-        foreach (var f in await TsvAsync(AuditQueries.DuplicatesSql(table, hasSource, hasTimestamp, since), ct))
+        var partitions = (await TsvAsync(AuditQueries.DuplicatePartitionsSql(table, hasSource, hasTimestamp, since), ct))
+            .Select(f => new AuditPartition(f[0], f[1], Int(f[2])))
+            .ToList();
+        if (partitions.Count == 0)
+        {
+            return found;
+        }
+
+        foreach (var f in await TsvAsync(AuditQueries.DuplicateRangesSql(table, hasSource, hasTimestamp, since, partitions), ct))
         {
             found.Add(new DuplicateRange(new AuditPartition(f[0], f[1], Int(f[2])), new OffsetRange(Long(f[3]), Long(f[4])), Long(f[5]), Long(f[6])));
         }
