@@ -57,7 +57,7 @@ internal static class AuditDemo
             var ranges = string.Join(", ", table.GetProperty("missingRanges").EnumerateArray().Select(m => string.Create(
                 CultureInfo.InvariantCulture,
                 $"{m.GetProperty("topic").GetString()}/{m.GetProperty("partition").GetInt32()} offsets {m.GetProperty("first").GetInt64()}-{m.GetProperty("last").GetInt64()}: expected {m.GetProperty("expected").GetInt64()}, found {m.GetProperty("found").GetInt64()}")));
-            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  {name,-40} DuplicateOffsets {duplicates,3}  MissingRecords {missing,3}  ranges audited {table.GetProperty("auditedRanges").GetInt64()}{(ranges.Length > 0 ? "  " + ranges : string.Empty)}"));
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  {name,-40} DuplicateOffsets {duplicates,3}  MissingRecords {missing,3}  ranges audited {table.GetProperty("auditedRanges").GetInt64()}{(ranges.Length > 0 ? "  " + ranges : string.Empty)}{Skipped(table)}"));
             if (name == $"{database}.{Topic}")
             {
                 ok = missing == 1 && duplicates == 0 && ranges.Contains("offsets 0-6: expected 5, found 4", StringComparison.Ordinal);
@@ -66,6 +66,12 @@ internal static class AuditDemo
 
         await output.WriteLineAsync(ok ? "audit: the deleted row was found missing (and nothing else in its table)" : "audit: FAILED to find exactly the deleted row");
         return ok;
+    }
+
+    private static string Skipped(JsonElement table)
+    {
+        var reasons = table.GetProperty("skipped").EnumerateArray().Select(r => r.GetString()).ToList();
+        return reasons.Count == 0 ? string.Empty : "  not audited: " + string.Join("; ", reasons);
     }
 
     private static byte[] Event(long[] offsets, long timestampMs) => Encoding.UTF8.GetBytes(
