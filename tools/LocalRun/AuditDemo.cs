@@ -16,27 +16,38 @@ internal static class AuditDemo
     private const string Topic = "auditdemo";
 
     /// <summary>Returns whether the audit found exactly the deleted row.</summary>
-    public static async Task<bool> RunAsync(FunctionInvoker sink, ClickHouseEngine engine, string database, string bootstrap, Dictionary<string, string?> sinkEnvironment, TextWriter output, CancellationToken ct)
+    public static async Task<bool> RunAsync(ClickHouseEngine engine, string database, string bootstrap, Dictionary<string, string?> sinkEnvironment, TextWriter output, CancellationToken ct)
     {
         await engine.QueryAsync(
             $"CREATE TABLE {database}.{Topic} (id UInt64, _topic String, _partition Int32, _offset Int64, _timestamp DateTime64(3, 'UTC')) " +
             "ENGINE = MergeTree PARTITION BY toYYYYMMDD(_timestamp) ORDER BY (_topic, _partition, _offset) SETTINGS non_replicated_deduplication_window = 10000",
             ct);
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        foreach (var offsets in new long[][] { [0, 1, 2, 4, 5, 6], [8, 9, 10, 11] })
+
+        // A sink of its own for JSON values whatever --value-format the run uses; the same sink id (the emulator gives
+        // every process the same function name), so the audit below sees the main run's state too.
+        var jsonEnv = new Dictionary<string, string?>(sinkEnvironment) { ["VALUE_FORMAT"] = "json" };
+        await using (var sinkApi = Emulator.Start())
         {
-            var result = await sink.InvokeAsync(Event(offsets, now), ct);
-            if (!result.Success || FunctionInvoker.Failures(result.Body).Count > 0)
+            using var sink = BootstrapProcess.Start(bootstrap, sinkApi.Endpoint, jsonEnv);
+            foreach (var offsets in new long[][] { [0, 1, 2, 4, 5, 6], [8, 9, 10, 11] })
             {
-                throw new LocalRunException($"audit demo: the sink did not deliver {Topic} offsets {offsets[0]}-{offsets[^1]}: {result.ErrorType} {Encoding.UTF8.GetString(result.Body)}");
+                var result = await sinkApi.EnqueueAsync(Event(offsets, now), TimeSpan.FromMinutes(2), cancellationToken: ct);
+                if (!result.Success || FunctionInvoker.Failures(result.Body).Count > 0)
+                {
+                    throw new LocalRunException($"audit demo: the sink did not deliver {Topic} offsets {offsets[0]}-{offsets[^1]}: {result.ErrorType} {result.BodyText}");
+                }
             }
+
+            sink.Terminate();
+            await sink.WaitForExitAsync(TimeSpan.FromSeconds(10));
         }
 
         await engine.QueryAsync($"ALTER TABLE {database}.{Topic} DELETE WHERE _offset = 4 SETTINGS mutations_sync = 2", ct);
         await output.WriteLineAsync($"audit: delivered {Topic} offsets 0-6 and 8-11 (3, 7 are commit markers, 5 a tombstone), then deleted the row at offset 4 ...");
 
         // The same bootstrap and environment (same sink id: the emulator gives both processes the same function name).
-        var env = new Dictionary<string, string?>(sinkEnvironment) { ["SINK_MODE"] = "audit" };
+        var env = new Dictionary<string, string?>(jsonEnv) { ["SINK_MODE"] = "audit" };
         await using var emulator = Emulator.Start();
         using var audit = BootstrapProcess.Start(bootstrap, emulator.Endpoint, env);
         var answer = await emulator.EnqueueAsync("{}"u8.ToArray(), TimeSpan.FromMinutes(2), cancellationToken: ct);

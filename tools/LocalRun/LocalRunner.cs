@@ -101,7 +101,7 @@ public static class LocalRunner
         await error.WriteLineAsync();
         var after = await DemoTables.CountAsync(engine, database, tables, ct);
         ok &= await ExactlyOnceChecks.RedeliveryAddedNothingAsync(counts, after, output);
-        ok &= await AuditDemo.RunAsync(invoker, engine, database, bootstrap, env, output, ct);
+        ok &= await AuditDemo.RunAsync(engine, database, bootstrap, env, output, ct);
 
         if (options.Keep)
         {
