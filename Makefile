@@ -49,9 +49,10 @@ PUBLISH_DIR := $(CURDIR)/artifacts/publish/$(RID)
 # util-linux; without it the publish runs unlocked.
 PUBLISH_LOCK := $(if $(shell command -v flock 2>/dev/null),flock "$(CURDIR)/artifacts/.publish.lock",)
 
-.PHONY: build-MskToClickHouseFunction publish-function
+.PHONY: build-MskToClickHouseFunction build-AuditFunction build-ReplayFunction publish-function
 
-build-MskToClickHouseFunction: publish-function
+# The audit and replay functions run the same bootstrap (SINK_MODE picks the handler); SAM builds each function's target.
+build-MskToClickHouseFunction build-AuditFunction build-ReplayFunction: publish-function
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set (sam build sets it)" >&2; exit 1; }
 	@machine="$$(od -An -tx1 -j18 -N2 "$(PUBLISH_DIR)/bootstrap" | tr -d ' \n')"; \
 	  test "$$machine" = "$(ELF_MACHINE)" || { echo "bootstrap ELF machine $$machine is not $(ARCHITECTURE) ($(ELF_MACHINE)): check PUBLISH_FLAGS" >&2; exit 1; }

@@ -1,5 +1,4 @@
 using MskClickHouse.Core.Configuration;
-using MskClickHouse.Core.Errors;
 using MskClickHouse.Core.Hosting;
 using MskClickHouse.Core.Logging;
 using MskClickHouse.Core.Metrics;
@@ -37,7 +36,7 @@ internal static class Program
             : null;
         var handler = options.Mode switch
         {
-            SinkMode.Audit => throw new ConfigurationException("SINK_MODE", "audit is not built yet"),
+            SinkMode.Audit => await MskClickHouse.Core.Audit.AuditHandlerFactory.CreateAsync(options, log, metrics, TimeProvider.System, fetchPassword),
             SinkMode.Replay => await MskClickHouse.Core.Replay.ReplayHandlerFactory.CreateAsync(options, log, TimeProvider.System, ct, fetchPassword, schemas),
             _ => await SinkHandlerFactory.CreateAsync(options, log, metrics, TimeProvider.System, ct, fetchPassword, schemas),
         };

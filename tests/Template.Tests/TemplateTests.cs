@@ -195,6 +195,22 @@ public class TemplateTests
     }
 
     [Fact]
+    public void AuditFunction_RunsOnTheAuditScheduleInAuditMode_ReplayFunctionHasNoEventSource()
+    {
+        var audit = (JsonObject)Template["Resources"]!["AuditFunction"]!["Properties"]!;
+        var replay = (JsonObject)Template["Resources"]!["ReplayFunction"]!["Properties"]!;
+
+        Assert.Equal("audit", audit["Environment"]!["Variables"]!["SINK_MODE"]!.GetValue<string>());
+        Assert.Equal("""{"Ref":"AuditWindowHours"}""", audit["Environment"]!["Variables"]!["AUDIT_WINDOW_HOURS"]!.ToJsonString());
+        Assert.Equal("""{"Ref":"AuditSchedule"}""", audit["Events"]!["Schedule"]!["Properties"]!["Schedule"]!.ToJsonString());
+        Assert.Equal("rate(1 hour)", Parameter("AuditSchedule")["Default"]!.GetValue<string>());
+        Assert.Equal("replay", replay["Environment"]!["Variables"]!["SINK_MODE"]!.GetValue<string>());
+        Assert.Null(replay["Events"]);
+        Assert.Equal(FunctionProperties["VpcConfig"]!.ToJsonString(), audit["VpcConfig"]!.ToJsonString());
+        Assert.Equal(FunctionProperties["VpcConfig"]!.ToJsonString(), replay["VpcConfig"]!.ToJsonString());
+    }
+
+    [Fact]
     public void Alarms_CoverErrorsOffsetLagAndTheEmfMetricsThatMustStayZero()
     {
         var alarms = TemplateChecker.Resources(Template).Where(r => r.Type == "AWS::CloudWatch::Alarm")
@@ -205,7 +221,8 @@ public class TemplateTests
         Assert.Equal("AWS/Lambda", Alarm("OffsetLag")["Namespace"]!.GetValue<string>());
         Assert.Equal("FunctionName", Alarm("OffsetLag")["Dimensions"]![0]!["Name"]!.GetValue<string>());
         // The function's EMF metrics that must stay 0 in a healthy stack (docs/operations.md, "Alarms and what to do").
-        foreach (var metric in (string[])["DeadLettered", "NonDeduplicatingTables", "RefusedPartitions"])
+        // DuplicateOffsets and MissingRecords come from the audit function (one line per table, also under the service dimension).
+        foreach (var metric in (string[])["DeadLettered", "NonDeduplicatingTables", "RefusedPartitions", "DuplicateOffsets", "MissingRecords"])
         {
             var alarm = Alarm(metric);
             Assert.Equal("""{"Ref":"MetricsNamespace"}""", alarm["Namespace"]!.ToJsonString());

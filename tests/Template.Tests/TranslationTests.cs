@@ -67,7 +67,8 @@ public class TranslationTests
         Assert.True(d.Rejected is null, d.Rejected);
         Assert.Empty(d.ParameterErrors);
         Assert.Empty(d.RuleFailures);
-        Assert.Single(d.OfType("AWS::Lambda::Function"));
+        // The sink, the audit and the replay: one bootstrap, three modes (SINK_MODE).
+        Assert.Equal(["AuditFunction", "MskToClickHouseFunction", "ReplayFunction"], d.OfType("AWS::Lambda::Function").Select(f => f.Id).Order(StringComparer.Ordinal));
         Assert.DoesNotContain(d.Resources, kv => kv.Value!["Type"]!.GetValue<string>().StartsWith("AWS::Serverless::", StringComparison.Ordinal));
     }
 
@@ -131,7 +132,7 @@ public class TranslationTests
     {
         var d = Deployed.Value[caseName];
         var mode = Param("PollerMode", caseName);
-        var function = d.OfType("AWS::Lambda::Function").Single().Resource;
+        var function = (JsonObject)d.Resources["MskToClickHouseFunction"]!;
         Assert.Equal(mode, function["Properties"]!["Environment"]!["Variables"]!["POLLER_MODE"]!.GetValue<string>());
         foreach (var (_, mapping) in d.OfType("AWS::Lambda::EventSourceMapping"))
         {
@@ -158,7 +159,7 @@ public class TranslationTests
         var d = Deployed.Value[caseName];
         var mapping = d.OfType("AWS::Lambda::EventSourceMapping").First().Resource["Properties"]!.AsObject();
         var role = Json(d.Resources["FunctionRole"]);
-        var env = d.OfType("AWS::Lambda::Function").Single().Resource["Properties"]!["Environment"]!["Variables"]!.AsObject();
+        var envs = d.OfType("AWS::Lambda::Function").Select(f => f.Resource["Properties"]!["Environment"]!["Variables"]!.AsObject()).ToList();
 
         var destination = Param("OnFailureDestinationArn", caseName);
         Assert.Equal(destination.Length > 0 ? $$$"""{"OnFailure":{"Destination":"{{{destination}}}"}}""" : "null", Json(mapping["DestinationConfig"]));
@@ -192,22 +193,39 @@ public class TranslationTests
 
         Assert.Equal(registry == "GLUE", role.Contains("\"PolicyName\":\"glue-schema-registry\"", StringComparison.Ordinal));
 
-        // The function-side registry (VALUE_FORMAT avro/protobuf/json-schema).
-        Assert.Equal(Param("ValueFormat", caseName), env["VALUE_FORMAT"]!.GetValue<string>());
-        foreach (var (variable, parameter) in new[] { ("SCHEMA_REGISTRY_URL", "SchemaRegistryUrl"), ("SCHEMA_REGISTRY_USER", "SchemaRegistryUser"), ("SCHEMA_REGISTRY_PASSWORD_SECRET_ARN", "SchemaRegistryPasswordSecretArn"), ("GLUE_REGISTRY_ARN", "GlueRegistryArn") })
+        // The function-side registry (VALUE_FORMAT avro/protobuf/json-schema), alike in the sink, audit and replay functions.
+        foreach (var env in envs)
         {
-            var value = Param(parameter, caseName);
-            Assert.Equal(value.Length > 0 ? value : null, env[variable]?.GetValue<string>());
+            Assert.Equal(Param("ValueFormat", caseName), env["VALUE_FORMAT"]!.GetValue<string>());
+            foreach (var (variable, parameter) in new[] { ("SCHEMA_REGISTRY_URL", "SchemaRegistryUrl"), ("SCHEMA_REGISTRY_USER", "SchemaRegistryUser"), ("SCHEMA_REGISTRY_PASSWORD_SECRET_ARN", "SchemaRegistryPasswordSecretArn"), ("GLUE_REGISTRY_ARN", "GlueRegistryArn") })
+            {
+                var value = Param(parameter, caseName);
+                Assert.Equal(value.Length > 0 ? value : null, env[variable]?.GetValue<string>());
+            }
+
+            Assert.Equal(Param("ClickHouseAllowHttp", caseName), env["CLICKHOUSE_ALLOW_HTTP"]!.GetValue<string>());
         }
 
-        var registryPassword = Param("SchemaRegistryPasswordSecretArn", caseName);
-        Assert.Equal(registryPassword.Length > 0, role.Contains($$"""{"Sid":"FunctionSchemaRegistryPassword","Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"{{registryPassword}}"}""", StringComparison.Ordinal));
-        var glue = Param("GlueRegistryArn", caseName);
-        Assert.Equal(
-            glue.Length > 0,
-            role.Contains($$"""{"Sid":"ReadSchemaVersions","Effect":"Allow","Action":"glue:GetSchemaVersion","Resource":["{{glue}}","arn:aws:glue:eu-west-1:123456789012:schema/kafka/*"]}""", StringComparison.Ordinal));
+        foreach (var r in new[] { role, Json(d.Resources["AuditReplayRole"]) })
+        {
+            var registryPassword = Param("SchemaRegistryPasswordSecretArn", caseName);
+            Assert.Equal(registryPassword.Length > 0, r.Contains($$"""{"Sid":"FunctionSchemaRegistryPassword","Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"{{registryPassword}}"}""", StringComparison.Ordinal));
+            var glue = Param("GlueRegistryArn", caseName);
+            Assert.Equal(
+                glue.Length > 0,
+                r.Contains($$"""{"Sid":"ReadSchemaVersions","Effect":"Allow","Action":"glue:GetSchemaVersion","Resource":["{{glue}}","arn:aws:glue:eu-west-1:123456789012:schema/kafka/*"]}""", StringComparison.Ordinal));
+        }
 
-        Assert.Equal(Param("ClickHouseAllowHttp", caseName), env["CLICKHOUSE_ALLOW_HTTP"]!.GetValue<string>());
+        // The audit and replay functions have no Kafka access and name the sink's id, not their own.
+        var tools = Json(d.Resources["AuditReplayRole"]);
+        Assert.DoesNotContain("kafka-cluster:", tools, StringComparison.Ordinal);
+        Assert.DoesNotContain("kafka:", tools, StringComparison.Ordinal);
+        foreach (var id in new[] { "AuditFunction", "ReplayFunction" })
+        {
+            var sinkId = Json(d.Resources[id]!["Properties"]!["Environment"]!["Variables"]!["SINK_ID"]);
+            var given = Param("SinkId", caseName);
+            Assert.Contains(given.Length > 0 ? given : "-MskToClickHouse", sinkId, StringComparison.Ordinal);
+        }
     }
 
     [Theory]
@@ -223,10 +241,11 @@ public class TranslationTests
             return;
         }
 
-        var statement = Assert.Single(kmsStatements).Statement;
-        Assert.Equal(
+        // One statement in the sink's role, one in the audit and replay functions' role.
+        Assert.Equal(2, kmsStatements.Count);
+        Assert.All(kmsStatements, s => Assert.Equal(
             $$$$"""{"Sid":"DecryptSecretsViaSecretsManager","Effect":"Allow","Action":"kms:Decrypt","Resource":"{{{{key}}}}","Condition":{"StringEquals":{"kms:ViaService":"secretsmanager.eu-west-1.amazonaws.com"}}}""",
-            Json(statement));
+            Json(s.Statement)));
     }
 
     [Theory]
@@ -234,8 +253,8 @@ public class TranslationTests
     public void Function_WaitsForTheNatRouteExactlyWhenTheStackCreatesTheVpc(string caseName)
     {
         var d = Deployed.Value[caseName];
-        var function = d.OfType("AWS::Lambda::Function").Single().Resource;
-        Assert.Contains("NetworkReady", Json(function["DependsOn"]), StringComparison.Ordinal);
+        var functions = d.OfType("AWS::Lambda::Function").Select(f => f.Resource).ToList();
+        Assert.All(functions, f => Assert.Contains("NetworkReady", Json(f["DependsOn"]), StringComparison.Ordinal));
         var wait = d.Resources["NetworkReady"]!;
         if (Param("CreateVpc", caseName) == "true")
         {
@@ -248,7 +267,7 @@ public class TranslationTests
         {
             Assert.False(d.Resources.ContainsKey("PrivateDefaultRoute"));
             Assert.Equal("""{"PrivateDefaultRoute":"","PrivateSubnetARoute":"","PrivateSubnetBRoute":""}""", Json(wait["Metadata"]));
-            Assert.Equal(Json(Cases[caseName]["SubnetIds"]), Json(function["Properties"]!["VpcConfig"]!["SubnetIds"]));
+            Assert.All(functions, f => Assert.Equal(Json(Cases[caseName]["SubnetIds"]), Json(f["Properties"]!["VpcConfig"]!["SubnetIds"])));
         }
     }
 }

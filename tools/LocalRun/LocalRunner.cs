@@ -104,6 +104,7 @@ public static class LocalRunner
         ok &= await ExactlyOnceChecks.RedeliveryAddedNothingAsync(counts, after, output);
         ok &= await UnknownFieldsDemo.RunAsync(invoker, function, options, output, ct);
         ok &= await ReplayDemo.RunAsync(engine, database, bootstrap, env, output, ct);
+        ok &= await AuditDemo.RunAsync(engine, database, bootstrap, env, output, ct);
 
         if (options.Keep)
         {

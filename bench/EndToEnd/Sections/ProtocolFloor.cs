@@ -109,8 +109,9 @@ internal sealed class ProtocolFloor : IDisposable
                 throw new InvalidOperationException($"protocol floor: batch {p.Topic}/{p.Partition} {range} overlaps a batch sent before ({string.Join(", ", plan.Sends.Select(s => s.Kind))})");
             }
 
-            plans.Add((plan, recorded?.Version ?? 0));
             using var encoded = RowEncoder.Encode(batch, p, _shape, _sink.Tombstones);
+            plan = plan with { NewState = RangeCount.Stamp(plan.NewState, encoded) }; // as the sink: the audit's counts ride in the plan write
+            plans.Add((plan, recorded?.Version ?? 0));
             var send = plan.Sends[0];
             var token = DeduplicationToken.ForData(plan.NewState.ScopeFor(_sink.SinkId, source), p.Topic, p.Partition, send.TokenRange, send.Generation, 0);
             var settings = InsertSettings.For(_sink.ExtraInsertSettings, token, encoded.ByteCount);

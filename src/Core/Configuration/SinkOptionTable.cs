@@ -8,13 +8,23 @@ public enum TemplateUse
 
     /// <summary>Left unset on purpose; <see cref="SinkOption.Doc"/> says why.</summary>
     NotSet,
+
+    /// <summary>Set only on the functions of the modes in <see cref="SinkOption.Modes"/> (e.g. only the audit function, or only the sink's).</summary>
+    ModeFunctions,
 }
 
 /// <summary>
 /// One environment variable of the sink: its name, its default as the parser reads it (null: none), the default as
 /// docs/configuration.md shows it, the range of a number, and whether the template sets it.
 /// </summary>
-public sealed record SinkOption(string Name, string? Default, string DocDefault, TemplateUse Template, string Doc, int Min = 0, int Max = 0);
+public sealed record SinkOption(string Name, string? Default, string DocDefault, TemplateUse Template, string Doc, int Min = 0, int Max = 0)
+{
+    /// <summary>
+    /// The functions of template.yaml that set it besides the sink function's <see cref="TemplateUse.Set"/> options,
+    /// which the audit and replay functions set too (same ClickHouse, tables, sink id).
+    /// </summary>
+    public IReadOnlyList<SinkMode> Modes { get; init; } = [];
+}
 
 /// <summary>
 /// The one list of the sink's environment variables and their defaults: <see cref="SinkOptionsParser"/> and
@@ -25,7 +35,7 @@ public static class SinkOptionTable
 {
     public static readonly IReadOnlyList<SinkOption> All =
     [
-        new("SINK_MODE", "sink", "`sink`", TemplateUse.NotSet, "set only on the audit and replay functions: `sink`, `audit` or `replay`"),
+        new("SINK_MODE", "sink", "`sink`", TemplateUse.ModeFunctions, "set only on the audit and replay functions: `sink`, `audit` or `replay`") { Modes = [SinkMode.Audit, SinkMode.Replay] },
         new("CLICKHOUSE_URL", null, "required", TemplateUse.Set, "the ClickHouse HTTP(S) endpoint"),
         new("CLICKHOUSE_ALLOW_HTTP", "false", "`false`", TemplateUse.Set, "accept an http:// URL"),
         new("CLICKHOUSE_USER", "default", "`default`", TemplateUse.Set, "ClickHouse user"),
@@ -52,10 +62,11 @@ public static class SinkOptionTable
         new("STRICT_OFFSETS", "false", "`false`", TemplateUse.NotSet, "re-inserting rewound offsets is the template's choice"),
         new("INSERT_PARALLELISM", "4", "`4`", TemplateUse.NotSet, "the default suits the template's memory size", 1, 64),
         new("DEADLINE_SAFETY_MARGIN_MS", "3000", "`3000`", TemplateUse.NotSet, "the default suits the template's timeout", 0, 600_000),
-        new("UNKNOWN_FIELDS_SAMPLE", "100", "`100`", TemplateUse.Set, "1 in N records checked for fields the table lacks; 0 = off", 0, 1_000_000),
+        new("UNKNOWN_FIELDS_SAMPLE", "100", "`100`", TemplateUse.ModeFunctions, "sink function only: 1 in N records checked for fields the table lacks; 0 = off", 0, 1_000_000) { Modes = [SinkMode.Sink] },
         new("POWERTOOLS_SERVICE_NAME", "msk-clickhouse", "`msk-clickhouse`", TemplateUse.Set, "logs' service key"),
         new("POWERTOOLS_LOG_LEVEL", "INFO", "`INFO`", TemplateUse.Set, "log level (AWS_LAMBDA_LOG_LEVEL wins)"),
         new("POWERTOOLS_METRICS_NAMESPACE", "MskClickHouse", "`MskClickHouse`", TemplateUse.Set, "EMF namespace"),
+        new("AUDIT_WINDOW_HOURS", "24", "`24`", TemplateUse.ModeFunctions, "audit function only: hours of `_timestamp` the audit checks", 1, 720) { Modes = [SinkMode.Audit] },
     ];
 
     /// <summary>The option named <paramref name="name"/>; throws for a name not in the table.</summary>

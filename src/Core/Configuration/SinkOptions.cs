@@ -83,6 +83,9 @@ public sealed record SinkOptions
 
     public string MetricsNamespace { get; init; } = SinkOptionTable.Default("POWERTOOLS_METRICS_NAMESPACE");
 
+    /// <summary>AUDIT_WINDOW_HOURS: how many hours of <c>_timestamp</c> the audit checks (a payload may ask for another window).</summary>
+    public int AuditWindowHours { get; init; } = SinkOptionTable.IntDefault("AUDIT_WINDOW_HOURS");
+
     /// <summary>What the ClickHouse gateway needs to connect.</summary>
     public ClickHouseConnection Connection => new(ClickHouseUrl, User, Password, Database, CaFile, RequestTimeout, Compression);
 

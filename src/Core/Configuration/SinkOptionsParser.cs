@@ -77,6 +77,7 @@ public static class SinkOptionsParser
             ServiceName = Get("POWERTOOLS_SERVICE_NAME") ?? SinkOptionTable.Default("POWERTOOLS_SERVICE_NAME"),
             LogLevel = ParseLogLevel(env),
             MetricsNamespace = Get("POWERTOOLS_METRICS_NAMESPACE") ?? SinkOptionTable.Default("POWERTOOLS_METRICS_NAMESPACE"),
+            AuditWindowHours = ParseInt(SinkOptionTable.Of("AUDIT_WINDOW_HOURS"), Get),
         };
     }
 

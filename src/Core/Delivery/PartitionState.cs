@@ -11,8 +11,10 @@ public readonly record struct PartitionKey(string Topic, int Partition);
 /// the inserts), so a later batch that overlaps it needs to send nothing for it. <see cref="Round"/> is the highest
 /// fencing round of the range's token that may have been used (tables with offset columns, docs/exactly-once.md).
 /// <see cref="Generation"/> only matters for ranges recorded by versions before the nonce (legacy tokens).
+/// <see cref="Count"/>: what the range held when a batch covering it was planned (null: not known, e.g. a pending tail
+/// or a row written before counts were recorded); read by the completeness audit only.
 /// </summary>
-public sealed record StateEntry(OffsetRange Range, OffsetRange TokenRange, int Generation, bool Pending, bool Landed = false, int Round = 0);
+public sealed record StateEntry(OffsetRange Range, OffsetRange TokenRange, int Generation, bool Pending, bool Landed = false, int Round = 0, RangeCount? Count = null);
 
 /// <summary>
 /// What the state table holds for one (sink, source, topic, partition). <see cref="Nonce"/> is part of every token:

@@ -73,6 +73,7 @@ public sealed class ClickHouseStateStore : IStateStore
                 nonce UInt64,
                 entries Array(Tuple(first Int64, last Int64, token_first Int64, token_last Int64, generation UInt32, pending UInt8, landed UInt8)),
                 rounds Array(UInt32),
+                range_counts Array(Tuple(records Int32, skipped Int32)),
                 updated_at DateTime64(3, 'UTC'),
                 version UInt64
             )
@@ -130,10 +131,19 @@ public sealed class ClickHouseStateStore : IStateStore
                 // A table created before plan records: their TTL (a metadata change; nothing is rewritten).
                 await _gateway.ExecuteAsync($"ALTER TABLE {_table.Sql} MODIFY {IntentTtl} SETTINGS materialize_ttl_after_modify = 0", cancellationToken);
             }
+
+            if (doc.RootElement.GetProperty("create_table_query").GetString() is { } created && !created.Contains(RangeCountsColumn, StringComparison.Ordinal))
+            {
+                // A table created before range counts (read by the audit only): old rows read [] and are not audited.
+                await _gateway.ExecuteAsync($"ALTER TABLE {_table.Sql} ADD COLUMN IF NOT EXISTS {RangeCountsColumn} Array(Tuple(records Int32, skipped Int32)) AFTER rounds", cancellationToken);
+            }
         }
 
         _writeSettings = WriteSettingsFor(Engine);
     }
+
+    /// <summary>Per entry, what its range held (<see cref="RangeCount"/>; -1: not known), parallel to entries like rounds.</summary>
+    internal const string RangeCountsColumn = "range_counts";
 
     /// <summary>
     /// A Replicated* state table needs a quorum on writes for select_sequential_consistency to mean read-after-write;
@@ -271,6 +281,17 @@ public sealed class ClickHouseStateStore : IStateStore
             JsonText.WriteNumber(body, s.Entries[i].Round);
         }
 
+        body.Write("],\"range_counts\":["u8);
+        for (var i = 0; i < s.Entries.Count; i++)
+        {
+            var count = s.Entries[i].Count;
+            body.Write(i > 0 ? ",{\"records\":"u8 : "{\"records\":"u8);
+            JsonText.WriteNumber(body, count?.Records ?? -1);
+            body.Write(",\"skipped\":"u8);
+            JsonText.WriteNumber(body, count?.Skipped ?? -1);
+            body.Write("}"u8);
+        }
+
         body.Write("],\"updated_at\":"u8);
         JsonText.WriteTimestamp(body, now.ToUnixTimeMilliseconds());
         body.Write(",\"version\":"u8);
@@ -328,13 +349,15 @@ public sealed class ClickHouseStateStore : IStateStore
     }
 
     /// <summary>The columns of a recorded plan, as <see cref="PlanOf"/> reads them (state rows and plan records alike).</summary>
-    private const string PlanColumns = "generation, nonce, version, " + EntriesText + " AS entries, arrayStringConcat(arrayMap(r -> toString(r), rounds), ',') AS rounds";
+    internal const string PlanColumns = "generation, nonce, version, " + EntriesText + " AS entries, arrayStringConcat(arrayMap(r -> toString(r), rounds), ',') AS rounds, " + CountsText + " AS counts";
+
+    private const string CountsText = "arrayStringConcat(arrayMap(c -> concat(toString(c.1), ':', toString(c.2)), " + RangeCountsColumn + "), ',')";
 
     /// <summary>A plan read back from a row selected with <see cref="PlanColumns"/>.</summary>
-    private static PartitionState PlanOf(JsonElement row, PartitionKey key, bool legacy) => new(
+    internal static PartitionState PlanOf(JsonElement row, PartitionKey key, bool legacy) => new(
         key,
         (int)row.GetProperty("generation").GetUInt32(),
-        ParseEntries(row.GetProperty("entries").GetString()!, row.GetProperty("rounds").GetString()!),
+        ParseEntries(row.GetProperty("entries").GetString()!, row.GetProperty("rounds").GetString()!, row.TryGetProperty("counts", out var c) ? c.GetString() : null),
         (ulong)Number(row.GetProperty("nonce")),
         legacy,
         (long)Number(row.GetProperty("version")));
@@ -349,19 +372,34 @@ public sealed class ClickHouseStateStore : IStateStore
     private static string Pairs(IEnumerable<PartitionKey> keys) =>
         string.Join(", ", keys.Select(k => $"({SqlIdentifier.Literal(k.Topic)}, {k.Partition.ToString(CultureInfo.InvariantCulture)})"));
 
-    internal static List<StateEntry> ParseEntries(string text, string rounds)
+    internal static List<StateEntry> ParseEntries(string text, string rounds, string? counts = null)
     {
         var entries = new List<StateEntry>();
         var roundList = rounds.Split(',', StringSplitOptions.RemoveEmptyEntries);
+        var countList = (counts ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries);
         foreach (var item in text.Split(',', StringSplitOptions.RemoveEmptyEntries))
         {
             var p = item.Split(':');
             long L(int i) => long.Parse(p[i], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
             var round = entries.Count < roundList.Length ? int.Parse(roundList[entries.Count], CultureInfo.InvariantCulture) : 0;
-            entries.Add(new StateEntry(new OffsetRange(L(0), L(1)), new OffsetRange(L(2), L(3)), (int)L(4), p[5] == "1", p.Length > 6 && p[6] == "1", round));
+            entries.Add(new StateEntry(new OffsetRange(L(0), L(1)), new OffsetRange(L(2), L(3)), (int)L(4), p[5] == "1", p.Length > 6 && p[6] == "1", round, CountAt(countList, entries.Count)));
         }
 
         return entries;
+    }
+
+    /// <summary>The count recorded for entry <paramref name="i"/>: null for rows written before counts, or -1 (not known).</summary>
+    private static RangeCount? CountAt(string[] counts, int i)
+    {
+        if (i >= counts.Length)
+        {
+            return null;
+        }
+
+        var colon = counts[i].IndexOf(':', StringComparison.Ordinal);
+        var records = int.Parse(counts[i].AsSpan(0, colon), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+        var skipped = int.Parse(counts[i].AsSpan(colon + 1), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+        return records < 0 || skipped < 0 ? null : new RangeCount(records, skipped);
     }
 
     /// <summary>

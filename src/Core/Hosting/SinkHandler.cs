@@ -247,6 +247,8 @@ public sealed class SinkHandler : IInvocationHandler
                     o.Source.Records[0].TimestampMs,
                     encoded.Shape.HasOffsetColumns,
                     _options.StrictOffsets);
+                // What each range held goes with the plan write (no request of its own): the audit compares against it.
+                plan = plan with { NewState = RangeCount.Stamp(plan.NewState, encoded) };
                 if (plan.Sends.Any(p => p.Kind == SendKind.FillMissing) && snapshot.SharedWithOtherSources.Contains(key) && (encoded.Shape.Metadata & MetadataColumns.Source) == 0)
                 {
                     // Only the presence probe cannot tell the sources apart: new ranges need no probe and go through.

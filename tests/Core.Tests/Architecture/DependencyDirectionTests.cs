@@ -16,6 +16,7 @@ public partial class DependencyDirectionTests
     /// </summary>
     internal static readonly string[] Ranks =
     [
+        "Audit",         // SINK_MODE=audit: a handler of its own over the state, target and dead-letter tables
         "Replay",        // SINK_MODE=replay: dead letters back through the sink's decoder and encoder (a handler, like Hosting's)
         "Hosting",       // runtime loop, invocation handler, composition root: drives the pipeline
         "Delivery",      // reconcile, token, state, insert, dead letters, retries

@@ -6,12 +6,21 @@ namespace MskClickHouse.Core.Tests.Configuration;
 /// <summary>SinkOptionTable is the one list of options: the template's function environment and the docs agree with it.</summary>
 public partial class SinkOptionTableTests
 {
-    [Fact]
-    public void Template_SetsExactlyTheOptionsTheTableSaysItSets()
+    /// <summary>
+    /// Every function of the template runs the same bootstrap: the sink function sets the options marked Set; the audit
+    /// and replay functions set those too (same ClickHouse, tables and sink id) plus the ones marked for their mode.
+    /// </summary>
+    [Theory]
+    [InlineData("MskToClickHouseFunction", SinkMode.Sink)]
+    [InlineData("AuditFunction", SinkMode.Audit)]
+    [InlineData("ReplayFunction", SinkMode.Replay)]
+    public void Template_EachFunctionSetsExactlyTheOptionsTheTableSaysItSets(string function, SinkMode mode)
     {
         var template = File.ReadAllLines(RepoFile("template.yaml"));
-        var start = Array.FindIndex(template, l => l.Trim() == "Variables:");
-        Assert.True(start >= 0, "template.yaml has no Environment Variables block");
+        var resource = Array.IndexOf(template, $"  {function}:");
+        Assert.True(resource >= 0, $"template.yaml has no resource {function}");
+        var start = Array.FindIndex(template, resource, l => l.Trim() == "Variables:");
+        Assert.True(start >= 0, $"{function} has no Environment Variables block");
         var indent = template[start + 1].Length - template[start + 1].TrimStart().Length;
         var set = template.Skip(start + 1)
             .TakeWhile(l => l.Trim().Length == 0 || l.Length - l.TrimStart().Length >= indent)
@@ -21,9 +30,19 @@ public partial class SinkOptionTableTests
             .Order(StringComparer.Ordinal)
             .ToList();
 
-        var expected = SinkOptionTable.All.Where(o => o.Template == TemplateUse.Set).Select(o => o.Name).Order(StringComparer.Ordinal).ToList();
+        var expected = SinkOptionTable.All
+            .Where(o => o.Template == TemplateUse.Set || (o.Template == TemplateUse.ModeFunctions && o.Modes.Contains(mode)))
+            .Select(o => o.Name)
+            .Order(StringComparer.Ordinal)
+            .ToList();
 
         Assert.Equal(expected, set);
+    }
+
+    [Fact]
+    public void ModeFunctionOptions_NameTheirModes_AndOnlyThey()
+    {
+        Assert.All(SinkOptionTable.All, o => Assert.Equal(o.Template == TemplateUse.ModeFunctions, o.Modes.Count > 0));
     }
 
     [Fact]
