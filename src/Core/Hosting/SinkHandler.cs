@@ -20,6 +20,7 @@ public sealed class SinkHandler : IInvocationHandler
     private readonly TopicRouter _router;
     private readonly TableCatalog _catalog;
     private readonly IStateStore _state;
+    private readonly StateCache _cache;
     private readonly PartitionDelivery _delivery;
     private readonly Retrier _retrier;
     private readonly ISinkLog _log;
@@ -35,6 +36,7 @@ public sealed class SinkHandler : IInvocationHandler
         _router = new TopicRouter(options);
         _catalog = catalog;
         _state = state;
+        _cache = new StateCache(time);
         _log = log;
         _metrics = metrics;
         _time = time;
@@ -59,9 +61,12 @@ public sealed class SinkHandler : IInvocationHandler
         using var deadline = new CancellationTokenSource(Positive(giveUpAt - now), _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         List<Work> work = [];
+        // Taken out for this invocation, put back only if it ends cleanly: a failed or crashed one leaves none behind.
+        var cached = _cache.Take(source, batch.Partitions.Select(p => (new PartitionKey(p.Topic, p.Partition), p.FirstOffset)).ToList());
+        (IReadOnlyCollection<PartitionState> States, long Version)? lastWrite = null;
         try
         {
-            work = await PrepareAsync(batch, source, outcomes, encoded, giveUpAt, linked.Token);
+            work = await PrepareAsync(batch, source, outcomes, encoded, cached, giveUpAt, linked.Token);
             await DeliverAllAsync(batch, source, work, giveUpAt, linked.Token);
         }
         catch (Exception e) when (e is Errors.SinkException or OperationCanceledException)
@@ -91,11 +96,25 @@ public sealed class SinkHandler : IInvocationHandler
             using var markLinked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, marking.Token);
             // The check after the inserts too: a partition delivered just before giveUpAt still gets its answer.
             await CheckNotOvertakenAsync(source, work, markBy, markLinked.Token);
-            await RecordLandedAsync(source, work, markBy, markLinked.Token);
+            var landed = await RecordLandedAsync(source, work, markBy, markLinked.Token);
+            if (work.Count > 0 && work.Count == outcomes.Count && outcomes.All(o => o.Failure is null))
+            {
+                // Ended cleanly: every partition delivered and checked, and every state write of it acknowledged. The
+                // last write is the plan when no partition needed a landed mark, else the mark if it covered every
+                // partition and was acknowledged (a mark of some partitions only, or of unknown outcome: nothing cached).
+                lastWrite = work.All(w => w.Encoded.Shape.HasOffsetColumns)
+                    ? (work.Select(w => w.Plan.NewState).ToList(), work[0].SavedVersion)
+                    : landed is { } l && l.States.Count == work.Count ? l : null;
+            }
         }
         finally
         {
             Dispose(encoded);
+        }
+
+        if (lastWrite is { } write)
+        {
+            _cache.Remember(source, write.States, write.Version);
         }
 
         return Finish(context, batch, outcomes, Stopwatch.GetElapsedTime(started));
@@ -157,7 +176,7 @@ public sealed class SinkHandler : IInvocationHandler
             });
     }
 
-    private async Task<List<Work>> PrepareAsync(KafkaBatch batch, SourceIdentity source, List<PartitionOutcome> outcomes, List<EncodedPartition> encodedAll, DateTimeOffset giveUpAt, CancellationToken ct)
+    private async Task<List<Work>> PrepareAsync(KafkaBatch batch, SourceIdentity source, List<PartitionOutcome> outcomes, List<EncodedPartition> encodedAll, CachedStates? cached, DateTimeOffset giveUpAt, CancellationToken ct)
     {
         var tables = new Dictionary<TableName, TableInfo?>();
         foreach (var table in outcomes.Select(o => o.Table).Distinct())
@@ -200,9 +219,17 @@ public sealed class SinkHandler : IInvocationHandler
             return [];
         }
 
-        // The state query is in flight while the partitions are encoded (CPU, in parallel across partitions).
+        // The state query is in flight while the partitions are encoded (CPU, in parallel across partitions). A batch
+        // the state this process wrote last can plan alone sends none (the cache holds every partition of the batch).
         var keys = ready.Select(r => new PartitionKey(r.Outcome.Source.Topic, r.Outcome.Source.Partition)).ToList();
-        var loading = _retrier.RunAsync(c => _state.LoadAsync(source, keys, c), giveUpAt, null, ct);
+        if (cached is not null)
+        {
+            _log.Write(LogLevel.Debug, "state planned from this environment's last write (in-process state cache): no state read", new LogFields(Numbers: [new("partitions", keys.Count)]));
+        }
+
+        var loading = cached is not null
+            ? Task.FromResult(cached.Snapshot)
+            : _retrier.RunAsync(c => _state.LoadAsync(source, keys, c), giveUpAt, null, ct);
         var resolved = await Formats.SchemaResolution.ResolveAllAsync(_schemas, batch, ready, r => r.Outcome.Source, r => r.Shape, (r, e) => Fail(r.Outcome, e), giveUpAt, _time, ct);
         ready.RemoveAll(r => r.Outcome.Failure is not null);
         var rows = new EncodedPartition[ready.Count];
@@ -214,9 +241,49 @@ public sealed class SinkHandler : IInvocationHandler
             o.TombstonesSkipped = e.TombstonesSkipped;
         }
 
-        var snapshot = await loading;
+        var work = PlanAll(source, await loading, prepared);
+        if (work.Count == 0)
+        {
+            return work;
+        }
+
+        var concurrent = await RecordAsync(source, work, cached, giveUpAt, ct);
+        if (concurrent.Count > 0 && cached is not null)
+        {
+            // The cache was stale: another invocation (another execution environment, or a poller at the same time)
+            // recorded a plan for these partitions since this process's last write. Nothing was inserted; our write
+            // lost to theirs (its version is just above the cached one). Record their plans again, as every step-back
+            // does, then plan from a state read, exactly as without the cache.
+            await _retrier.RunAsync(c => _state.SaveAsync(source, concurrent.Values.ToList(), c), giveUpAt, null, ct);
+            _log.Write(LogLevel.Information, "state cache stale: another invocation recorded these partitions since this environment's last write; re-planned from the state table", new LogFields(Numbers: [new("partitions", concurrent.Count)]));
+            work = PlanAll(source, await _retrier.RunAsync(c => _state.LoadAsync(source, keys, c), giveUpAt, null, ct), prepared);
+            if (work.Count == 0)
+            {
+                return work;
+            }
+
+            concurrent = await RecordAsync(source, work, null, giveUpAt, ct);
+        }
+
+        if (concurrent.Count > 0)
+        {
+            await _retrier.RunAsync(c => _state.SaveAsync(source, concurrent.Values.ToList(), c), giveUpAt, null, ct);
+            foreach (var w in work.Where(w => concurrent.ContainsKey(w.Plan.NewState.Key)))
+            {
+                Fail(w.Outcome, new ConcurrentBatchException(w.Outcome));
+            }
+
+            work = work.Where(w => w.Outcome.Failure is null).ToList();
+        }
+
+        return work;
+    }
+
+    /// <summary>The plan of every prepared partition from the recorded states; partitions that cannot be planned fail.</summary>
+    private List<Work> PlanAll(SourceIdentity source, StateSnapshot snapshot, List<(PartitionOutcome Outcome, EncodedPartition Encoded)> prepared)
+    {
         var work = new List<Work>(prepared.Count);
-        foreach (var (o, encoded) in prepared)
+        foreach (var (o, encoded) in prepared.Where(p => p.Outcome.Failure is null))
         {
             var key = new PartitionKey(o.Source.Topic, o.Source.Partition);
             try
@@ -244,35 +311,27 @@ public sealed class SinkHandler : IInvocationHandler
             }
         }
 
-        if (work.Count == 0)
-        {
-            return work;
-        }
+        return work;
+    }
 
-        // State before insert: one small insert for every partition of this invocation.
+    /// <summary>
+    /// State before insert: one small insert for every partition of this invocation, then the read-back of the plans
+    /// others recorded since we loaded. Two pollers may deliver different batches of one partition at once (a
+    /// rebalance): whichever of two writers reads second sees the other, and steps back (its partition is retried) after
+    /// recording the other's plan again, so the state names what is inserted. Planned from the cache, the write is
+    /// versioned just above the cached one (a state recorded since by anyone who read that keeps winning) and any plan
+    /// another writer recorded since the cached write is a conflict, even one equal to ours: the cache did not see it.
+    /// </summary>
+    private async Task<IReadOnlyDictionary<PartitionKey, PartitionState>> RecordAsync(SourceIdentity source, List<Work> work, CachedStates? cached, DateTimeOffset giveUpAt, CancellationToken ct)
+    {
         var states = work.Select(w => w.Plan.NewState).ToList();
-        var version = await _retrier.RunAsync(c => _state.SaveAsync(source, states, c), giveUpAt, null, ct);
+        var version = await _retrier.RunAsync(c => _state.SaveAsync(source, states, cached?.Version ?? 0, c), giveUpAt, null, ct);
         foreach (var w in work)
         {
             w.SavedVersion = version;
         }
 
-        // Two pollers may deliver different batches of one partition at once (a rebalance). Read back, after our own
-        // write, what others recorded since we loaded: whichever of two writers reads second sees the other, and steps
-        // back (its partition is retried) after recording the other's plan again, so the state names what is inserted.
-        var concurrent = await _retrier.RunAsync(c => _state.ConcurrentPlansAsync(source, work.Select(w => (w.Plan.NewState, w.LoadedVersion)).ToList(), version, c), giveUpAt, null, ct);
-        if (concurrent.Count > 0)
-        {
-            await _retrier.RunAsync(c => _state.SaveAsync(source, concurrent.Values.ToList(), c), giveUpAt, null, ct);
-            foreach (var w in work.Where(w => concurrent.ContainsKey(w.Plan.NewState.Key)))
-            {
-                Fail(w.Outcome, new ConcurrentBatchException(w.Outcome));
-            }
-
-            work = work.Where(w => w.Outcome.Failure is null).ToList();
-        }
-
-        return work;
+        return await _retrier.RunAsync(c => _state.ConcurrentPlansAsync(source, work.Select(w => (w.Plan.NewState, w.LoadedVersion)).ToList(), version, cached is not null, c), giveUpAt, null, ct);
     }
 
     /// <summary>
@@ -320,7 +379,8 @@ public sealed class SinkHandler : IInvocationHandler
     /// subset of them (a lost commit followed by a smaller batch) sends nothing instead of a possibly duplicated tail.
     /// Tables with offset columns do not need it: ClickHouse answers which offsets are present.
     /// </summary>
-    private async Task RecordLandedAsync(SourceIdentity source, List<Work> work, DateTimeOffset giveUpAt, CancellationToken ct)
+    /// <returns>The landed states and their version when the mark was acknowledged; null when none was needed or its outcome is unknown.</returns>
+    private async Task<(IReadOnlyCollection<PartitionState> States, long Version)?> RecordLandedAsync(SourceIdentity source, List<Work> work, DateTimeOffset giveUpAt, CancellationToken ct)
     {
         var landed = work
             .Where(w => w.Outcome.Failure is null && !w.Encoded.Shape.HasOffsetColumns)
@@ -328,12 +388,12 @@ public sealed class SinkHandler : IInvocationHandler
             .ToList();
         if (landed.Count == 0)
         {
-            return;
+            return null;
         }
 
         try
         {
-            await _retrier.RunAsync(c => _state.SaveAsync(source, landed, c), giveUpAt, null, ct);
+            return (landed, await _retrier.RunAsync(c => _state.SaveAsync(source, landed, c), giveUpAt, null, ct));
         }
         catch (OperationCanceledException)
         {
@@ -344,6 +404,8 @@ public sealed class SinkHandler : IInvocationHandler
             // Nothing is lost: without the mark a later subset is handled as "outcome unknown" (bounded, reported).
             _log.Write(LogLevel.Warning, $"could not record the landed ranges after the inserts: {e.Message}", new LogFields(ErrorCode: e.ServerCode));
         }
+
+        return null;
     }
 
     private void WarnIfCannotDeduplicate(TableInfo info, int partitions)

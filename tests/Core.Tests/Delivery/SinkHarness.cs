@@ -67,6 +67,9 @@ internal sealed class SinkHarness : IDisposable
 
     public RecordingMetrics Metrics { get; }
 
+    /// <summary>The gateway (through the fault layer) a second execution environment of the same function would share.</summary>
+    public IClickHouseGateway Gateway => _gateway;
+
     /// <summary>The exception of the last invocation that ended in a function error.</summary>
     public Exception? LastError { get; private set; }
 
@@ -102,12 +105,13 @@ internal sealed class SinkHarness : IDisposable
     }
 
     /// <summary>Runs one invocation the way the runtime loop does; a thrown exception is a function error.</summary>
-    public async Task<InvocationOutcome> InvokeAsync(byte[] payload, TimeSpan? timeout = null)
+    /// <param name="handler">Another execution environment (its own state cache) instead of <see cref="Handler"/>.</param>
+    public async Task<InvocationOutcome> InvokeAsync(byte[] payload, TimeSpan? timeout = null, IInvocationHandler? handler = null)
     {
         var context = new InvocationContext(Guid.NewGuid().ToString(), DateTimeOffset.UtcNow + (timeout ?? TimeSpan.FromSeconds(30)), "arn:aws:lambda:us-east-1:123456789012:function:test", null);
         try
         {
-            var response = await Handler.HandleAsync(context, payload, CancellationToken.None);
+            var response = await (handler ?? Handler).HandleAsync(context, payload, CancellationToken.None);
             using var doc = JsonDocument.Parse(response);
             var failures = doc.RootElement.GetProperty("batchItemFailures").EnumerateArray()
                 .Select(f => f.GetProperty("itemIdentifier"))
