@@ -14,7 +14,7 @@ namespace MskClickHouse.Core.Hosting;
 /// One invocation: decode, route, encode, reconcile with the recorded state, record the new state, insert every
 /// partition (in parallel), dead-letter what cannot be inserted, and answer with the partitions that must be retried.
 /// </summary>
-public sealed class SinkHandler : IInvocationHandler
+public sealed partial class SinkHandler : IInvocationHandler
 {
     private readonly SinkOptions _options;
     private readonly TopicRouter _router;
@@ -232,39 +232,54 @@ public sealed class SinkHandler : IInvocationHandler
             : _retrier.RunAsync(c => _state.LoadAsync(source, keys, c), giveUpAt, null, ct);
         var resolved = await Formats.SchemaResolution.ResolveAllAsync(_schemas, batch, ready, r => r.Outcome.Source, r => r.Shape, (r, e) => Fail(r.Outcome, e), giveUpAt, _time, ct);
         ready.RemoveAll(r => r.Outcome.Failure is not null);
+
+        // Planning needs the offsets and the table shapes, not the rows: the partitions are encoded while the state is
+        // read, recorded and read back (the same requests in the same order; no insert starts before all three).
         var rows = new EncodedPartition[ready.Count];
-        Parallel.For(0, ready.Count, i => rows[i] = RowEncoder.Encode(batch, ready[i].Outcome.Source, ready[i].Shape, _options.Tombstones, resolved.GetValueOrDefault(ready[i].Outcome.Source)));
-        encodedAll.AddRange(rows);
-        var prepared = ready.Select((r, i) => (r.Outcome, Encoded: rows[i])).ToList();
-        foreach (var (o, e) in prepared)
+        Task encoding = Task.Run(() => { Parallel.For(0, ready.Count, i => rows[i] = RowEncoder.Encode(batch, ready[i].Outcome.Source, ready[i].Shape, _options.Tombstones, resolved.GetValueOrDefault(ready[i].Outcome.Source))); }, CancellationToken.None);
+        List<Planned> planned;
+        long version;
+        IReadOnlyDictionary<PartitionKey, PartitionState> concurrent;
+        try
         {
-            o.TombstonesSkipped = e.TombstonesSkipped;
-        }
-
-        var work = PlanAll(source, await loading, prepared);
-        if (work.Count == 0)
-        {
-            return work;
-        }
-
-        var concurrent = await RecordAsync(source, work, cached, giveUpAt, ct);
-        if (concurrent.Count > 0 && cached is not null)
-        {
-            // The cache was stale: another invocation (another execution environment, or a poller at the same time)
-            // recorded a plan for these partitions since this process's last write. Nothing was inserted; our write
-            // lost to theirs (its version is just above the cached one). Record their plans again, as every step-back
-            // does, then plan from a state read, exactly as without the cache.
-            await _retrier.RunAsync(c => _state.SaveAsync(source, concurrent.Values.ToList(), c), giveUpAt, null, ct);
-            _log.Write(LogLevel.Information, "state cache stale: another invocation recorded these partitions since this environment's last write; re-planned from the state table", new LogFields(Numbers: [new("partitions", concurrent.Count)]));
-            work = PlanAll(source, await _retrier.RunAsync(c => _state.LoadAsync(source, keys, c), giveUpAt, null, ct), prepared);
-            if (work.Count == 0)
+            planned = PlanAll(source, await loading, ready);
+            if (planned.Count == 0)
             {
-                return work;
+                return [];
             }
 
-            concurrent = await RecordAsync(source, work, null, giveUpAt, ct);
+            (version, concurrent) = await RecordAsync(source, planned, cached, giveUpAt, ct);
+            if (concurrent.Count > 0 && cached is not null)
+            {
+                // The cache was stale: another invocation (another execution environment, or a poller at the same time)
+                // recorded a plan for these partitions since this process's last write. Nothing was inserted; our write
+                // lost to theirs (its version is just above the cached one). Record their plans again, as every
+                // step-back does, then plan from a state read, exactly as without the cache.
+                await _retrier.RunAsync(c => _state.SaveAsync(source, concurrent.Values.ToList(), c), giveUpAt, null, ct);
+                _log.Write(LogLevel.Information, "state cache stale: another invocation recorded these partitions since this environment's last write; re-planned from the state table", new LogFields(Numbers: [new("partitions", concurrent.Count)]));
+                planned = PlanAll(source, await _retrier.RunAsync(c => _state.LoadAsync(source, keys, c), giveUpAt, null, ct), ready);
+                if (planned.Count == 0)
+                {
+                    return [];
+                }
+
+                (version, concurrent) = await RecordAsync(source, planned, null, giveUpAt, ct);
+            }
+        }
+        finally
+        {
+            // Never leave with the encoder still writing: the caller disposes what was encoded.
+            await encoding.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            encodedAll.AddRange(rows.Where(r => r is not null));
         }
 
+        await encoding;
+        foreach (var (r, i) in ready.Select((r, i) => (r, i)))
+        {
+            r.Outcome.TombstonesSkipped = rows[i].TombstonesSkipped;
+        }
+
+        var work = planned.Select(p => new Work(ready[p.Index].Outcome, rows[p.Index], p.Plan, p.LoadedVersion) { SavedVersion = version }).ToList();
         if (concurrent.Count > 0)
         {
             await _retrier.RunAsync(c => _state.SaveAsync(source, concurrent.Values.ToList(), c), giveUpAt, null, ct);
@@ -277,61 +292,6 @@ public sealed class SinkHandler : IInvocationHandler
         }
 
         return work;
-    }
-
-    /// <summary>The plan of every prepared partition from the recorded states; partitions that cannot be planned fail.</summary>
-    private List<Work> PlanAll(SourceIdentity source, StateSnapshot snapshot, List<(PartitionOutcome Outcome, EncodedPartition Encoded)> prepared)
-    {
-        var work = new List<Work>(prepared.Count);
-        foreach (var (o, encoded) in prepared.Where(p => p.Outcome.Failure is null))
-        {
-            var key = new PartitionKey(o.Source.Topic, o.Source.Partition);
-            try
-            {
-                var recorded = snapshot.States.GetValueOrDefault(key);
-                var plan = Reconciler.Plan(
-                    key,
-                    recorded,
-                    new OffsetRange(o.Source.FirstOffset, o.Source.LastOffset),
-                    o.Source.Records[0].TimestampMs,
-                    encoded.Shape.HasOffsetColumns,
-                    _options.StrictOffsets);
-                if (plan.Sends.Any(p => p.Kind == SendKind.FillMissing) && snapshot.SharedWithOtherSources.Contains(key) && (encoded.Shape.Metadata & MetadataColumns.Source) == 0)
-                {
-                    // Only the presence probe cannot tell the sources apart: new ranges need no probe and go through.
-                    Fail(o, new SharedTableWithoutSourceException(o, source));
-                    continue;
-                }
-
-                work.Add(new Work(o, encoded, plan, recorded?.Version ?? 0));
-            }
-            catch (OffsetsRewoundException e)
-            {
-                Fail(o, e);
-            }
-        }
-
-        return work;
-    }
-
-    /// <summary>
-    /// State before insert: one small insert for every partition of this invocation, then the read-back of the plans
-    /// others recorded since we loaded. Two pollers may deliver different batches of one partition at once (a
-    /// rebalance): whichever of two writers reads second sees the other, and steps back (its partition is retried) after
-    /// recording the other's plan again, so the state names what is inserted. Planned from the cache, the write is
-    /// versioned just above the cached one (a state recorded since by anyone who read that keeps winning) and any plan
-    /// another writer recorded since the cached write is a conflict, even one equal to ours: the cache did not see it.
-    /// </summary>
-    private async Task<IReadOnlyDictionary<PartitionKey, PartitionState>> RecordAsync(SourceIdentity source, List<Work> work, CachedStates? cached, DateTimeOffset giveUpAt, CancellationToken ct)
-    {
-        var states = work.Select(w => w.Plan.NewState).ToList();
-        var version = await _retrier.RunAsync(c => _state.SaveAsync(source, states, cached?.Version ?? 0, c), giveUpAt, null, ct);
-        foreach (var w in work)
-        {
-            w.SavedVersion = version;
-        }
-
-        return await _retrier.RunAsync(c => _state.ConcurrentPlansAsync(source, work.Select(w => (w.Plan.NewState, w.LoadedVersion)).ToList(), version, cached is not null, c), giveUpAt, null, ct);
     }
 
     /// <summary>
