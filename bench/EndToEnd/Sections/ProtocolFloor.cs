@@ -11,11 +11,13 @@ namespace MskClickHouse.Bench.EndToEnd.Sections;
 
 /// <summary>
 /// The exactly-once protocol's floor: what the sink sends to ClickHouse for a batch, sent by a minimal client (one
-/// HttpClient, bodies built before the clock starts). One state read, one state write (every partition's plan in one
-/// insert), then one insert per partition under its token, INSERT_PARALLELISM at a time. Every request is built by the
-/// sink's own code: <see cref="ClickHouseStateStore"/> (read SQL with select_sequential_consistency, write body and
-/// settings, the read-back of concurrent plans) over a <see cref="RecordingGateway"/>, <see cref="Reconciler"/> for the
-/// plan and nonce (from the state this floor wrote before, as the sink's plan comes from the state it loads),
+/// HttpClient, bodies built before the clock starts). The state read (skipped, as the sink skips it, when the
+/// <see cref="StateCache"/> of the floor's last write can plan the batch: the steady state), one state write (every
+/// partition's plan in one insert), then one insert per partition under its token, INSERT_PARALLELISM at a time. Every
+/// request is built by the sink's own code: <see cref="ClickHouseStateStore"/> (read SQL with
+/// select_sequential_consistency, write body, version and settings, the read-back of concurrent plans) over a
+/// <see cref="RecordingGateway"/>, <see cref="StateCache"/> and <see cref="Reconciler"/> for the plan and nonce (from the
+/// state this floor wrote before, as the sink's plan comes from the state it cached or loads),
 /// <see cref="DeduplicationToken"/> and <see cref="InsertSettings"/> for the inserts. Same engine, same rows, same
 /// state table as the sink (its own sink_id), into its own copy of the target table.
 /// </summary>
@@ -24,11 +26,11 @@ internal sealed class ProtocolFloor : IDisposable
     /// <summary>What the floor's client sends; the cuts are not what the sink does today.</summary>
     public enum Variant
     {
-        /// <summary>The issue's floor (the headline): state read, then state write, then the inserts.</summary>
+        /// <summary>The headline: (state read unless the state cache plans the batch), state write, then the inserts.</summary>
         Full,
 
-        /// <summary>No state read (what a state cache in the process would save when it is valid).</summary>
-        NoStateRead,
+        /// <summary>Full with the state read even when the cache plans the batch: the protocol before the cache (issue #16's floor).</summary>
+        WithStateRead,
 
         /// <summary>The state write sent together with the inserts instead of before them.</summary>
         WriteOverlapsInserts,
@@ -49,6 +51,7 @@ internal sealed class ProtocolFloor : IDisposable
     private readonly RecordingGateway _recorder = new();
     private readonly ClickHouseStateStore _store;
     private readonly Dictionary<PartitionKey, PartitionState> _written = [];
+    private readonly StateCache _cache = new(TimeProvider.System);
 
     /// <param name="sink">The sink's options as the bench's bootstrap gets them, with this floor's own SINK_ID.</param>
     /// <param name="table">The floor's copy of the target table, in the sink's database.</param>
@@ -79,7 +82,8 @@ internal sealed class ProtocolFloor : IDisposable
     }
 
     /// <summary>One batch's requests, built ahead: nothing of this is timed.</summary>
-    internal sealed record Prepared(GatewayCall StateRead, GatewayCall StateWrite, GatewayCall ReadBack, GatewayCall LandedWrite, List<(GatewayCall Call, int Rows)> Inserts);
+    /// <param name="Cached">The sink's state cache plans this batch: the protocol sends no state read.</param>
+    internal sealed record Prepared(GatewayCall StateRead, GatewayCall StateWrite, GatewayCall ReadBack, GatewayCall LandedWrite, List<(GatewayCall Call, int Rows)> Inserts, bool Cached);
 
     /// <summary>
     /// Decodes and encodes the event as the sink does (same RowEncoder) and builds every request through the sink's
@@ -92,6 +96,9 @@ internal sealed class ProtocolFloor : IDisposable
         var keys = batch.Partitions.Select(p => new PartitionKey(p.Topic, p.Partition)).ToList();
         _recorder.Take();
 
+        // As the sink: the cache of the last write plans a batch that starts after it; the read is recorded regardless
+        // (a cold batch, and the WithStateRead variant, send it).
+        var cached = _cache.Take(source, batch.Partitions.Select(p => (new PartitionKey(p.Topic, p.Partition), p.FirstOffset)).ToList());
         await _store.LoadAsync(source, keys, ct);
         var read = _recorder.Take().Single();
 
@@ -100,7 +107,7 @@ internal sealed class ProtocolFloor : IDisposable
         foreach (var p in batch.Partitions)
         {
             var key = new PartitionKey(p.Topic, p.Partition);
-            var recorded = _written.GetValueOrDefault(key);
+            var recorded = cached is not null ? cached.Snapshot.States[key] : _written.GetValueOrDefault(key);
             var range = new OffsetRange(p.FirstOffset, p.LastOffset);
             var plan = Reconciler.Plan(key, recorded, range, p.Records[0].TimestampMs, _shape.HasOffsetColumns, _sink.StrictOffsets);
             if (plan.Sends.Count != 1 || plan.Sends[0].Kind is not (SendKind.Fresh or SendKind.Rewound))
@@ -110,7 +117,7 @@ internal sealed class ProtocolFloor : IDisposable
             }
 
             using var encoded = RowEncoder.Encode(batch, p, _shape, _sink.Tombstones);
-            plan = plan with { NewState = RangeCount.Stamp(plan.NewState, encoded) }; // as the sink: the audit's counts ride in the plan write
+            plan = plan with { NewState = RangeCount.Stamp(plan.NewState, p, _sink.Tombstones) }; // as the sink: the audit's counts ride in the plan write
             plans.Add((plan, recorded?.Version ?? 0));
             var send = plan.Sends[0];
             var token = DeduplicationToken.ForData(plan.NewState.ScopeFor(_sink.SinkId, source), p.Topic, p.Partition, send.TokenRange, send.Generation, 0);
@@ -118,9 +125,9 @@ internal sealed class ProtocolFloor : IDisposable
             inserts.Add((new GatewayCall($"INSERT INTO {_shape.Table.Sql} FORMAT JSONEachRow", encoded.Buffer.ToArray(), settings), encoded.RowCount));
         }
 
-        var version = await _store.SaveAsync(source, plans.Select(p => p.Plan.NewState).ToList(), ct);
+        var version = await _store.SaveAsync(source, plans.Select(p => p.Plan.NewState).ToList(), cached?.Version ?? 0, ct);
         var write = _recorder.Take().Single();
-        await _store.ConcurrentPlansAsync(source, plans.Select(p => (p.Plan.NewState, p.LoadedVersion)).ToList(), version, ct);
+        await _store.ConcurrentPlansAsync(source, plans.Select(p => (p.Plan.NewState, p.LoadedVersion)).ToList(), version, cached is not null, ct);
         var readBack = _recorder.Take().Single();
         await _store.SaveAsync(source, batch.Partitions.Select((p, i) => Reconciler.Landed(plans[i].Plan, new OffsetRange(p.FirstOffset, p.LastOffset))).ToList(), ct);
         var landed = _recorder.Take().Single();
@@ -129,7 +136,9 @@ internal sealed class ProtocolFloor : IDisposable
             _written[plan.NewState.Key] = plan.NewState with { Version = version };
         }
 
-        return new Prepared(read, write, readBack, landed, inserts);
+        // The bench's table has offset columns: the plan is the last write, as the sink caches it after a clean invocation.
+        _cache.Remember(source, plans.Select(p => p.Plan.NewState).ToList(), version);
+        return new Prepared(read, write, readBack, landed, inserts, cached is not null);
     }
 
     /// <summary>Runs the protocol for one prepared batch; returns the wall time in ms.</summary>
@@ -137,7 +146,7 @@ internal sealed class ProtocolFloor : IDisposable
     {
         ArgumentNullException.ThrowIfNull(batch);
         var w = Stopwatch.StartNew();
-        if (variant != Variant.NoStateRead)
+        if (!batch.Cached || variant == Variant.WithStateRead)
         {
             await SendAsync(batch.StateRead, ct);
         }

@@ -1,3 +1,4 @@
+using MskClickHouse.Core.Configuration;
 using MskClickHouse.Core.Events;
 using MskClickHouse.Core.Rows;
 
@@ -17,26 +18,22 @@ public readonly record struct RangeCount(int Records, int Skipped)
 
     /// <summary>
     /// The plan's state with a count on every entry the batch covers (the batch holds all of that range's records);
-    /// entries outside the batch (recorded ranges after it, pending tails) keep what they had.
+    /// entries outside the batch (recorded ranges after it, pending tails) keep what they had. Needs only the batch and
+    /// the tombstone policy, not the encoded rows: the plan is recorded while the partition is still being encoded.
+    /// A tombstone (a null value the decoder had nothing to say about) under <see cref="TombstonePolicy.Skip"/> leaves
+    /// no row and no dead letter, exactly as <see cref="RowEncoder"/> skips it; every other record becomes one or the other.
     /// </summary>
-    public static PartitionState Stamp(PartitionState state, EncodedPartition encoded)
+    public static PartitionState Stamp(PartitionState state, PartitionRecords partition, TombstonePolicy tombstones)
     {
         ArgumentNullException.ThrowIfNull(state);
-        ArgumentNullException.ThrowIfNull(encoded);
-        var records = encoded.Source.Records;
+        ArgumentNullException.ThrowIfNull(partition);
+        var records = partition.Records;
         if (records.Length == 0)
         {
             return state;
         }
 
         var batch = new OffsetRange(records[0].Offset, records[^1].Offset);
-        var rejected = new long[encoded.Rejected.Count];
-        for (var i = 0; i < rejected.Length; i++)
-        {
-            rejected[i] = records[encoded.Rejected[i].RecordIndex].Offset;
-        }
-
-        Array.Sort(rejected);
         var entries = new List<StateEntry>(state.Entries.Count);
         foreach (var e in state.Entries)
         {
@@ -46,45 +43,38 @@ public readonly record struct RangeCount(int Records, int Skipped)
                 continue;
             }
 
-            var received = CountIn(records, e.Range);
-            var landing = CountIn(encoded.RowOffsets, e.Range) + CountIn(rejected, e.Range);
-            entries.Add(e with { Count = new RangeCount(received, received - landing) });
+            int first = Lower(records, e.Range.First), end = Lower(records, e.Range.Last + 1), skipped = 0;
+            if (tombstones == TombstonePolicy.Skip)
+            {
+                for (var i = first; i < end; i++)
+                {
+                    skipped += records[i].IsTombstone ? 1 : 0;
+                }
+            }
+
+            entries.Add(e with { Count = new RangeCount(end - first, skipped) });
         }
 
         return state with { Entries = entries };
     }
 
-    /// <summary>How many of the ascending, distinct offsets lie in <paramref name="range"/>.</summary>
-    internal static int CountIn(long[] ascending, OffsetRange range) =>
-        LowerBound(ascending, range.Last + 1) - LowerBound(ascending, range.First);
-
-    private static int CountIn(KafkaRecord[] records, OffsetRange range)
+    /// <summary>The index of the first record at or after <paramref name="offset"/> (records ascend by offset).</summary>
+    private static int Lower(KafkaRecord[] records, long offset)
     {
-        int Lower(long offset)
+        int lo = 0, hi = records.Length;
+        while (lo < hi)
         {
-            int lo = 0, hi = records.Length;
-            while (lo < hi)
+            var mid = (lo + hi) >>> 1;
+            if (records[mid].Offset < offset)
             {
-                var mid = (lo + hi) >>> 1;
-                if (records[mid].Offset < offset)
-                {
-                    lo = mid + 1;
-                }
-                else
-                {
-                    hi = mid;
-                }
+                lo = mid + 1;
             }
-
-            return lo;
+            else
+            {
+                hi = mid;
+            }
         }
 
-        return Lower(range.Last + 1) - Lower(range.First);
-    }
-
-    private static int LowerBound(long[] ascending, long offset)
-    {
-        var i = Array.BinarySearch(ascending, offset);
-        return i >= 0 ? i : ~i;
+        return lo;
     }
 }

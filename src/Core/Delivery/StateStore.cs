@@ -24,10 +24,22 @@ public interface IStateStore
     Task<long> SaveAsync(SourceIdentity source, IReadOnlyCollection<PartitionState> states, CancellationToken cancellationToken);
 
     /// <summary>
+    /// As <see cref="SaveAsync(SourceIdentity, IReadOnlyCollection{PartitionState}, CancellationToken)"/>, for states planned
+    /// from this process's <see cref="StateCache"/>: the version is <paramref name="basedOnVersion"/> + 1, just above the
+    /// cached write and below every write of anyone who read it (their versions are at least 2 above what they read), so
+    /// a state another writer recorded since the cached one keeps winning over this one.
+    /// </summary>
+    Task<long> SaveAsync(SourceIdentity source, IReadOnlyCollection<PartitionState> states, long basedOnVersion, CancellationToken cancellationToken);
+
+    /// <summary>
     /// The newest different plan another invocation recorded, per partition, since <paramref name="planned"/>'s states
     /// were loaded (two pollers delivering different batches of one partition at once); read after our own write.
     /// </summary>
     Task<IReadOnlyDictionary<PartitionKey, PartitionState>> ConcurrentPlansAsync(SourceIdentity source, IReadOnlyCollection<(PartitionState Planned, long LoadedVersion)> planned, long ownVersion, CancellationToken cancellationToken);
+
+    /// <param name="evenSamePlan">Planned from the <see cref="StateCache"/>: any plan another writer recorded since is a
+    /// conflict, even one equal to ours (the cache did not see it, so ours may skip a fill or a replay it needs).</param>
+    Task<IReadOnlyDictionary<PartitionKey, PartitionState>> ConcurrentPlansAsync(SourceIdentity source, IReadOnlyCollection<(PartitionState Planned, long LoadedVersion)> planned, long ownVersion, bool evenSamePlan, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -208,7 +220,10 @@ public sealed class ClickHouseStateStore : IStateStore
         return new StateSnapshot(own, others);
     }
 
-    public async Task<long> SaveAsync(SourceIdentity source, IReadOnlyCollection<PartitionState> states, CancellationToken cancellationToken)
+    public Task<long> SaveAsync(SourceIdentity source, IReadOnlyCollection<PartitionState> states, CancellationToken cancellationToken) =>
+        SaveAsync(source, states, 0, cancellationToken);
+
+    public async Task<long> SaveAsync(SourceIdentity source, IReadOnlyCollection<PartitionState> states, long basedOnVersion, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(states);
@@ -218,7 +233,8 @@ public sealed class ClickHouseStateStore : IStateStore
         }
 
         var now = _time.GetUtcNow();
-        var version = NextVersion(now);
+        var version = basedOnVersion > 0 ? basedOnVersion + 1 : NextVersion(now);
+        Observe(version);
         var body = new ArrayBufferWriter<byte>(256 * states.Count);
         // Each partition gets its state row and a plan record of the same content under a key of its own, which no
         // merge folds into a later row: the concurrent-plan check reads the plan records (a ReplacingMergeTree merge
@@ -299,7 +315,10 @@ public sealed class ClickHouseStateStore : IStateStore
         body.Write("}\n"u8);
     }
 
-    public async Task<IReadOnlyDictionary<PartitionKey, PartitionState>> ConcurrentPlansAsync(SourceIdentity source, IReadOnlyCollection<(PartitionState Planned, long LoadedVersion)> planned, long ownVersion, CancellationToken cancellationToken)
+    public Task<IReadOnlyDictionary<PartitionKey, PartitionState>> ConcurrentPlansAsync(SourceIdentity source, IReadOnlyCollection<(PartitionState Planned, long LoadedVersion)> planned, long ownVersion, CancellationToken cancellationToken) =>
+        ConcurrentPlansAsync(source, planned, ownVersion, evenSamePlan: false, cancellationToken);
+
+    public async Task<IReadOnlyDictionary<PartitionKey, PartitionState>> ConcurrentPlansAsync(SourceIdentity source, IReadOnlyCollection<(PartitionState Planned, long LoadedVersion)> planned, long ownVersion, bool evenSamePlan, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(planned);
@@ -339,7 +358,7 @@ public sealed class ClickHouseStateStore : IStateStore
             }
 
             var theirs = PlanOf(row, key, mine.Planned.Legacy);
-            if (!mine.Planned.SamePlanAs(theirs) && (!conflicts.TryGetValue(key, out var seen) || seen.Version < version))
+            if ((evenSamePlan || !mine.Planned.SamePlanAs(theirs)) && (!conflicts.TryGetValue(key, out var seen) || seen.Version < version))
             {
                 conflicts[key] = theirs;
             }
@@ -420,7 +439,11 @@ public sealed class ClickHouseStateStore : IStateStore
         while (Interlocked.CompareExchange(ref _lastVersion, version, last) != last);
     }
 
-    /// <summary>Microseconds since the epoch, strictly increasing within this process and above every version read.</summary>
+    /// <summary>
+    /// Microseconds since the epoch, strictly increasing within this process and at least 2 above every version read or
+    /// written: the version just above a read one is left to a write planned from the <see cref="StateCache"/>, which
+    /// must lose to every write made by anyone who read that version (docs/exactly-once.md, the in-process state cache).
+    /// </summary>
     private long NextVersion(DateTimeOffset now)
     {
         var micros = now.ToUnixTimeMilliseconds() * 1000;
@@ -428,7 +451,7 @@ public sealed class ClickHouseStateStore : IStateStore
         do
         {
             last = Interlocked.Read(ref _lastVersion);
-            next = Math.Max(micros, last + 1);
+            next = Math.Max(micros, last + 2);
         }
         while (Interlocked.CompareExchange(ref _lastVersion, next, last) != last);
         return next;

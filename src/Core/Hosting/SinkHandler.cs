@@ -14,12 +14,13 @@ namespace MskClickHouse.Core.Hosting;
 /// One invocation: decode, route, encode, reconcile with the recorded state, record the new state, insert every
 /// partition (in parallel), dead-letter what cannot be inserted, and answer with the partitions that must be retried.
 /// </summary>
-public sealed class SinkHandler : IInvocationHandler
+public sealed partial class SinkHandler : IInvocationHandler
 {
     private readonly SinkOptions _options;
     private readonly TopicRouter _router;
     private readonly TableCatalog _catalog;
     private readonly IStateStore _state;
+    private readonly StateCache _cache;
     private readonly PartitionDelivery _delivery;
     private readonly Retrier _retrier;
     private readonly ISinkLog _log;
@@ -36,6 +37,7 @@ public sealed class SinkHandler : IInvocationHandler
         _router = new TopicRouter(options);
         _catalog = catalog;
         _state = state;
+        _cache = new StateCache(time);
         _log = log;
         _metrics = metrics;
         _time = time;
@@ -64,9 +66,12 @@ public sealed class SinkHandler : IInvocationHandler
         using var deadline = new CancellationTokenSource(Positive(giveUpAt - now), _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         List<Work> work = [];
+        // Taken out for this invocation, put back only if it ends cleanly: a failed or crashed one leaves none behind.
+        var cached = _cache.Take(source, batch.Partitions.Select(p => (new PartitionKey(p.Topic, p.Partition), p.FirstOffset)).ToList());
+        (IReadOnlyCollection<PartitionState> States, long Version)? lastWrite = null;
         try
         {
-            work = await PrepareAsync(batch, source, outcomes, encoded, sample, giveUpAt, linked.Token);
+            work = await PrepareAsync(batch, source, outcomes, encoded, cached, sample, giveUpAt, linked.Token);
             await DeliverAllAsync(batch, source, work, giveUpAt, linked.Token);
         }
         catch (Exception e) when (e is Errors.SinkException or OperationCanceledException)
@@ -96,11 +101,25 @@ public sealed class SinkHandler : IInvocationHandler
             using var markLinked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, marking.Token);
             // The check after the inserts too: a partition delivered just before giveUpAt still gets its answer.
             await CheckNotOvertakenAsync(source, work, markBy, markLinked.Token);
-            await RecordLandedAsync(source, work, markBy, markLinked.Token);
+            var landed = await RecordLandedAsync(source, work, markBy, markLinked.Token);
+            if (work.Count > 0 && work.Count == outcomes.Count && outcomes.All(o => o.Failure is null))
+            {
+                // Ended cleanly: every partition delivered and checked, and every state write of it acknowledged. The
+                // last write is the plan when no partition needed a landed mark, else the mark if it covered every
+                // partition and was acknowledged (a mark of some partitions only, or of unknown outcome: nothing cached).
+                lastWrite = work.All(w => w.Encoded.Shape.HasOffsetColumns)
+                    ? (work.Select(w => w.Plan.NewState).ToList(), work[0].SavedVersion)
+                    : landed is { } l && l.States.Count == work.Count ? l : null;
+            }
         }
         finally
         {
             Dispose(encoded);
+        }
+
+        if (lastWrite is { } write)
+        {
+            _cache.Remember(source, write.States, write.Version);
         }
 
         var answer = Finish(context, batch, outcomes, Stopwatch.GetElapsedTime(started));
@@ -171,7 +190,7 @@ public sealed class SinkHandler : IInvocationHandler
             });
     }
 
-    private async Task<List<Work>> PrepareAsync(KafkaBatch batch, SourceIdentity source, List<PartitionOutcome> outcomes, List<EncodedPartition> encodedAll, Drift.FieldSample? sample, DateTimeOffset giveUpAt, CancellationToken ct)
+    private async Task<List<Work>> PrepareAsync(KafkaBatch batch, SourceIdentity source, List<PartitionOutcome> outcomes, List<EncodedPartition> encodedAll, CachedStates? cached, Drift.FieldSample? sample, DateTimeOffset giveUpAt, CancellationToken ct)
     {
         var tables = new Dictionary<TableName, TableInfo?>();
         foreach (var table in outcomes.Select(o => o.Table).Distinct())
@@ -214,73 +233,73 @@ public sealed class SinkHandler : IInvocationHandler
             return [];
         }
 
-        // The state query is in flight while the partitions are encoded (CPU, in parallel across partitions).
+        // The state query is in flight while the partitions are encoded (CPU, in parallel across partitions). A batch
+        // the state this process wrote last can plan alone sends none (the cache holds every partition of the batch).
         var keys = ready.Select(r => new PartitionKey(r.Outcome.Source.Topic, r.Outcome.Source.Partition)).ToList();
-        var loading = _retrier.RunAsync(c => _state.LoadAsync(source, keys, c), giveUpAt, null, ct);
+        if (cached is not null)
+        {
+            _log.Write(LogLevel.Debug, "state planned from this environment's last write (in-process state cache): no state read", new LogFields(Numbers: [new("partitions", keys.Count)]));
+        }
+
+        var loading = cached is not null
+            ? Task.FromResult(cached.Snapshot)
+            : _retrier.RunAsync(c => _state.LoadAsync(source, keys, c), giveUpAt, null, ct);
         var resolved = await Formats.SchemaResolution.ResolveAllAsync(_schemas, batch, ready, r => r.Outcome.Source, r => r.Shape, (r, e) => Fail(r.Outcome, e), giveUpAt, _time, ct);
         ready.RemoveAll(r => r.Outcome.Failure is not null);
-        var rows = new EncodedPartition[ready.Count];
-        Parallel.For(0, ready.Count, i =>
-        {
-            rows[i] = RowEncoder.Encode(batch, ready[i].Outcome.Source, ready[i].Shape, _options.Tombstones, resolved.GetValueOrDefault(ready[i].Outcome.Source));
-            sample?.Add(rows[i]);
-        });
-        encodedAll.AddRange(rows);
-        var prepared = ready.Select((r, i) => (r.Outcome, Encoded: rows[i])).ToList();
-        foreach (var (o, e) in prepared)
-        {
-            o.TombstonesSkipped = e.TombstonesSkipped;
-        }
 
-        var snapshot = await loading;
-        var work = new List<Work>(prepared.Count);
-        foreach (var (o, encoded) in prepared)
-        {
-            var key = new PartitionKey(o.Source.Topic, o.Source.Partition);
-            try
+        // Planning needs the offsets and the table shapes, not the rows: the partitions are encoded while the state is
+        // read, recorded and read back (the same requests in the same order; no insert starts before all three).
+        var rows = new EncodedPartition[ready.Count];
+        Task encoding = Task.Run(
+            () => Parallel.For(0, ready.Count, i =>
             {
-                var recorded = snapshot.States.GetValueOrDefault(key);
-                var plan = Reconciler.Plan(
-                    key,
-                    recorded,
-                    new OffsetRange(o.Source.FirstOffset, o.Source.LastOffset),
-                    o.Source.Records[0].TimestampMs,
-                    encoded.Shape.HasOffsetColumns,
-                    _options.StrictOffsets);
-                // What each range held goes with the plan write (no request of its own): the audit compares against it.
-                plan = plan with { NewState = RangeCount.Stamp(plan.NewState, encoded) };
-                if (plan.Sends.Any(p => p.Kind == SendKind.FillMissing) && snapshot.SharedWithOtherSources.Contains(key) && (encoded.Shape.Metadata & MetadataColumns.Source) == 0)
+                rows[i] = RowEncoder.Encode(batch, ready[i].Outcome.Source, ready[i].Shape, _options.Tombstones, resolved.GetValueOrDefault(ready[i].Outcome.Source));
+                sample?.Add(rows[i]);
+            }),
+            CancellationToken.None);
+        List<Planned> planned;
+        long version;
+        IReadOnlyDictionary<PartitionKey, PartitionState> concurrent;
+        try
+        {
+            planned = PlanAll(source, await loading, ready);
+            if (planned.Count == 0)
+            {
+                return [];
+            }
+
+            (version, concurrent) = await RecordAsync(source, planned, cached, giveUpAt, ct);
+            if (concurrent.Count > 0 && cached is not null)
+            {
+                // The cache was stale: another invocation (another execution environment, or a poller at the same time)
+                // recorded a plan for these partitions since this process's last write. Nothing was inserted; our write
+                // lost to theirs (its version is just above the cached one). Record their plans again, as every
+                // step-back does, then plan from a state read, exactly as without the cache.
+                await _retrier.RunAsync(c => _state.SaveAsync(source, concurrent.Values.ToList(), c), giveUpAt, null, ct);
+                _log.Write(LogLevel.Information, "state cache stale: another invocation recorded these partitions since this environment's last write; re-planned from the state table", new LogFields(Numbers: [new("partitions", concurrent.Count)]));
+                planned = PlanAll(source, await _retrier.RunAsync(c => _state.LoadAsync(source, keys, c), giveUpAt, null, ct), ready);
+                if (planned.Count == 0)
                 {
-                    // Only the presence probe cannot tell the sources apart: new ranges need no probe and go through.
-                    Fail(o, new SharedTableWithoutSourceException(o, source));
-                    continue;
+                    return [];
                 }
 
-                work.Add(new Work(o, encoded, plan, recorded?.Version ?? 0));
-            }
-            catch (OffsetsRewoundException e)
-            {
-                Fail(o, e);
+                (version, concurrent) = await RecordAsync(source, planned, null, giveUpAt, ct);
             }
         }
-
-        if (work.Count == 0)
+        finally
         {
-            return work;
+            // Never leave with the encoder still writing: the caller disposes what was encoded.
+            await encoding.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            encodedAll.AddRange(rows.Where(r => r is not null));
         }
 
-        // State before insert: one small insert for every partition of this invocation.
-        var states = work.Select(w => w.Plan.NewState).ToList();
-        var version = await _retrier.RunAsync(c => _state.SaveAsync(source, states, c), giveUpAt, null, ct);
-        foreach (var w in work)
+        await encoding;
+        foreach (var (r, i) in ready.Select((r, i) => (r, i)))
         {
-            w.SavedVersion = version;
+            r.Outcome.TombstonesSkipped = rows[i].TombstonesSkipped;
         }
 
-        // Two pollers may deliver different batches of one partition at once (a rebalance). Read back, after our own
-        // write, what others recorded since we loaded: whichever of two writers reads second sees the other, and steps
-        // back (its partition is retried) after recording the other's plan again, so the state names what is inserted.
-        var concurrent = await _retrier.RunAsync(c => _state.ConcurrentPlansAsync(source, work.Select(w => (w.Plan.NewState, w.LoadedVersion)).ToList(), version, c), giveUpAt, null, ct);
+        var work = planned.Select(p => new Work(ready[p.Index].Outcome, rows[p.Index], p.Plan, p.LoadedVersion) { SavedVersion = version }).ToList();
         if (concurrent.Count > 0)
         {
             await _retrier.RunAsync(c => _state.SaveAsync(source, concurrent.Values.ToList(), c), giveUpAt, null, ct);
@@ -340,7 +359,8 @@ public sealed class SinkHandler : IInvocationHandler
     /// subset of them (a lost commit followed by a smaller batch) sends nothing instead of a possibly duplicated tail.
     /// Tables with offset columns do not need it: ClickHouse answers which offsets are present.
     /// </summary>
-    private async Task RecordLandedAsync(SourceIdentity source, List<Work> work, DateTimeOffset giveUpAt, CancellationToken ct)
+    /// <returns>The landed states and their version when the mark was acknowledged; null when none was needed or its outcome is unknown.</returns>
+    private async Task<(IReadOnlyCollection<PartitionState> States, long Version)?> RecordLandedAsync(SourceIdentity source, List<Work> work, DateTimeOffset giveUpAt, CancellationToken ct)
     {
         var landed = work
             .Where(w => w.Outcome.Failure is null && !w.Encoded.Shape.HasOffsetColumns)
@@ -348,12 +368,12 @@ public sealed class SinkHandler : IInvocationHandler
             .ToList();
         if (landed.Count == 0)
         {
-            return;
+            return null;
         }
 
         try
         {
-            await _retrier.RunAsync(c => _state.SaveAsync(source, landed, c), giveUpAt, null, ct);
+            return (landed, await _retrier.RunAsync(c => _state.SaveAsync(source, landed, c), giveUpAt, null, ct));
         }
         catch (OperationCanceledException)
         {
@@ -364,6 +384,8 @@ public sealed class SinkHandler : IInvocationHandler
             // Nothing is lost: without the mark a later subset is handled as "outcome unknown" (bounded, reported).
             _log.Write(LogLevel.Warning, $"could not record the landed ranges after the inserts: {e.Message}", new LogFields(ErrorCode: e.ServerCode));
         }
+
+        return null;
     }
 
     private void WarnIfCannotDeduplicate(TableInfo info, int partitions)

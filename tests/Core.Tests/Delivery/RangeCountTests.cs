@@ -23,16 +23,41 @@ public class RangeCountTests
             _ => TestEvents.JsonValue($$"""{"n":{{o}}}"""),
         })).ToArray();
         using var batch = TestEvents.Decode(TestEvents.Event(("orders-0", records)));
-        using var encoded = RowEncoder.Encode(batch, batch.Partitions[0], Shape, TombstonePolicy.Skip);
         var state = new PartitionState(new PartitionKey("orders", 0), 0, [new StateEntry(R(10, 14), R(10, 14), 0, false), new StateEntry(R(15, 19), R(15, 19), 0, false), new StateEntry(R(20, 29), R(20, 29), 0, true)]);
 
-        var stamped = RangeCount.Stamp(state, encoded);
+        var stamped = RangeCount.Stamp(state, batch.Partitions[0], TombstonePolicy.Skip);
 
         Assert.Equal(new RangeCount(3, 0), stamped.Entries[0].Count);
         Assert.Equal(new RangeCount(5, 1), stamped.Entries[1].Count);
         Assert.Equal(4, stamped.Entries[1].Count!.Value.Expected);
         Assert.Null(stamped.Entries[2].Count);
         Assert.True(stamped.SamePlanAs(state));
+    }
+
+    [Fact]
+    public void Stamp_TombstonesDeadLettered_AreExpectedRows()
+    {
+        var records = new[] { 0L, 1, 2 }.Select(o => TestEvents.Record("orders", 0, o, o == 1 ? "null" : TestEvents.JsonValue($$"""{"n":{{o}}}"""))).ToArray();
+        using var batch = TestEvents.Decode(TestEvents.Event(("orders-0", records)));
+        var state = new PartitionState(new PartitionKey("orders", 0), 0, [new StateEntry(R(0, 2), R(0, 2), 0, false)]);
+
+        var stamped = RangeCount.Stamp(state, batch.Partitions[0], TombstonePolicy.DeadLetter);
+
+        Assert.Equal(new RangeCount(3, 0), stamped.Entries[0].Count);
+    }
+
+    [Fact]
+    public void Stamp_SkipsExactlyWhatTheEncoderSkips()
+    {
+        var records = new[] { 5L, 6, 7, 8 }.Select(o => TestEvents.Record("orders", 0, o, o is 6 or 8 ? "null" : TestEvents.JsonValue($$"""{"n":{{o}}}"""))).ToArray();
+        using var batch = TestEvents.Decode(TestEvents.Event(("orders-0", records)));
+        using var encoded = RowEncoder.Encode(batch, batch.Partitions[0], Shape, TombstonePolicy.Skip);
+        var state = new PartitionState(new PartitionKey("orders", 0), 0, [new StateEntry(R(5, 8), R(5, 8), 0, false)]);
+
+        var stamped = RangeCount.Stamp(state, batch.Partitions[0], TombstonePolicy.Skip);
+
+        Assert.Equal(encoded.TombstonesSkipped, stamped.Entries[0].Count!.Value.Skipped);
+        Assert.Equal(encoded.RowCount + encoded.Rejected.Count, stamped.Entries[0].Count!.Value.Expected);
     }
 
     [Fact]

@@ -44,6 +44,9 @@ internal abstract class RealSink : IDisposable
 
     public RecordingMetrics Metrics { get; }
 
+    /// <summary>The gateway (through the test's HTTP layer) a second execution environment of the same function would share.</summary>
+    public IClickHouseGateway Gateway => _gateway;
+
     public async Task<long> ScalarAsync(string sql) =>
         long.Parse((await Fixture.Server.QueryAsync(sql)).Trim(), CultureInfo.InvariantCulture);
 
@@ -80,10 +83,11 @@ internal abstract class RealSink : IDisposable
     }
 
     /// <summary>One invocation as the runtime loop makes it, with <paramref name="timeout"/> left; returns the failed partitions.</summary>
-    protected async Task<List<(string MapKey, long Offset)>> HandleAsync(byte[] payload, TimeSpan timeout)
+    /// <param name="handler">Another execution environment (its own state cache) instead of <see cref="Handler"/>.</param>
+    protected async Task<List<(string MapKey, long Offset)>> HandleAsync(byte[] payload, TimeSpan timeout, IInvocationHandler? handler = null)
     {
         var context = new InvocationContext(Guid.NewGuid().ToString(), Time.GetUtcNow() + timeout, "arn:aws:lambda:us-east-1:123456789012:function:test", null);
-        var response = await Handler.HandleAsync(context, payload, CancellationToken.None);
+        var response = await (handler ?? Handler).HandleAsync(context, payload, CancellationToken.None);
         return BatchItemFailures.Parse(response);
     }
 

@@ -65,11 +65,12 @@ internal sealed class SinkHarness : RealSink
     }
 
     /// <summary>Runs one invocation the way the runtime loop does; a thrown exception is a function error.</summary>
-    public async Task<InvocationOutcome> InvokeAsync(byte[] payload, TimeSpan? timeout = null)
+    /// <param name="handler">Another execution environment (its own state cache) instead of <see cref="RealSink.Handler"/>.</param>
+    public async Task<InvocationOutcome> InvokeAsync(byte[] payload, TimeSpan? timeout = null, IInvocationHandler? handler = null)
     {
         try
         {
-            return new InvocationOutcome(true, await HandleAsync(payload, timeout ?? TimeSpan.FromSeconds(30)));
+            return new InvocationOutcome(true, await HandleAsync(payload, timeout ?? TimeSpan.FromSeconds(30), handler));
         }
         catch (Exception e) when (e is Errors.SinkException or OperationCanceledException)
         {

@@ -16,6 +16,8 @@ public class SoakTests(ClickHouseFixture fixture)
 
     public static TheoryData<int> AllFaultSeeds() => Seeds("3,17");
 
+    public static TheoryData<int> SandboxSeeds() => Seeds("5");
+
     private static bool IsGood(SimRecord r) => r.Value is [(byte)'{', ..] && System.Text.Encoding.UTF8.GetString(r.Value) is var v
         && !v.Contains("not-a-number", StringComparison.Ordinal) && !v.Contains($"\"n\":{SimulatedLog.RejectedN}", StringComparison.Ordinal);
 
@@ -55,14 +57,66 @@ public class SoakTests(ClickHouseFixture fixture)
         Assert.True(h.Faults.LateApplied > 0 && h.Faults.Lagged > 0, $"late {h.Faults.LateApplied}, lagged {h.Faults.Lagged}: the soak injected too few cluster faults to mean anything");
     }
 
-    private static async Task RunAndCheckAsync(SinkHarness h, int seed, SimulatorOptions options)
+    /// <summary>
+    /// Three execution environments of the function, each with its own in-process state cache, take the invocations at
+    /// random (as Lambda routes them), under the single-node faults: an environment's cache is stale whenever another
+    /// one delivered the partition since, and a failed invocation may be followed by one in the same environment. One
+    /// topic per run (a batch with partitions for tables with and without offset columns is not cached): the table
+    /// with offset columns, then the one without.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(SandboxSeeds))]
+    public async Task Soak_SeveralExecutionEnvironments_StaleStateCachesLandEveryOffsetOnce(int seed)
+    {
+        await EnvironmentsSoakAsync(seed, "orders");
+        await EnvironmentsSoakAsync(seed, "legacy");
+    }
+
+    private async Task EnvironmentsSoakAsync(int seed, string topic)
+    {
+        using var h = await SinkHarness.CreateAsync(fixture, requestTimeout: TimeSpan.FromSeconds(2), faultSeed: seed);
+        var random = new Random(seed);
+        h.Faults.Delay = TimeSpan.FromMilliseconds(300);
+        h.Faults.Decide = _ =>
+        {
+            lock (random)
+            {
+                var x = random.NextDouble();
+                return x < 0.03 ? Fault.RefuseBeforeSending : x < 0.06 ? Fault.LoseAnswerAfterApplying : x < 0.07 ? Fault.Delay : Fault.None;
+            }
+        };
+        var environments = new List<MskClickHouse.Core.Hosting.IInvocationHandler> { h.Handler };
+        for (var i = 0; i < 2; i++)
+        {
+            environments.Add(await MskClickHouse.Core.Hosting.SinkHandlerFactory.CreateAsync(h.Options, h.Gateway, h.Log, h.Metrics, TimeProvider.System, CancellationToken.None));
+        }
+
+        var pick = new Random(seed + 1);
+        await RunAndCheckAsync(h, seed, new SimulatorOptions { MaxBatchRecords = 10, MaxInvocations = 3000 }, [topic], payload =>
+        {
+            int i;
+            lock (pick)
+            {
+                // Mostly the environment used last, as Lambda prefers a warm one; sometimes another.
+                i = pick.NextDouble() < 0.7 ? 0 : pick.Next(environments.Count);
+            }
+
+            return h.InvokeAsync(payload, TimeSpan.FromSeconds(1.2), environments[i]);
+        });
+        var hits = h.Log.Lines.Count(l => l.Message.StartsWith("state planned from this environment's last write", StringComparison.Ordinal));
+        var stale = h.Log.Lines.Count(l => l.Message.StartsWith("state cache stale", StringComparison.Ordinal));
+        TestContext.Current.TestOutputHelper?.WriteLine($"state cache ({topic}): {hits} invocations planned from it, {stale} found it stale");
+        Assert.True(hits > 10 && stale > 0, $"the soak exercised the state cache too little to mean anything ({topic}: {hits} planned from it, {stale} stale)");
+    }
+
+    private static async Task RunAndCheckAsync(SinkHarness h, int seed, SimulatorOptions options, IReadOnlyList<string>? topics = null, Func<byte[], Task<InvocationOutcome>>? invoke = null)
     {
         var started = Stopwatch.GetTimestamp();
         // Bad records of every kind, including ones ClickHouse rejects without naming the row (isolated by halving).
-        var logs = SimulatedLog.Build(seed, ["orders", "legacy"], 3, 250, 0.04, rejectedByDefault: true);
+        var logs = SimulatedLog.Build(seed, topics ?? ["orders", "legacy"], 3, 250, 0.04, rejectedByDefault: true);
         var simulator = new EventSourceMappingSimulator(logs, options, seed);
 
-        var report = await simulator.RunAsync((payload, _) => h.InvokeAsync(payload, TimeSpan.FromSeconds(1.2)), CancellationToken.None);
+        var report = await simulator.RunAsync((payload, _) => invoke is null ? h.InvokeAsync(payload, TimeSpan.FromSeconds(1.2)) : invoke(payload), CancellationToken.None);
         await h.Faults.DrainAsync();
 
         Assert.True(report.Drained, $"the simulated mapping did not drain: {report}; most frequent errors: " + string.Join(" | ", h.Log.Lines
