@@ -5,7 +5,8 @@ namespace MskClickHouse.Core.Metrics;
 /// <summary>
 /// Per-table counts: one EMF line per call with the dimension set <c>[service, table]</c>, e.g.
 /// <c>{"_aws":{..,"Dimensions":[["service","table"]],"Metrics":[{"Name":"UnknownFields","Unit":"Count"}]}]},
-/// "service":..,"table":"db.t","function_request_id":..,"UnknownFields":2}</c>.
+/// "service":..,"table":"db.t","function_request_id":..,"UnknownFields":2}</c>. The audit's line adds the set
+/// <c>[service]</c> (<see cref="Publish(AuditMetrics)"/>).
 /// </summary>
 public sealed partial class EmfMetricsSink
 {
@@ -13,7 +14,13 @@ public sealed partial class EmfMetricsSink
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(metricName);
         ArgumentException.ThrowIfNullOrWhiteSpace(table);
-        var line = new TableLine(this, metricName, table, count, _time.GetUtcNow().ToUnixTimeMilliseconds(), _requestId);
+        WriteTableLine(table, [(metricName, count)], alsoUnderServiceAlone: false);
+    }
+
+    /// <param name="alsoUnderServiceAlone">Also publish the values under <c>[service]</c> alone (what an alarm can name at deploy time).</param>
+    private void WriteTableLine(string table, (string Name, long Value)[] counts, bool alsoUnderServiceAlone)
+    {
+        var line = new TableLine(this, table, counts, alsoUnderServiceAlone, _time.GetUtcNow().ToUnixTimeMilliseconds(), _requestId);
         _output.WriteLine(in line, WriteTableLine);
     }
 
@@ -30,9 +37,20 @@ public sealed partial class EmfMetricsSink
         w.WriteStringValue("service");
         w.WriteStringValue("table");
         w.WriteEndArray();
+        if (line.AlsoUnderServiceAlone)
+        {
+            w.WriteStartArray();
+            w.WriteStringValue("service");
+            w.WriteEndArray();
+        }
+
         w.WriteEndArray();
         w.WriteStartArray("Metrics");
-        Definition(w, line.Metric, "Count");
+        foreach (var (name, _) in line.Counts)
+        {
+            Definition(w, name, "Count");
+        }
+
         w.WriteEndArray();
         w.WriteEndObject();
         w.WriteEndArray();
@@ -44,9 +62,13 @@ public sealed partial class EmfMetricsSink
             w.WriteString("function_request_id", line.RequestId);
         }
 
-        w.WriteNumber(line.Metric, line.Count);
+        foreach (var (name, value) in line.Counts)
+        {
+            w.WriteNumber(name, value);
+        }
+
         w.WriteEndObject();
     }
 
-    private readonly record struct TableLine(EmfMetricsSink Sink, string Metric, string Table, long Count, long Timestamp, string? RequestId);
+    private readonly record struct TableLine(EmfMetricsSink Sink, string Table, (string Name, long Value)[] Counts, bool AlsoUnderServiceAlone, long Timestamp, string? RequestId);
 }

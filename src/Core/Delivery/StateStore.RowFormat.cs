@@ -1,0 +1,134 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
+using MskClickHouse.Core.ClickHouse;
+using MskClickHouse.Core.Rows;
+
+namespace MskClickHouse.Core.Delivery;
+
+/// <summary>
+/// The state table's row format: how a partition's state is written (entries, rounds, range counts) and how the state
+/// rows and plan records are read back (one column list and one parser for both reads).
+/// </summary>
+public sealed partial class ClickHouseStateStore
+{
+    private void WriteRow(ArrayBufferWriter<byte> body, PartitionState s, string rowSource, DateTimeOffset now, long version)
+    {
+        body.Write("{\"sink_id\":"u8);
+        JsonText.WriteString(body, _sinkId);
+        body.Write(",\"source\":"u8);
+        JsonText.WriteString(body, rowSource);
+        body.Write(",\"topic\":"u8);
+        JsonText.WriteString(body, s.Key.Topic);
+        body.Write(",\"partition\":"u8);
+        JsonText.WriteNumber(body, s.Key.Partition);
+        body.Write(",\"generation\":"u8);
+        JsonText.WriteNumber(body, s.Generation);
+        body.Write(",\"nonce\":"u8);
+        JsonText.WriteString(body, s.Nonce.ToString(CultureInfo.InvariantCulture));
+        body.Write(",\"entries\":["u8);
+        for (var i = 0; i < s.Entries.Count; i++)
+        {
+            var e = s.Entries[i];
+            if (i > 0)
+            {
+                body.Write(","u8);
+            }
+
+            body.Write("{\"first\":"u8);
+            JsonText.WriteNumber(body, e.Range.First);
+            body.Write(",\"last\":"u8);
+            JsonText.WriteNumber(body, e.Range.Last);
+            body.Write(",\"token_first\":"u8);
+            JsonText.WriteNumber(body, e.TokenRange.First);
+            body.Write(",\"token_last\":"u8);
+            JsonText.WriteNumber(body, e.TokenRange.Last);
+            body.Write(",\"generation\":"u8);
+            JsonText.WriteNumber(body, e.Generation);
+            body.Write(e.Pending ? ",\"pending\":1"u8 : ",\"pending\":0"u8);
+            body.Write(e.Landed ? ",\"landed\":1}"u8 : ",\"landed\":0}"u8);
+        }
+
+        body.Write("],\"rounds\":["u8);
+        for (var i = 0; i < s.Entries.Count; i++)
+        {
+            if (i > 0)
+            {
+                body.Write(","u8);
+            }
+
+            JsonText.WriteNumber(body, s.Entries[i].Round);
+        }
+
+        body.Write("],\"range_counts\":["u8);
+        for (var i = 0; i < s.Entries.Count; i++)
+        {
+            var count = s.Entries[i].Count;
+            body.Write(i > 0 ? ",{\"records\":"u8 : "{\"records\":"u8);
+            JsonText.WriteNumber(body, count?.Records ?? -1);
+            body.Write(",\"skipped\":"u8);
+            JsonText.WriteNumber(body, count?.Skipped ?? -1);
+            body.Write("}"u8);
+        }
+
+        body.Write("],\"updated_at\":"u8);
+        JsonText.WriteTimestamp(body, now.ToUnixTimeMilliseconds());
+        body.Write(",\"version\":"u8);
+        JsonText.WriteNumber(body, version);
+        body.Write("}\n"u8);
+    }
+
+    /// <summary>The columns of a recorded plan, as <see cref="PlanOf"/> reads them (state rows and plan records alike).</summary>
+    internal const string PlanColumns = "generation, nonce, version, " + EntriesText + " AS entries, arrayStringConcat(arrayMap(r -> toString(r), rounds), ',') AS rounds, " + CountsText + " AS counts";
+
+    private const string CountsText = "arrayStringConcat(arrayMap(c -> concat(toString(c.1), ':', toString(c.2)), " + RangeCountsColumn + "), ',')";
+
+    /// <summary>A plan read back from a row selected with <see cref="PlanColumns"/>.</summary>
+    internal static PartitionState PlanOf(JsonElement row, PartitionKey key, bool legacy) => new(
+        key,
+        (int)row.GetProperty("generation").GetUInt32(),
+        ParseEntries(row.GetProperty("entries").GetString()!, row.GetProperty("rounds").GetString()!, row.TryGetProperty("counts", out var c) ? c.GetString() : null),
+        (ulong)Number(row.GetProperty("nonce")),
+        legacy,
+        (long)Number(row.GetProperty("version")));
+
+    /// <summary>A UInt64 as JSONEachRow writes it: quoted by default (output_format_json_quote_64bit_integers), bare otherwise.</summary>
+    private static ulong Number(JsonElement e) =>
+        ulong.Parse(e.ValueKind == JsonValueKind.String ? e.GetString()! : e.GetRawText(), NumberStyles.None, CultureInfo.InvariantCulture);
+
+    private const string EntriesText =
+        "arrayStringConcat(arrayMap(e -> concat(toString(e.1), ':', toString(e.2), ':', toString(e.3), ':', toString(e.4), ':', toString(e.5), ':', toString(e.6), ':', toString(e.7)), entries), ',')";
+
+    private static string Pairs(IEnumerable<PartitionKey> keys) =>
+        string.Join(", ", keys.Select(k => $"({SqlIdentifier.Literal(k.Topic)}, {k.Partition.ToString(CultureInfo.InvariantCulture)})"));
+
+    internal static List<StateEntry> ParseEntries(string text, string rounds, string? counts = null)
+    {
+        var entries = new List<StateEntry>();
+        var roundList = rounds.Split(',', StringSplitOptions.RemoveEmptyEntries);
+        var countList = (counts ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries);
+        foreach (var item in text.Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var p = item.Split(':');
+            long L(int i) => long.Parse(p[i], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+            var round = entries.Count < roundList.Length ? int.Parse(roundList[entries.Count], CultureInfo.InvariantCulture) : 0;
+            entries.Add(new StateEntry(new OffsetRange(L(0), L(1)), new OffsetRange(L(2), L(3)), (int)L(4), p[5] == "1", p.Length > 6 && p[6] == "1", round, CountAt(countList, entries.Count)));
+        }
+
+        return entries;
+    }
+
+    /// <summary>The count recorded for entry <paramref name="i"/>: null for rows written before counts, or -1 (not known).</summary>
+    private static RangeCount? CountAt(string[] counts, int i)
+    {
+        if (i >= counts.Length)
+        {
+            return null;
+        }
+
+        var colon = counts[i].IndexOf(':', StringComparison.Ordinal);
+        var records = int.Parse(counts[i].AsSpan(0, colon), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+        var skipped = int.Parse(counts[i].AsSpan(colon + 1), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+        return records < 0 || skipped < 0 ? null : new RangeCount(records, skipped);
+    }
+}
