@@ -72,6 +72,15 @@ public partial class DependencyDirectionTests
     }
 
     [Fact]
+    public void ArchitectureDoc_ShowsTheRanksAndEveryFolder()
+    {
+        var doc = File.ReadAllText(Path.Combine(CoreRoot(), "..", "..", "docs", "architecture.md"));
+
+        Assert.Contains("    " + string.Join(" → ", Ranks) + "\n", doc.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.All(Ranks, r => Assert.Contains($"| `{r}/` |", doc, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Violations_NameTheFileAndTheUpstreamImport()
     {
         const string source = """
