@@ -83,6 +83,29 @@ public static class DeadLetters
         _ => "NO_TIMESTAMP_TYPE",
     };
 
+    /// <summary>
+    /// Opens a dead-letter row with what identifies the record (<c>{"sink_id":…,"timestamp_type":…</c>); the caller
+    /// writes the rest and closes it. The sink's dead letters and the replay's outcome rows share it.
+    /// </summary>
+    public static void WriteIdentity(IBufferWriter<byte> output, string sinkId, string source, string topic, int partition, long offset, long timestampMs, string timestampType)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        output.Write("{\"sink_id\":"u8);
+        JsonText.WriteString(output, sinkId);
+        output.Write(",\"source\":"u8);
+        JsonText.WriteString(output, source);
+        output.Write(",\"topic\":"u8);
+        JsonText.WriteString(output, topic);
+        output.Write(",\"partition\":"u8);
+        JsonText.WriteNumber(output, partition);
+        output.Write(",\"offset\":"u8);
+        JsonText.WriteNumber(output, offset);
+        output.Write(",\"timestamp\":"u8);
+        JsonText.WriteTimestamp(output, timestampMs);
+        output.Write(",\"timestamp_type\":"u8);
+        JsonText.WriteString(output, timestampType);
+    }
+
     /// <summary>Writes one dead-letter row per record: everything that arrived, so nothing is lost.</summary>
     public static void Encode(
         IBufferWriter<byte> output,
@@ -102,20 +125,7 @@ public static class DeadLetters
         foreach (var letter in letters)
         {
             var r = partition.Records[letter.RecordIndex];
-            output.Write("{\"sink_id\":"u8);
-            JsonText.WriteString(output, sinkId);
-            output.Write(",\"source\":"u8);
-            JsonText.WriteString(output, source);
-            output.Write(",\"topic\":"u8);
-            JsonText.WriteString(output, partition.Topic);
-            output.Write(",\"partition\":"u8);
-            JsonText.WriteNumber(output, partition.Partition);
-            output.Write(",\"offset\":"u8);
-            JsonText.WriteNumber(output, r.Offset);
-            output.Write(",\"timestamp\":"u8);
-            JsonText.WriteTimestamp(output, r.TimestampMs);
-            output.Write(",\"timestamp_type\":"u8);
-            JsonText.WriteString(output, TimestampTypeName(r.TimestampType));
+            WriteIdentity(output, sinkId, source, partition.Topic, partition.Partition, r.Offset, r.TimestampMs, TimestampTypeName(r.TimestampType));
             if (r.Error is not null)
             {
                 // The value holds the record's JSON text as it arrived, not a Kafka value: nothing a replay can insert.

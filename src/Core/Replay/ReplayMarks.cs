@@ -1,5 +1,6 @@
 using System.Buffers;
 using MskClickHouse.Core.ClickHouse;
+using MskClickHouse.Core.Delivery;
 using MskClickHouse.Core.Rows;
 
 namespace MskClickHouse.Core.Replay;
@@ -76,20 +77,7 @@ public static class ReplayMarks
 
     private static void Identity(IBufferWriter<byte> output, DeadLetterRecord d, string sinkId, TableName target)
     {
-        output.Write("{\"sink_id\":"u8);
-        JsonText.WriteString(output, sinkId);
-        output.Write(",\"source\":"u8);
-        JsonText.WriteString(output, d.Source);
-        output.Write(",\"topic\":"u8);
-        JsonText.WriteString(output, d.Topic);
-        output.Write(",\"partition\":"u8);
-        JsonText.WriteNumber(output, d.Partition);
-        output.Write(",\"offset\":"u8);
-        JsonText.WriteNumber(output, d.Offset);
-        output.Write(",\"timestamp\":"u8);
-        JsonText.WriteTimestamp(output, d.TimestampMs);
-        output.Write(",\"timestamp_type\":"u8);
-        JsonText.WriteString(output, d.TimestampType);
+        DeadLetters.WriteIdentity(output, sinkId, d.Source, d.Topic, d.Partition, d.Offset, d.TimestampMs, d.TimestampType);
         output.Write(",\"target_table\":"u8);
         JsonText.WriteString(output, target.ToString());
     }
