@@ -37,6 +37,13 @@ internal sealed class TimingGateway(IClickHouseGateway inner, string stateTable)
             return 0;
         });
 
+    public Task ExecuteAsync(string sql, IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken) =>
+        Time(Kind(sql, insert: sql.StartsWith("INSERT", StringComparison.Ordinal)), async () =>
+        {
+            await inner.ExecuteAsync(sql, settings, cancellationToken);
+            return 0;
+        });
+
     // The state store's load reads with FINAL; its read-back of concurrent plans (after the state write) reads every
     // version since the load, without FINAL.
     private string Kind(string sql, bool insert) =>

@@ -80,9 +80,9 @@ public sealed partial class ProtocolFloorTests(ClickHouseFixture clickHouse)
     }
 
     /// <summary>
-    /// What differs between two runs of the same protocol: versions, write times, and plan-record keys
+    /// What differs between two runs of the same protocol: versions (written and expected), write times, and plan-record keys
     /// (<c>#plan@&lt;version&gt;.&lt;writer id&gt;</c>: a random writer id per state write).
     /// </summary>
-    [GeneratedRegex("""("version":|version > |version != |"updated_at":|#plan@)("[^"]*"|[0-9]+(\.[0-9a-f]+)?)""")]
+    [GeneratedRegex("""("version":|"expected":|version > |version != |"updated_at":|#plan@)("[^"]*"|[0-9]+(\.[0-9a-f]+)?)""")]
     private static partial Regex Volatile();
 }

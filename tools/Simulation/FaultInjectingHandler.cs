@@ -98,12 +98,36 @@ public sealed partial class FaultInjectingHandler : DelegatingHandler
     /// <summary>Sequentially consistent reads that found held inserts and applied them first.</summary>
     public int LagFlushes => _lagFlushes;
 
-    /// <summary>True when the request is an INSERT (the query is in the URL or at the start of the body).</summary>
-    public static bool IsInsert(HttpRequestMessage request)
+    /// <summary>
+    /// True when the request is an INSERT: the query is in the URL (rows in the body), or, for a statement sent as the
+    /// body (an <c>INSERT … SELECT</c> such as the fenced state write), at the start of the body.
+    /// </summary>
+    public static bool IsInsert(HttpRequestMessage request) => SqlText(request).Contains("INSERT", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// What a decision can look at: the URL query (unescaped; for an insert, its SQL and settings) and, for a statement
+    /// sent as the body, its first 4,096 characters (read when the request reached this handler).
+    /// </summary>
+    public static string SqlText(HttpRequestMessage request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var query = Uri.UnescapeDataString(request.RequestUri?.Query ?? string.Empty);
-        return query.Contains("INSERT", StringComparison.OrdinalIgnoreCase);
+        var query = Uri.UnescapeDataString((request.RequestUri?.Query ?? string.Empty).Replace('+', ' '));
+        return request.Options.TryGetValue(StatementHead, out var head) ? query + "\n" + head : query;
+    }
+
+    private static readonly HttpRequestOptionsKey<string> StatementHead = new("MskClickHouse.Simulation.StatementHead");
+
+    /// <summary>Keeps the start of a statement sent as the body (no query in the URL) for <see cref="SqlText"/>.</summary>
+    private static async Task NoteStatementAsync(HttpRequestMessage request)
+    {
+        if (request.Content is null || Uri.UnescapeDataString(request.RequestUri?.Query ?? string.Empty).Contains("query=", StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        var sql = await SqlOfAsync(request);
+        var body = sql[(sql.IndexOf('\n', StringComparison.Ordinal) + 1)..];
+        request.Options.Set(StatementHead, body.Length <= 4096 ? body : body[..4096]);
     }
 
     /// <summary>
@@ -184,14 +208,16 @@ public sealed partial class FaultInjectingHandler : DelegatingHandler
 
     private async Task<HttpResponseMessage> SendFaultyAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
+        await NoteStatementAsync(request);
         if (BeforeSendAsync is { } step)
         {
             await step(await SqlOfAsync(request), cancellationToken);
         }
 
-        if (!IsInsert(request) && await AsksSequentialConsistencyAsync(request))
+        if (await AsksSequentialConsistencyAsync(request))
         {
-            // The serving replica catches up with every acknowledged insert before it answers.
+            // The serving replica catches up with every acknowledged insert before it answers (a fenced state write too:
+            // its SELECT of the newest version is sequentially consistent).
             if (await FlushHeldAsync(cancellationToken))
             {
                 Interlocked.Increment(ref _lagFlushes);
@@ -248,6 +274,8 @@ public sealed partial class FaultInjectingHandler : DelegatingHandler
             }
 
             case Fault.LagReplica when IsInsert(request):
+                // An INSERT … SELECT (the fenced state write, quorum-acknowledged on a Replicated table and read back
+                // sequentially consistent on Cloud) is applied at once: HoldAsync finds no rows in a URL to hold.
                 return await HoldAsync(request, cancellationToken);
             default:
                 return await base.SendAsync(request, cancellationToken);
@@ -407,13 +435,15 @@ public sealed partial class FaultInjectingHandler : DelegatingHandler
     private static async Task<bool> AsksSequentialConsistencyAsync(HttpRequestMessage request)
     {
         const string Setting = "select_sequential_consistency";
-        if (Uri.UnescapeDataString(request.RequestUri?.Query ?? string.Empty).Contains(Setting, StringComparison.Ordinal))
+        var query = Uri.UnescapeDataString(request.RequestUri?.Query ?? string.Empty);
+        if (query.Contains(Setting, StringComparison.Ordinal))
         {
             return true;
         }
 
-        if (request.Content is null)
+        if (request.Content is null || query.Contains("query=", StringComparison.Ordinal))
         {
+            // An insert's body holds rows, not SQL.
             return false;
         }
 

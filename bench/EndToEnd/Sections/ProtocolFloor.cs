@@ -125,11 +125,12 @@ internal sealed class ProtocolFloor : IDisposable
             inserts.Add((new GatewayCall($"INSERT INTO {_shape.Table.Sql} FORMAT JSONEachRow", encoded.Buffer.ToArray(), settings), encoded.RowCount));
         }
 
-        var version = await _store.SaveAsync(source, plans.Select(p => p.Plan.NewState).ToList(), cached?.Version ?? 0, ct);
+        var version = _store.NewVersion(cached?.Version ?? 0);
+        await _store.SaveAsync(source, plans.Select(p => new StateWrite(p.Plan.NewState, p.LoadedVersion)).ToList(), version, ct);
         var write = _recorder.Take().Single();
         await _store.ConcurrentPlansAsync(source, plans.Select(p => (p.Plan.NewState, p.LoadedVersion)).ToList(), version, cached is not null, ct);
         var readBack = _recorder.Take().Single();
-        await _store.SaveAsync(source, batch.Partitions.Select((p, i) => Reconciler.Landed(plans[i].Plan, new OffsetRange(p.FirstOffset, p.LastOffset))).ToList(), ct);
+        await _store.SaveAsync(source, batch.Partitions.Select((p, i) => new StateWrite(Reconciler.Landed(plans[i].Plan, new OffsetRange(p.FirstOffset, p.LastOffset)), version)).ToList(), _store.NewVersion(), ct);
         var landed = _recorder.Take().Single();
         foreach (var (plan, _) in plans)
         {
@@ -184,8 +185,8 @@ internal sealed class ProtocolFloor : IDisposable
     public void Dispose() => _http.Dispose();
 
     /// <summary>
-    /// As ClickHouse.Driver sends them: a query as the POST body, an insert with its SQL and settings in the URL and
-    /// the rows as the body; the database as a URL parameter.
+    /// As ClickHouse.Driver sends them: a query or statement as the POST body, an insert with its SQL in the URL and
+    /// the rows as the body; settings and the database as URL parameters.
     /// </summary>
     private async Task SendAsync(GatewayCall call, CancellationToken ct)
     {
@@ -193,10 +194,11 @@ internal sealed class ProtocolFloor : IDisposable
         if (call.IsInsert)
         {
             q.Append("&query=").Append(Uri.EscapeDataString(call.Sql));
-            foreach (var (k, v) in call.Settings)
-            {
-                q.Append('&').Append(k).Append('=').Append(Uri.EscapeDataString(v));
-            }
+        }
+
+        foreach (var (k, v) in call.Settings)
+        {
+            q.Append('&').Append(k).Append('=').Append(Uri.EscapeDataString(v));
         }
 
         using var content = new ByteArrayContent(call.Body ?? Encoding.UTF8.GetBytes(call.Sql));

@@ -2,7 +2,7 @@ using MskClickHouse.Core.ClickHouse;
 
 namespace MskClickHouse.Bench.EndToEnd.Sections;
 
-/// <summary>One request as the sink's code hands it to its gateway: the SQL, the body (inserts) and the settings.</summary>
+/// <summary>One request as the sink's code hands it to its gateway: the SQL, the body (inserts; a fenced state write is a statement) and the settings.</summary>
 internal sealed record GatewayCall(string Sql, byte[]? Body, IReadOnlyDictionary<string, string> Settings)
 {
     public bool IsInsert => Body is not null;
@@ -50,6 +50,12 @@ internal sealed class RecordingGateway(IClickHouseGateway? inner = null) : IClic
     {
         Add(new GatewayCall(sql, null, new Dictionary<string, string>()));
         return inner?.ExecuteAsync(sql, cancellationToken) ?? Task.CompletedTask;
+    }
+
+    public Task ExecuteAsync(string sql, IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken)
+    {
+        Add(new GatewayCall(sql, null, new Dictionary<string, string>(settings)));
+        return inner?.ExecuteAsync(sql, settings, cancellationToken) ?? Task.CompletedTask;
     }
 
     private void Add(GatewayCall call)

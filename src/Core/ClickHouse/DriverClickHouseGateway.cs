@@ -90,6 +90,14 @@ public sealed class DriverClickHouseGateway : IClickHouseGateway, IDisposable
     public Task ExecuteAsync(string sql, CancellationToken cancellationToken) =>
         Call(sql, () => _client.ExecuteNonQueryAsync(sql, null, null, cancellationToken), cancellationToken);
 
+    /// <summary>The statement travels in the request body, the settings in the URL (a long statement fits any URL limit).</summary>
+    public Task ExecuteAsync(string sql, IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var options = new QueryOptions { CustomSettings = settings.ToDictionary(s => s.Key, s => (object)s.Value) };
+        return Call(sql, () => _client.ExecuteNonQueryAsync(sql, null, options, cancellationToken), cancellationToken);
+    }
+
     public void Dispose()
     {
         _client.Dispose();

@@ -17,4 +17,7 @@ public interface IClickHouseGateway
 
     /// <summary>Runs a statement whose result is not needed (DDL).</summary>
     Task ExecuteAsync(string sql, CancellationToken cancellationToken);
+
+    /// <summary>Runs a statement whose result is not needed with per-request settings (an <c>INSERT … SELECT</c>).</summary>
+    Task ExecuteAsync(string sql, IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken);
 }

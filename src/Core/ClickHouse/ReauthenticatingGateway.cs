@@ -51,6 +51,9 @@ public sealed class ReauthenticatingGateway : IClickHouseGateway, IDisposable
     public Task ExecuteAsync(string sql, CancellationToken cancellationToken) =>
         CallAsync(async g => { await g.ExecuteAsync(sql, cancellationToken); return true; }, cancellationToken);
 
+    public Task ExecuteAsync(string sql, IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken) =>
+        CallAsync(async g => { await g.ExecuteAsync(sql, settings, cancellationToken); return true; }, cancellationToken);
+
     public void Dispose()
     {
         (_current.Gateway as IDisposable)?.Dispose();

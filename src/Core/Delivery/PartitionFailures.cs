@@ -15,6 +15,17 @@ public sealed class ConcurrentBatchException(PartitionOutcome outcome)
 }
 
 /// <summary>
+/// The fenced state write dropped this invocation's plan (the partition's recorded state changed since it was read) and
+/// no plan recorded since explains the change (e.g. the state rows were deleted meanwhile): nothing names this plan, so
+/// nothing was inserted under it. Retried from the state as it is now.
+/// </summary>
+public sealed class StateChangedException(PartitionOutcome outcome)
+    : Errors.SinkException($"{outcome.Source.Topic}/{outcome.Source.Partition}: the partition's recorded delivery state changed while offsets {outcome.Source.FirstOffset}-{outcome.Source.LastOffset} were being planned (the state write was not applied); nothing was inserted, reported for retry")
+{
+    public override bool IsRetryable => true;
+}
+
+/// <summary>
 /// Another invocation recorded a plan for this partition while this one was inserting: its inserts may have spent this
 /// invocation's tokens with fewer rows (ClickHouse then dropped ours), so success cannot be claimed. Retried.
 /// </summary>

@@ -1,9 +1,5 @@
 using MskClickHouse.Core.Logging;
 
-
-
-
-
 namespace MskClickHouse.Core.Delivery;
 
 /// <summary>

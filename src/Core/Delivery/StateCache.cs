@@ -8,7 +8,7 @@ public sealed record CachedStates(StateSnapshot Snapshot, long Version);
 /// <summary>
 /// The state this process wrote last, kept between invocations so that a steady-state invocation skips the state read
 /// (docs/exactly-once.md, "The in-process state cache"). It is never trusted alone: the state write planned from it is
-/// versioned just above the cached version (<see cref="IStateStore.SaveAsync(SourceIdentity, IReadOnlyCollection{PartitionState}, long, CancellationToken)"/>), so any state another writer
+/// versioned just above the cached version (<see cref="IStateStore.NewVersion"/>), so any state another writer
 /// recorded since wins over it, and the read-back after that write treats every plan another writer recorded since the
 /// cached version as a conflict. Entries are taken out when an invocation starts and put back only when it ended
 /// cleanly, so a failed, cancelled or crashed invocation leaves nothing behind.

@@ -12,7 +12,8 @@ namespace MskClickHouse.Core.Delivery;
 /// </summary>
 public sealed partial class ClickHouseStateStore
 {
-    private void WriteRow(ArrayBufferWriter<byte> body, PartitionState s, string rowSource, DateTimeOffset now, long version)
+    /// <summary>One row as the fenced write's input reads it: the table's columns and the write's expected version.</summary>
+    private void WriteRow(ArrayBufferWriter<byte> body, PartitionState s, string rowSource, DateTimeOffset now, long version, long expected)
     {
         body.Write("{\"sink_id\":"u8);
         JsonText.WriteString(body, _sinkId);
@@ -75,6 +76,8 @@ public sealed partial class ClickHouseStateStore
         JsonText.WriteTimestamp(body, now.ToUnixTimeMilliseconds());
         body.Write(",\"version\":"u8);
         JsonText.WriteNumber(body, version);
+        body.Write(",\"expected\":"u8);
+        JsonText.WriteNumber(body, expected);
         body.Write("}\n"u8);
     }
 

@@ -19,26 +19,35 @@ public interface IStateStore
     /// <summary>Read-after-write: sees every state write acknowledged before it (docs/exactly-once.md, per engine).</summary>
     Task<StateSnapshot> LoadAsync(SourceIdentity source, IReadOnlyCollection<PartitionKey> keys, CancellationToken cancellationToken);
 
-    /// <summary>Records the state of every partition of an invocation in one insert, before any data insert; returns its version.</summary>
-    Task<long> SaveAsync(SourceIdentity source, IReadOnlyCollection<PartitionState> states, CancellationToken cancellationToken);
+    /// <summary>
+    /// The version of a new state write, taken once before the write is sent so that every retry of it carries the same
+    /// version and the same plan-record key (a retry after a lost answer is then recognised as the same write). Above
+    /// every version this store read or wrote; planned from this process's <see cref="StateCache"/>, it is
+    /// <paramref name="basedOnVersion"/> + 1 instead: just above the cached write and below every write of anyone who
+    /// read it (their versions are at least 2 above what they read), so a state another writer recorded since the cached
+    /// one keeps winning over this one.
+    /// </summary>
+    /// <param name="basedOnVersion">The cached version the write is planned from; 0 when it was planned from a read.</param>
+    long NewVersion(long basedOnVersion = 0);
 
     /// <summary>
-    /// As <see cref="SaveAsync(SourceIdentity, IReadOnlyCollection{PartitionState}, CancellationToken)"/>, for states planned
-    /// from this process's <see cref="StateCache"/>: the version is <paramref name="basedOnVersion"/> + 1, just above the
-    /// cached write and below every write of anyone who read it (their versions are at least 2 above what they read), so
-    /// a state another writer recorded since the cached one keeps winning over this one.
+    /// Records the states of an invocation's partitions in one insert of <paramref name="version"/> (from
+    /// <see cref="NewVersion"/>). Fenced: the server keeps a partition's rows only if its newest recorded version is still
+    /// <see cref="StateWrite.Expected"/> when it applies the insert; whether it did is read back with
+    /// <see cref="ConcurrentPlansAsync(SourceIdentity, IReadOnlyCollection{ValueTuple{PartitionState, long}}, long, bool, CancellationToken)"/>.
     /// </summary>
-    Task<long> SaveAsync(SourceIdentity source, IReadOnlyCollection<PartitionState> states, long basedOnVersion, CancellationToken cancellationToken);
+    Task SaveAsync(SourceIdentity source, IReadOnlyCollection<StateWrite> writes, long version, CancellationToken cancellationToken);
 
     /// <summary>
     /// The newest different plan another invocation recorded, per partition, since <paramref name="planned"/>'s states
-    /// were loaded (two pollers delivering different batches of one partition at once); read after our own write.
+    /// were loaded (two pollers delivering different batches of one partition at once), and whether our own write of
+    /// <paramref name="ownVersion"/> was applied; read after our own write.
     /// </summary>
-    Task<IReadOnlyDictionary<PartitionKey, PartitionState>> ConcurrentPlansAsync(SourceIdentity source, IReadOnlyCollection<(PartitionState Planned, long LoadedVersion)> planned, long ownVersion, CancellationToken cancellationToken);
+    Task<PlanReadBack> ConcurrentPlansAsync(SourceIdentity source, IReadOnlyCollection<(PartitionState Planned, long LoadedVersion)> planned, long ownVersion, CancellationToken cancellationToken);
 
     /// <param name="evenSamePlan">Planned from the <see cref="StateCache"/>: any plan another writer recorded since is a
     /// conflict, even one equal to ours (the cache did not see it, so ours may skip a fill or a replay it needs).</param>
-    Task<IReadOnlyDictionary<PartitionKey, PartitionState>> ConcurrentPlansAsync(SourceIdentity source, IReadOnlyCollection<(PartitionState Planned, long LoadedVersion)> planned, long ownVersion, bool evenSamePlan, CancellationToken cancellationToken);
+    Task<PlanReadBack> ConcurrentPlansAsync(SourceIdentity source, IReadOnlyCollection<(PartitionState Planned, long LoadedVersion)> planned, long ownVersion, bool evenSamePlan, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -74,20 +83,7 @@ public sealed partial class ClickHouseStateStore : IStateStore
     {
         ArgumentNullException.ThrowIfNull(table);
         return $"""
-            CREATE TABLE IF NOT EXISTS {table.Sql}
-            (
-                sink_id String,
-                source String,
-                topic String,
-                partition Int32,
-                generation UInt32,
-                nonce UInt64,
-                entries Array(Tuple(first Int64, last Int64, token_first Int64, token_last Int64, generation UInt32, pending UInt8, landed UInt8)),
-                rounds Array(UInt32),
-                range_counts Array(Tuple(records Int32, skipped Int32)),
-                updated_at DateTime64(3, 'UTC'),
-                version UInt64
-            )
+            CREATE TABLE IF NOT EXISTS {table.Sql} ({ColumnDefinitions})
             ENGINE = ReplacingMergeTree(version)
             ORDER BY (sink_id, topic, partition, source)
             {IntentTtl}
@@ -158,7 +154,8 @@ public sealed partial class ClickHouseStateStore : IStateStore
 
     /// <summary>
     /// A Replicated* state table needs a quorum on writes for select_sequential_consistency to mean read-after-write;
-    /// SharedMergeTree (ClickHouse Cloud) gives it to sequentially consistent reads without one.
+    /// SharedMergeTree (ClickHouse Cloud) gives it to sequentially consistent reads without one. The fence's read of the
+    /// newest version is sequentially consistent like every read that decides what to insert.
     /// </summary>
     internal static IReadOnlyDictionary<string, string> WriteSettingsFor(string engine)
     {
@@ -167,6 +164,8 @@ public sealed partial class ClickHouseStateStore : IStateStore
             ["async_insert"] = "0",
             ["insert_deduplicate"] = "0",
             ["date_time_input_format"] = "best_effort",
+            ["select_sequential_consistency"] = "1",
+            ["join_use_nulls"] = "0",
         };
         if (engine.StartsWith("Replicated", StringComparison.Ordinal))
         {
@@ -219,59 +218,70 @@ public sealed partial class ClickHouseStateStore : IStateStore
         return new StateSnapshot(own, others);
     }
 
-    public Task<long> SaveAsync(SourceIdentity source, IReadOnlyCollection<PartitionState> states, CancellationToken cancellationToken) =>
-        SaveAsync(source, states, 0, cancellationToken);
+    public long NewVersion(long basedOnVersion = 0)
+    {
+        if (basedOnVersion <= 0)
+        {
+            return NextVersion(_time.GetUtcNow());
+        }
 
-    public async Task<long> SaveAsync(SourceIdentity source, IReadOnlyCollection<PartitionState> states, long basedOnVersion, CancellationToken cancellationToken)
+        Observe(basedOnVersion + 1);
+        return basedOnVersion + 1;
+    }
+
+    public async Task SaveAsync(SourceIdentity source, IReadOnlyCollection<StateWrite> writes, long version, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(source);
-        ArgumentNullException.ThrowIfNull(states);
-        if (states.Count == 0)
+        ArgumentNullException.ThrowIfNull(writes);
+        if (writes.Count == 0)
         {
-            return 0;
+            return;
         }
 
         var now = _time.GetUtcNow();
-        var version = basedOnVersion > 0 ? basedOnVersion + 1 : NextVersion(now);
-        Observe(version);
-        var body = new ArrayBufferWriter<byte>(256 * states.Count);
+        var rows = new ArrayBufferWriter<byte>(256 * writes.Count);
         // Each partition gets its state row and a plan record of the same content under a key of its own, which no
         // merge folds into a later row: the concurrent-plan check reads the plan records (a ReplacingMergeTree merge
-        // may drop an older state row before another invocation's check reads it, which would hide that plan).
-        foreach (var s in states)
+        // may drop an older state row before another invocation's check reads it, which would hide that plan). Both
+        // carry the write's expectation: the fence keeps or drops them together.
+        foreach (var w in writes)
         {
-            WriteRow(body, s, source.Name, now, version);
-            WriteRow(body, s, IntentSource(source, version), now, version);
+            WriteRow(rows, w.State, source.Name, now, version, w.Expected);
+            WriteRow(rows, w.State, IntentSource(source, version), now, version, w.Expected);
         }
 
-        await _gateway.InsertAsync($"INSERT INTO {_table.Sql} FORMAT JSONEachRow", [body.WrittenMemory], _writeSettings, cancellationToken);
-        return version;
+        var sql = FencedInsertSql(source, writes.Select(w => w.State.Key), rows.WrittenSpan);
+        await _gateway.ExecuteAsync(sql, FencedWriteSettings(sql), cancellationToken);
     }
 
-    public Task<IReadOnlyDictionary<PartitionKey, PartitionState>> ConcurrentPlansAsync(SourceIdentity source, IReadOnlyCollection<(PartitionState Planned, long LoadedVersion)> planned, long ownVersion, CancellationToken cancellationToken) =>
+    public Task<PlanReadBack> ConcurrentPlansAsync(SourceIdentity source, IReadOnlyCollection<(PartitionState Planned, long LoadedVersion)> planned, long ownVersion, CancellationToken cancellationToken) =>
         ConcurrentPlansAsync(source, planned, ownVersion, evenSamePlan: false, cancellationToken);
 
-    public async Task<IReadOnlyDictionary<PartitionKey, PartitionState>> ConcurrentPlansAsync(SourceIdentity source, IReadOnlyCollection<(PartitionState Planned, long LoadedVersion)> planned, long ownVersion, bool evenSamePlan, CancellationToken cancellationToken)
+    public async Task<PlanReadBack> ConcurrentPlansAsync(SourceIdentity source, IReadOnlyCollection<(PartitionState Planned, long LoadedVersion)> planned, long ownVersion, bool evenSamePlan, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(planned);
         var conflicts = new Dictionary<PartitionKey, PartitionState>();
+        var recorded = new HashSet<PartitionKey>();
+        var explained = new HashSet<PartitionKey>();
         if (planned.Count == 0)
         {
-            return conflicts;
+            return new PlanReadBack(conflicts, recorded, explained);
         }
 
         var byKey = planned.ToDictionary(p => p.Planned.Key);
         var since = planned.Min(p => p.LoadedVersion);
+        var own = IntentSource(source, ownVersion);
 
         // Every plan written since ours were loaded, not only the newest: ours may be the newest and hide theirs. Read
         // from the plan records, never from the state rows: a background merge keeps only the newest state row of a key,
         // so an earlier writer's row may be gone by the time we read (that hid a concurrent plan: docs/exactly-once.md).
-        // Ours is excluded by its record's key, not by its version: another process may pick the same version.
+        // Ours is told apart by its record's key, not by its version (another process may pick the same version); it is
+        // there only if the fence let our write through.
         var sql =
-            $"SELECT topic, partition, {PlanColumns} FROM {_table.Sql} " +
+            $"SELECT topic, partition, source, {PlanColumns} FROM {_table.Sql} " +
             $"WHERE sink_id = {SqlIdentifier.Literal(_sinkId)} AND startsWith(source, {SqlIdentifier.Literal(source.Name + IntentMark)}) AND (topic, partition) IN ({Pairs(byKey.Keys)}) " +
-            $"AND version > {since.ToString(CultureInfo.InvariantCulture)} AND source != {SqlIdentifier.Literal(IntentSource(source, ownVersion))} " +
+            $"AND (version > {since.ToString(CultureInfo.InvariantCulture)} OR source = {SqlIdentifier.Literal(own)}) " +
             $"SETTINGS {SequentialConsistency} FORMAT JSONEachRow";
         var bytes = await _gateway.QueryAsync(sql, cancellationToken);
         foreach (var line in ((ReadOnlyMemory<byte>)bytes).Split())
@@ -284,12 +294,19 @@ public sealed partial class ClickHouseStateStore : IStateStore
                 continue;
             }
 
+            if (row.GetProperty("source").GetString() == own)
+            {
+                recorded.Add(key);
+                continue;
+            }
+
             var version = (long)Number(row.GetProperty("version"));
             if (version <= mine.LoadedVersion)
             {
                 continue;
             }
 
+            explained.Add(key);
             var theirs = PlanOf(row, key, mine.Planned.Legacy);
             if ((evenSamePlan || !mine.Planned.SamePlanAs(theirs)) && (!conflicts.TryGetValue(key, out var seen) || seen.Version < version))
             {
@@ -297,7 +314,8 @@ public sealed partial class ClickHouseStateStore : IStateStore
             }
         }
 
-        return conflicts;
+        var notApplied = byKey.Keys.Where(k => !recorded.Contains(k) && !explained.Contains(k)).ToHashSet();
+        return new PlanReadBack(conflicts, recorded, notApplied);
     }
 
     /// <summary>

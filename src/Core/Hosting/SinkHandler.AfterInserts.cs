@@ -28,7 +28,7 @@ public sealed partial class SinkHandler
         IReadOnlyDictionary<PartitionKey, PartitionState> later;
         try
         {
-            later = await _retrier.RunAsync(c => _state.ConcurrentPlansAsync(source, delivered.Select(w => (w.Plan.NewState, version)).ToList(), version, c), giveUpAt, null, ct);
+            later = (await _retrier.RunAsync(c => _state.ConcurrentPlansAsync(source, delivered.Select(w => (w.Plan.NewState, version)).ToList(), version, c), giveUpAt, null, ct)).Conflicts;
         }
         catch (Exception e) when (e is Errors.SinkException or OperationCanceledException)
         {
@@ -55,9 +55,10 @@ public sealed partial class SinkHandler
     /// <returns>The landed states and their version when the mark was acknowledged; null when none was needed or its outcome is unknown.</returns>
     private async Task<(IReadOnlyCollection<PartitionState> States, long Version)?> RecordLandedAsync(SourceIdentity source, List<Work> work, DateTimeOffset giveUpAt, CancellationToken ct)
     {
+        // Fenced on the plan's own version: a mark applied late, after another plan was recorded, is dropped.
         var landed = work
             .Where(w => w.Outcome.Failure is null && !w.Encoded.Shape.HasOffsetColumns)
-            .Select(w => Reconciler.Landed(w.Plan, new OffsetRange(w.Outcome.Source.FirstOffset, w.Outcome.Source.LastOffset)))
+            .Select(w => new StateWrite(Reconciler.Landed(w.Plan, new OffsetRange(w.Outcome.Source.FirstOffset, w.Outcome.Source.LastOffset)), w.SavedVersion))
             .ToList();
         if (landed.Count == 0)
         {
@@ -66,7 +67,9 @@ public sealed partial class SinkHandler
 
         try
         {
-            return (landed, await _retrier.RunAsync(c => _state.SaveAsync(source, landed, c), giveUpAt, null, ct));
+            var version = _state.NewVersion();
+            await _retrier.RunAsync(async c => { await _state.SaveAsync(source, landed, version, c); return true; }, giveUpAt, null, ct);
+            return (landed.Select(l => l.State).ToList(), version);
         }
         catch (OperationCanceledException)
         {

@@ -102,7 +102,7 @@ public sealed partial class SinkHandler : IInvocationHandler
             // The check after the inserts too: a partition delivered just before giveUpAt still gets its answer.
             await CheckNotOvertakenAsync(source, work, markBy, markLinked.Token);
             var landed = await RecordLandedAsync(source, work, markBy, markLinked.Token);
-            if (work.Count > 0 && work.Count == outcomes.Count && outcomes.All(o => o.Failure is null))
+            if (work.Count > 0 && work.Count == outcomes.Count && outcomes.All(o => o.Failure is null) && work.All(w => w.Recorded))
             {
                 // Ended cleanly: every partition delivered and checked, and every state write of it acknowledged. The
                 // last write is the plan when no partition needed a landed mark, else the mark if it covered every
@@ -259,7 +259,7 @@ public sealed partial class SinkHandler : IInvocationHandler
             CancellationToken.None);
         List<Planned> planned;
         long version;
-        IReadOnlyDictionary<PartitionKey, PartitionState> concurrent;
+        PlanReadBack readBack;
         try
         {
             planned = PlanAll(source, await loading, ready);
@@ -268,22 +268,23 @@ public sealed partial class SinkHandler : IInvocationHandler
                 return [];
             }
 
-            (version, concurrent) = await RecordAsync(source, planned, cached, giveUpAt, ct);
-            if (concurrent.Count > 0 && cached is not null)
+            (version, readBack) = await RecordAsync(source, planned, cached, giveUpAt, ct);
+            if (cached is not null && (readBack.Conflicts.Count > 0 || readBack.NotApplied.Count > 0))
             {
                 // The cache was stale: another invocation (another execution environment, or a poller at the same time)
-                // recorded a plan for these partitions since this process's last write. Nothing was inserted; our write
-                // lost to theirs (its version is just above the cached one). Record their plans again, as every
-                // step-back does, then plan from a state read, exactly as without the cache.
-                await _retrier.RunAsync(c => _state.SaveAsync(source, concurrent.Values.ToList(), c), giveUpAt, null, ct);
-                _log.Write(LogLevel.Information, "state cache stale: another invocation recorded these partitions since this environment's last write; re-planned from the state table", new LogFields(Numbers: [new("partitions", concurrent.Count)]));
+                // recorded a plan for these partitions since this process's last write, or the state changed under it.
+                // Nothing was inserted; our write lost to theirs (fenced, and versioned just above the cached one). Record
+                // their plans again where ours was kept, as every step-back does, then plan from a state read, exactly as
+                // without the cache.
+                await RecordTheirsAsync(source, readBack, version, giveUpAt, ct);
+                _log.Write(LogLevel.Information, "state cache stale: another invocation recorded these partitions since this environment's last write; re-planned from the state table", new LogFields(Numbers: [new("partitions", readBack.Conflicts.Count + readBack.NotApplied.Count)]));
                 planned = PlanAll(source, await _retrier.RunAsync(c => _state.LoadAsync(source, keys, c), giveUpAt, null, ct), ready);
                 if (planned.Count == 0)
                 {
                     return [];
                 }
 
-                (version, concurrent) = await RecordAsync(source, planned, null, giveUpAt, ct);
+                (version, readBack) = await RecordAsync(source, planned, null, giveUpAt, ct);
             }
         }
         finally
@@ -299,13 +300,23 @@ public sealed partial class SinkHandler : IInvocationHandler
             r.Outcome.TombstonesSkipped = rows[i].TombstonesSkipped;
         }
 
-        var work = planned.Select(p => new Work(ready[p.Index].Outcome, rows[p.Index], p.Plan, p.LoadedVersion) { SavedVersion = version }).ToList();
-        if (concurrent.Count > 0)
+        var work = planned
+            .Select(p => new Work(ready[p.Index].Outcome, rows[p.Index], p.Plan, p.LoadedVersion) { SavedVersion = version, Recorded = readBack.Recorded.Contains(p.Plan.NewState.Key) })
+            .ToList();
+        if (readBack.Conflicts.Count > 0 || readBack.NotApplied.Count > 0)
         {
-            await _retrier.RunAsync(c => _state.SaveAsync(source, concurrent.Values.ToList(), c), giveUpAt, null, ct);
-            foreach (var w in work.Where(w => concurrent.ContainsKey(w.Plan.NewState.Key)))
+            await RecordTheirsAsync(source, readBack, version, giveUpAt, ct);
+            foreach (var w in work)
             {
-                Fail(w.Outcome, new ConcurrentBatchException(w.Outcome));
+                var key = w.Plan.NewState.Key;
+                if (readBack.Conflicts.ContainsKey(key))
+                {
+                    Fail(w.Outcome, new ConcurrentBatchException(w.Outcome));
+                }
+                else if (readBack.NotApplied.Contains(key))
+                {
+                    Fail(w.Outcome, new StateChangedException(w.Outcome));
+                }
             }
 
             work = work.Where(w => w.Outcome.Failure is null).ToList();
@@ -387,5 +398,11 @@ public sealed partial class SinkHandler : IInvocationHandler
     {
         /// <summary>The version this invocation's plan was recorded with.</summary>
         public long SavedVersion { get; set; }
+
+        /// <summary>
+        /// The fence kept this invocation's plan write. When it did not, another invocation recorded the same plan since
+        /// the load (an identical batch at once): the inserts use the same tokens, but this version names nothing.
+        /// </summary>
+        public bool Recorded { get; init; }
     }
 }

@@ -28,7 +28,9 @@ public class ConcurrentPlansTests(ClickHouseFixture fixture)
 
     /// <summary>
     /// A saves and checks (nothing yet), B saves, the server merges the state parts (ReplacingMergeTree keeps only B's
-    /// newer row), B checks: B must still see A's plan. Before plan records, the merge hid it and both inserted.
+    /// newer row), B checks: B must still see A's plan. Before plan records, the merge hid it and both inserted. Both
+    /// state rows are kept only when the two fenced writes are evaluated at the same instant (the fence's read and its
+    /// insert are not one atomic step); B's write expecting A's version stands in for that race here.
     /// </summary>
     [Fact]
     public async Task ConcurrentPlans_EarlierPlanMergedAwayBeforeTheCheck_IsStillSeen()
@@ -41,22 +43,26 @@ public class ConcurrentPlansTests(ClickHouseFixture fixture)
         var planA = Plan(0, 29);
         var planB = Plan(0, 19);
 
-        var va = await a.SaveAsync(Source, [planA], CancellationToken.None);
-        Assert.Empty(await a.ConcurrentPlansAsync(Source, [(planA, 0)], va, CancellationToken.None));
-        var vb = await b.SaveAsync(Source, [planB], CancellationToken.None);
+        var va = await a.SaveNewAsync(Source, [new StateWrite(planA, 0)]);
+        Assert.Empty((await a.ConcurrentPlansAsync(Source, [(planA, 0)], va, CancellationToken.None)).Conflicts);
+        var vb = await b.SaveNewAsync(Source, [new StateWrite(planB, va)]);
         Assert.True(vb > va);
         await h.TextAsync($"OPTIMIZE TABLE {h.Options.StateTable.Sql} FINAL");
 
         var seen = await b.ConcurrentPlansAsync(Source, [(planB, 0)], vb, CancellationToken.None);
 
-        Assert.True(seen.TryGetValue(Key, out var theirs), "B did not see A's plan after the merge");
+        Assert.True(seen.Conflicts.TryGetValue(Key, out var theirs), "B did not see A's plan after the merge");
         Assert.True(theirs.SamePlanAs(planA));
+        Assert.Contains(Key, seen.Recorded);
         var loaded = await b.LoadAsync(Source, [Key], CancellationToken.None);
         Assert.True(loaded.States[Key].SamePlanAs(planB));
         Assert.Empty(loaded.SharedWithOtherSources);
     }
 
-    /// <summary>Two processes may pick the same version (same clock reading): the other's plan is not taken for ours.</summary>
+    /// <summary>
+    /// Two processes may pick the same version (same clock reading): the other's plan is not taken for ours. Both writes
+    /// kept (the same-instant race, B's expectation standing in for it as above).
+    /// </summary>
     [Fact]
     public async Task ConcurrentPlans_AnotherProcessPicksTheSameVersion_IsStillSeen()
     {
@@ -69,12 +75,12 @@ public class ConcurrentPlansTests(ClickHouseFixture fixture)
         var planA = Plan(0, 29);
         var planB = Plan(0, 19);
 
-        var va = await a.SaveAsync(Source, [planA], CancellationToken.None);
-        var vb = await b.SaveAsync(Source, [planB], CancellationToken.None);
+        var va = await a.SaveNewAsync(Source, [new StateWrite(planA, 0)]);
+        var vb = await b.SaveNewAsync(Source, [new StateWrite(planB, va)]);
         Assert.Equal(va, vb);
 
-        Assert.True((await b.ConcurrentPlansAsync(Source, [(planB, 0)], vb, CancellationToken.None)).ContainsKey(Key));
-        Assert.True((await a.ConcurrentPlansAsync(Source, [(planA, 0)], va, CancellationToken.None)).ContainsKey(Key));
+        Assert.True((await b.ConcurrentPlansAsync(Source, [(planB, 0)], vb, CancellationToken.None)).Conflicts.ContainsKey(Key));
+        Assert.True((await a.ConcurrentPlansAsync(Source, [(planA, 0)], va, CancellationToken.None)).Conflicts.ContainsKey(Key));
     }
 
     /// <summary>

@@ -19,7 +19,7 @@ public class ExactlyOnceTests(ClickHouseFixture fixture)
     private static byte[] Event(IReadOnlyList<SimRecord> records, int from, int count) => KafkaEventWriter.Write(records.Skip(from).Take(count));
 
     private static Func<HttpRequestMessage, Fault> OnInsertsInto(string table, Fault fault) =>
-        r => FaultInjectingHandler.IsInsert(r) && Uri.UnescapeDataString(r.RequestUri!.Query).Contains($"`{table}`", StringComparison.Ordinal) ? fault : Fault.None;
+        r => FaultInjectingHandler.IsInsert(r) && FaultInjectingHandler.SqlText(r).Contains($"`{table}`", StringComparison.Ordinal) ? fault : Fault.None;
 
     private static async Task AssertEachOffsetOnceAsync(SinkHarness h, IEnumerable<SimRecord> produced)
     {

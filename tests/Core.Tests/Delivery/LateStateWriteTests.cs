@@ -4,9 +4,10 @@ using MskClickHouse.TestSupport;
 namespace MskClickHouse.Core.Tests.Delivery;
 
 /// <summary>
-/// A state write applied after its writer gave up (docs/exactly-once.md, "Limits"): the state table is a
-/// ReplacingMergeTree(version), so a late row wins over a newer plan whenever its version is higher. Driven step by step
-/// through the fault layer (requests held, answers lost and applied when the test says), never by timing.
+/// A state write applied after its writer gave up (docs/exactly-once.md, "The fenced state write"): the state table is a
+/// ReplacingMergeTree(version), so a late row would win over a newer plan whenever its version is higher; the fence drops
+/// it when it lands. Driven step by step through the fault layer (requests held, answers lost and applied when the test
+/// says), never by timing.
 /// </summary>
 public class LateStateWriteTests(ClickHouseFixture fixture)
 {
@@ -17,15 +18,16 @@ public class LateStateWriteTests(ClickHouseFixture fixture)
     /// from the state; then B's lost insert is applied. Every offset must be present once.
     /// <para>
     /// Same instance (one process): versions are strictly increasing within a process, so B's plan is newer than A's and
-    /// A's late row loses: exactly once. Another instance whose clock runs ahead: A's late row carries the higher version
-    /// and hides B's plan; C re-sends 0-19 under A's token and B's late insert lands them again (open, see the docs).
+    /// A's late row would lose anyway. Another instance whose clock runs ahead: A's late row carries the higher version
+    /// and, unfenced, hid B's plan (C re-sent 0-19 under A's token and B's late insert landed them again: 50 rows for 30
+    /// offsets). Fenced, A's write expects the version both loaded, finds B's when it lands, and is dropped.
     /// </para>
     /// </summary>
     [Theory]
     [InlineData("orders", false)]
     [InlineData("legacy", false)]
-    [InlineData("orders", true, Skip = "open (docs/exactly-once.md, Limits: a late state write of another instance whose clock runs ahead): 50 rows for 30 offsets")]
-    [InlineData("legacy", true, Skip = "open (docs/exactly-once.md, Limits: a late state write of another instance whose clock runs ahead): 50 rows for 30 offsets")]
+    [InlineData("orders", true)]
+    [InlineData("legacy", true)]
     public async Task Invoke_StateWriteAppliedAfterItsWriterGaveUp_OverANewerPlan_EachOffsetOnce(string topic, bool otherInstanceClockAhead)
     {
         var db = await fixture.CreateDatabaseAsync("sink", TestContext.Current.CancellationToken);

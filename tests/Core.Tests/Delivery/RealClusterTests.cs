@@ -64,7 +64,7 @@ public class RealClusterTests(ClickHouseFixture fixture)
         using var h = await SinkHarness.CreateAsync(fixture);
         var log = Orders(100);
         var first = 0;
-        h.Faults.Decide = r => FaultInjectingHandler.IsInsert(r) && Uri.UnescapeDataString(r.RequestUri!.Query).Contains("`events`", StringComparison.Ordinal) && Interlocked.Increment(ref first) == 1
+        h.Faults.Decide = r => FaultInjectingHandler.IsInsert(r) && FaultInjectingHandler.SqlText(r).Contains("`events`", StringComparison.Ordinal) && Interlocked.Increment(ref first) == 1
             ? Fault.LateApply
             : Fault.None;
 
@@ -154,7 +154,7 @@ public class RealClusterTests(ClickHouseFixture fixture)
         var orders = SimulatedLog.Build(1, ["orders"], 2, 50, 0);
         var legacy = Orders(30, topic: "legacy");
         h.Faults.Delay = TimeSpan.FromSeconds(5);
-        h.Faults.Decide = r => FaultInjectingHandler.IsInsert(r) && Uri.UnescapeDataString(r.RequestUri!.Query).Contains("`events`", StringComparison.Ordinal) ? Fault.Delay : Fault.None;
+        h.Faults.Decide = r => FaultInjectingHandler.IsInsert(r) && FaultInjectingHandler.SqlText(r).Contains("`events`", StringComparison.Ordinal) ? Fault.Delay : Fault.None;
 
         // The request timeout is 10 s; the invocation has 1.5 s: requests are cut at the time left, not at 10 s.
         var started = DateTimeOffset.UtcNow;
@@ -223,7 +223,7 @@ public class RealClusterTests(ClickHouseFixture fixture)
         h.Faults.StripSummary = true;
         var log = Orders(100, topic: "legacy");
         var inserts = 0;
-        h.Faults.Decide = r => !(FaultInjectingHandler.IsInsert(r) && Uri.UnescapeDataString(r.RequestUri!.Query).Contains("`plain`", StringComparison.Ordinal)) ? Fault.None
+        h.Faults.Decide = r => !(FaultInjectingHandler.IsInsert(r) && FaultInjectingHandler.SqlText(r).Contains("`plain`", StringComparison.Ordinal)) ? Fault.None
             : Interlocked.Increment(ref inserts) == 1 ? Fault.LoseAnswerAfterApplying
             : Fault.RefuseBeforeSending;
 

@@ -56,6 +56,8 @@ public sealed class UnknownFieldsSinkTests(ClickHouseFixture clickHouse)
         }
 
         public Task ExecuteAsync(string sql, CancellationToken cancellationToken) => inner.ExecuteAsync(sql, cancellationToken);
+
+        public Task ExecuteAsync(string sql, IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken) => inner.ExecuteAsync(sql, settings, cancellationToken);
     }
 
     private sealed record Sink(IInvocationHandler Handler, RecordingLog Log, TableCounts Metrics, ShiftedTime Time, string Db, DriverClickHouseGateway Gateway, CountingGateway Counting) : IDisposable

@@ -112,7 +112,7 @@ public class ReplayEngineTests(ClickHouseFixture fixture)
         using var _g = gateway;
 
         // The rows land, then every write of the outcome rows is refused: the invocation fails without marks.
-        faults.Decide = r => FaultInjectingHandler.IsInsert(r) && Uri.UnescapeDataString(r.RequestUri!.Query).Contains("kafka_dead_letters", StringComparison.Ordinal) ? Fault.RefuseBeforeSending : Fault.None;
+        faults.Decide = r => FaultInjectingHandler.IsInsert(r) && FaultInjectingHandler.SqlText(r).Contains("kafka_dead_letters", StringComparison.Ordinal) ? Fault.RefuseBeforeSending : Fault.None;
         var context = new InvocationContext("r1", DateTimeOffset.UtcNow + TimeSpan.FromSeconds(4), "arn", null);
         await Assert.ThrowsAnyAsync<Errors.SinkException>(() => replay.HandleAsync(context, Encoding.UTF8.GetBytes($$"""{"table":"{{db}}.plain"}"""), CancellationToken.None));
         Assert.Equal(6, await h.ScalarAsync($"SELECT count() FROM {db}.plain"));

@@ -1,0 +1,63 @@
+using System.Globalization;
+using System.Text;
+using MskClickHouse.Core.ClickHouse;
+
+namespace MskClickHouse.Core.Delivery;
+
+/// <summary>
+/// The fenced state write: one <c>INSERT … SELECT</c> that keeps a partition's rows only if the partition's newest
+/// recorded version is still the one the write expects. The condition is evaluated by the server when it executes the
+/// insert, so a write applied after its writer gave up (the connection dropped, the server went on) is judged at the
+/// instant it lands, not when it was sent (docs/exactly-once.md, "The fenced state write").
+/// </summary>
+public sealed partial class ClickHouseStateStore
+{
+    /// <summary>The state table's columns, as created and as every write lists them.</summary>
+    internal const string ColumnDefinitions =
+        "sink_id String, source String, topic String, partition Int32, generation UInt32, nonce UInt64, " +
+        "entries Array(Tuple(first Int64, last Int64, token_first Int64, token_last Int64, generation UInt32, pending UInt8, landed UInt8)), " +
+        "rounds Array(UInt32), " + RangeCountsColumn + " Array(Tuple(records Int32, skipped Int32)), updated_at DateTime64(3, 'UTC'), version UInt64";
+
+    private const string ColumnNames = "sink_id, source, topic, partition, generation, nonce, entries, rounds, " + RangeCountsColumn + ", updated_at, version";
+
+    /// <summary>
+    /// ClickHouse parses at most <c>max_query_size</c> bytes of a query (262,144 by default), and the rows travel inside
+    /// it; a larger write raises the limit for its own request.
+    /// </summary>
+    private const int DefaultMaxQuerySize = 262_144;
+
+    /// <summary>
+    /// The rows (JSONEachRow, each with its <c>expected</c> version) go in through <c>format()</c> inside the query: any
+    /// server and any front that runs SQL runs it (<c>input()</c> would keep them in the body, but embedded engines
+    /// refuse it in <c>INSERT … SELECT</c>). The newest version of a partition is the highest of this source's state rows
+    /// (a ReplacingMergeTree(version) keeps exactly that one), or of its adopted legacy row while it has none; plan
+    /// records (another source column) are not state. A partition never recorded reads 0 (<c>join_use_nulls = 0</c>).
+    /// </summary>
+    internal string FencedInsertSql(SourceIdentity source, IEnumerable<PartitionKey> keys, ReadOnlySpan<byte> rows)
+    {
+        var name = SqlIdentifier.Literal(source.Name);
+        // Only strings are interpolated (Pairs formats the partitions invariantly).
+        return $"INSERT INTO {_table.Sql} ({ColumnNames}) " +
+            $"SELECT {string.Join(", ", ColumnNames.Split(", ").Select(c => "b." + c))} " +
+            $"FROM format(JSONEachRow, {SqlIdentifier.Literal(ColumnDefinitions + ", expected UInt64")}, {SqlIdentifier.Literal(Encoding.UTF8.GetString(rows))}) AS b " +
+            $"LEFT JOIN (SELECT topic, partition, if(countIf(source = {name}) > 0, maxIf(version, source = {name}), maxIf(version, source = '')) AS newest " +
+            $"FROM {_table.Sql} WHERE sink_id = {SqlIdentifier.Literal(_sinkId)} AND source IN ({name}, '') AND (topic, partition) IN ({Pairs(keys.Distinct())}) " +
+            "GROUP BY topic, partition) AS cur ON b.topic = cur.topic AND b.partition = cur.partition " +
+            "WHERE ifNull(cur.newest, 0) = b.expected";
+    }
+
+    /// <summary>The write settings, with room for the query when its rows make it larger than the default limit.</summary>
+    private IReadOnlyDictionary<string, string> FencedWriteSettings(string sql)
+    {
+        var bytes = Encoding.UTF8.GetByteCount(sql);
+        if (bytes < DefaultMaxQuerySize - 1024)
+        {
+            return _writeSettings;
+        }
+
+        return new Dictionary<string, string>(_writeSettings)
+        {
+            ["max_query_size"] = (bytes + 65_536).ToString(CultureInfo.InvariantCulture),
+        };
+    }
+}
