@@ -90,7 +90,8 @@ public static class ParseClassification
 
     /// <summary>
     /// Runs the classification of <paramref name="rows"/>: the rows that parse, or null when the answer is not
-    /// conclusive (a row cannot be tagged, the engine refuses the query as data or SQL, an answer names a stranger);
+    /// conclusive (a row cannot be tagged, the engine refuses the query as data, SQL or for want of a privilege, an
+    /// answer names a stranger);
     /// and the requests made. Transient failures are the caller's <paramref name="query"/>'s to retry or throw.
     /// </summary>
     public static async Task<(HashSet<int>? Parsed, int Requests)> RunAsync(
@@ -116,8 +117,10 @@ public static class ParseClassification
             {
                 answer = await query(sql);
             }
-            catch (ClickHouse.ClickHouseException e) when (e.Kind is ClickHouse.ClickHouseErrorKind.Data or ClickHouse.ClickHouseErrorKind.Permanent)
+            catch (ClickHouse.ClickHouseException e) when (e.Kind is ClickHouse.ClickHouseErrorKind.Data or ClickHouse.ClickHouseErrorKind.Permanent or ClickHouse.ClickHouseErrorKind.Permission)
             {
+                // Permission: format() is a table function, which ClickHouse allows only with CREATE TEMPORARY TABLE (code
+                // 497); a sink user without it still isolates bad rows, by probing, instead of failing the partition.
                 return (null, requests);
             }
 

@@ -27,24 +27,31 @@ public sealed partial class ClickHouseStateStore
     private const int DefaultMaxQuerySize = 262_144;
 
     /// <summary>
-    /// The rows (JSONEachRow, each with its <c>expected</c> version) go in through <c>format()</c> inside the query: any
-    /// server and any front that runs SQL runs it (<c>input()</c> would keep them in the body, but embedded engines
-    /// refuse it in <c>INSERT … SELECT</c>). The newest version of a partition is the highest of this source's state rows
-    /// (a ReplacingMergeTree(version) keeps exactly that one), or of its adopted legacy row while it has none; plan
-    /// records (another source column) are not state. A partition never recorded reads 0 (<c>join_use_nulls = 0</c>).
+    /// The rows (JSONEachRow, each with its <c>expected</c> version) go in as one string literal inside the query, split
+    /// into lines and parsed with <c>JSONExtract</c>: no table function, so no privilege beyond SELECT and INSERT on the
+    /// state table (<c>format()</c>, like most table functions, needs CREATE TEMPORARY TABLE; <c>input()</c>, which would keep the
+    /// rows in the body, is refused in <c>INSERT … SELECT</c> by embedded engines). The newest version of a partition is
+    /// the highest of this source's state rows (a ReplacingMergeTree(version) keeps exactly that one), or of its adopted
+    /// legacy row while it has none; plan records (another source column) are not state. A partition never recorded
+    /// reads 0 (<c>join_use_nulls = 0</c>).
     /// </summary>
     internal string FencedInsertSql(SourceIdentity source, IEnumerable<PartitionKey> keys, ReadOnlySpan<byte> rows)
     {
         var name = SqlIdentifier.Literal(source.Name);
+        var lines = Encoding.UTF8.GetString(rows).TrimEnd('\n');
+        var fields = string.Join(", ", InputNames.Select(c => $"tupleElement(r, '{c}') AS {c}"));
         // Only strings are interpolated (Pairs formats the partitions invariantly).
         return $"INSERT INTO {_table.Sql} ({ColumnNames}) " +
             $"SELECT {string.Join(", ", ColumnNames.Split(", ").Select(c => "b." + c))} " +
-            $"FROM format(JSONEachRow, {SqlIdentifier.Literal(ColumnDefinitions + ", expected UInt64")}, {SqlIdentifier.Literal(Encoding.UTF8.GetString(rows))}) AS b " +
+            $"FROM (SELECT {fields} FROM (SELECT JSONExtract(line, {SqlIdentifier.Literal($"Tuple({ColumnDefinitions}, expected UInt64)")}) AS r " +
+            $"FROM (SELECT arrayJoin(splitByChar('\\n', {SqlIdentifier.Literal(lines)})) AS line))) AS b " +
             $"LEFT JOIN (SELECT topic, partition, if(countIf(source = {name}) > 0, maxIf(version, source = {name}), maxIf(version, source = '')) AS newest " +
             $"FROM {_table.Sql} WHERE sink_id = {SqlIdentifier.Literal(_sinkId)} AND source IN ({name}, '') AND (topic, partition) IN ({Pairs(keys.Distinct())}) " +
             "GROUP BY topic, partition) AS cur ON b.topic = cur.topic AND b.partition = cur.partition " +
             "WHERE ifNull(cur.newest, 0) = b.expected";
     }
+
+    private static readonly string[] InputNames = [.. ColumnNames.Split(", "), "expected"];
 
     /// <summary>The write settings, with room for the query when its rows make it larger than the default limit.</summary>
     private IReadOnlyDictionary<string, string> FencedWriteSettings(string sql)

@@ -30,6 +30,21 @@ public class ParseClassificationTests
     public void Build_RowThatIsNotOneObjectOnALine_IsNotConclusive(string text) =>
         Assert.Null(ParseClassification.Build(Table, [Row(0, "{\"v\":1}"), Row(1, text)], Settings));
 
+    /// <summary>A sink user without CREATE TEMPORARY TABLE (format() needs it): code 497, the rows are probed instead.</summary>
+    [Fact]
+    public async Task Run_UserMayNotUseTableFunctions_IsNotConclusive()
+    {
+        var (parsed, requests) = await ParseClassification.RunAsync(
+            _ => throw new ClickHouseException("Code: 497. DB::Exception: msk_sink: Not enough privileges. To execute this query, it's necessary to have the grant CREATE TEMPORARY TABLE ON *.*. (ACCESS_DENIED)", ClickHouseErrorKind.Permission, 497),
+            Table,
+            [0, 1],
+            i => Encoding.UTF8.GetBytes("{\"v\":1}"),
+            Settings);
+
+        Assert.Null(parsed);
+        Assert.Equal(1, requests);
+    }
+
     [Fact]
     public void Build_ManyRows_SplitsBelowTheQuerySizeLimit()
     {
