@@ -53,7 +53,8 @@ public interface IStateStore
 /// <summary>
 /// The state table: a ReplacingMergeTree keyed (sink_id, topic, partition, source), read with FINAL, newest version wins.
 /// Every read asks for sequential consistency, and on a Replicated* engine every write asks for a quorum, so a read
-/// sees every acknowledged write whichever replica serves it.
+/// sees every acknowledged write whichever replica serves it. Every write is fenced (StateStore.Fence.cs): the server
+/// keeps a partition's rows only while its newest version is still the one the write is based on.
 /// </summary>
 public sealed partial class ClickHouseStateStore : IStateStore
 {
