@@ -3,6 +3,8 @@ using MskClickHouse.Core.Delivery;
 using MskClickHouse.Simulation;
 using MskClickHouse.TestSupport;
 
+using static MskClickHouse.Core.Tests.Delivery.StateStoreWrites;
+
 namespace MskClickHouse.Core.Tests.Delivery;
 
 /// <summary>
@@ -13,12 +15,6 @@ namespace MskClickHouse.Core.Tests.Delivery;
 /// </summary>
 public class ConcurrentPlansTests(ClickHouseFixture fixture)
 {
-    private static readonly SourceIdentity Source = new(KafkaEventWriter.DefaultSourceArn);
-    private static readonly PartitionKey Key = new("orders", 0);
-
-    private static PartitionState Plan(long first, long last) =>
-        new(Key, 0, [new StateEntry(new OffsetRange(first, last), new OffsetRange(first, last), 0, false)], Nonce: 7);
-
     private static async Task<ClickHouseStateStore> StoreAsync(SinkHarness h, DriverClickHouseGateway gateway, TimeProvider time)
     {
         var store = new ClickHouseStateStore(gateway, h.Options.StateTable, h.Options.SinkId, time);

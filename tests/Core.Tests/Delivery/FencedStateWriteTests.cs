@@ -2,6 +2,8 @@ using MskClickHouse.Core.Delivery;
 using MskClickHouse.Simulation;
 using MskClickHouse.TestSupport;
 
+using static MskClickHouse.Core.Tests.Delivery.StateStoreWrites;
+
 namespace MskClickHouse.Core.Tests.Delivery;
 
 /// <summary>
@@ -11,12 +13,6 @@ namespace MskClickHouse.Core.Tests.Delivery;
 /// </summary>
 public class FencedStateWriteTests(ClickHouseFixture fixture)
 {
-    private static readonly SourceIdentity Source = new(KafkaEventWriter.DefaultSourceArn);
-    private static readonly PartitionKey Key = new("orders", 0);
-
-    private static PartitionState Plan(long first, long last) =>
-        new(Key, 0, [new StateEntry(new OffsetRange(first, last), new OffsetRange(first, last), 0, false)], Nonce: 7);
-
     private async Task<(SinkHarness H, ClickHouseStateStore A, ClickHouseStateStore B)> StoresAsync()
     {
         var h = await SinkHarness.CreateAsync(fixture);

@@ -4,6 +4,8 @@ using MskClickHouse.Core.Hosting;
 using MskClickHouse.Simulation;
 using MskClickHouse.TestSupport;
 
+using static MskClickHouse.Core.Tests.Delivery.StateStoreWrites;
+
 namespace MskClickHouse.Core.Tests.Delivery;
 
 /// <summary>
@@ -13,12 +15,6 @@ namespace MskClickHouse.Core.Tests.Delivery;
 /// </summary>
 public class StateCacheFaultTests(ClickHouseFixture fixture)
 {
-    private static readonly SourceIdentity Source = new(KafkaEventWriter.DefaultSourceArn);
-    private static readonly PartitionKey Key = new("orders", 0);
-
-    private static PartitionState Plan(long first, long last) =>
-        new(Key, 0, [new StateEntry(new OffsetRange(first, last), new OffsetRange(first, last), 0, false)], Nonce: 7);
-
     /// <summary>One topic per test: a batch whose partitions go to tables with and without offset columns is not cached
     /// (its landed mark covers some partitions only, so its last write has two versions).</summary>
     private static byte[] Batch(string topic, long first, long last) => KafkaEventWriter.Write(
