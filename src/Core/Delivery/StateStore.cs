@@ -267,7 +267,7 @@ public sealed partial class ClickHouseStateStore : IStateStore
         var explained = new HashSet<PartitionKey>();
         if (planned.Count == 0)
         {
-            return new PlanReadBack(conflicts, recorded, explained);
+            return new PlanReadBack(conflicts, recorded, new HashSet<PartitionKey>());
         }
 
         var byKey = planned.ToDictionary(p => p.Planned.Key);
