@@ -102,7 +102,12 @@ public sealed partial class FaultInjectingHandler : DelegatingHandler
     /// True when the request is an INSERT: the query is in the URL (rows in the body), or, for a statement sent as the
     /// body (an <c>INSERT … SELECT</c> such as the fenced state write), at the start of the body.
     /// </summary>
-    public static bool IsInsert(HttpRequestMessage request) => SqlText(request).Contains("INSERT", StringComparison.OrdinalIgnoreCase);
+    public static bool IsInsert(HttpRequestMessage request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return Uri.UnescapeDataString(request.RequestUri?.Query ?? string.Empty).Contains("INSERT", StringComparison.OrdinalIgnoreCase)
+            || (request.Options.TryGetValue(StatementHead, out var head) && head.TrimStart().StartsWith("INSERT", StringComparison.OrdinalIgnoreCase));
+    }
 
     /// <summary>
     /// What a decision can look at: the URL query (unescaped; for an insert, its SQL and settings) and, for a statement
