@@ -26,42 +26,13 @@ public sealed partial class EmfMetricsSink
 
     private static void WriteTableLine(Utf8JsonWriter w, in TableLine line)
     {
-        w.WriteStartObject();
-        w.WriteStartObject("_aws");
-        w.WriteNumber("Timestamp", line.Timestamp);
-        w.WriteStartArray("CloudWatchMetrics");
-        w.WriteStartObject();
-        w.WriteString("Namespace", line.Sink._namespace);
-        w.WriteStartArray("Dimensions");
-        w.WriteStartArray();
-        w.WriteStringValue("service");
-        w.WriteStringValue("table");
-        w.WriteEndArray();
-        if (line.AlsoUnderServiceAlone)
-        {
-            w.WriteStartArray();
-            w.WriteStringValue("service");
-            w.WriteEndArray();
-        }
-
-        w.WriteEndArray();
-        w.WriteStartArray("Metrics");
+        line.Sink.OpenDirective(w, line.Timestamp, byTable: true, line.AlsoUnderServiceAlone);
         foreach (var (name, _) in line.Counts)
         {
             Definition(w, name, "Count");
         }
 
-        w.WriteEndArray();
-        w.WriteEndObject();
-        w.WriteEndArray();
-        w.WriteEndObject();
-        w.WriteString("service", line.Sink._service);
-        w.WriteString("table", line.Table);
-        if (line.RequestId is not null)
-        {
-            w.WriteString("function_request_id", line.RequestId);
-        }
-
+        line.Sink.CloseDirective(w, line.Table, line.RequestId);
         foreach (var (name, value) in line.Counts)
         {
             w.WriteNumber(name, value);

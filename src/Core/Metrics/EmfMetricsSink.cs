@@ -46,18 +46,7 @@ public sealed partial class EmfMetricsSink : IMetricsSink, IInvocationObserver
     private static void WriteLine(Utf8JsonWriter w, in Line line)
     {
         var m = line.Metrics;
-        w.WriteStartObject();
-        w.WriteStartObject("_aws");
-        w.WriteNumber("Timestamp", line.Timestamp);
-        w.WriteStartArray("CloudWatchMetrics");
-        w.WriteStartObject();
-        w.WriteString("Namespace", line.Sink._namespace);
-        w.WriteStartArray("Dimensions");
-        w.WriteStartArray();
-        w.WriteStringValue("service");
-        w.WriteEndArray();
-        w.WriteEndArray();
-        w.WriteStartArray("Metrics");
+        line.Sink.OpenDirective(w, line.Timestamp, byTable: false, alsoUnderServiceAlone: false);
         Definition(w, "RecordsReceived", "Count");
         Definition(w, "RowsInserted", "Count");
         Definition(w, "DeadLettered", "Count");
@@ -74,17 +63,7 @@ public sealed partial class EmfMetricsSink : IMetricsSink, IInvocationObserver
         }
 
         Definition(w, "BatchBytes", "Bytes");
-        w.WriteEndArray();
-        w.WriteEndObject();
-        w.WriteEndArray();
-        w.WriteEndObject();
-
-        w.WriteString("service", line.Sink._service);
-        if (line.RequestId is not null)
-        {
-            w.WriteString("function_request_id", line.RequestId);
-        }
-
+        line.Sink.CloseDirective(w, table: null, line.RequestId);
         w.WriteNumber("RecordsReceived", m.RecordsReceived);
         w.WriteNumber("RowsInserted", m.RowsInserted);
         w.WriteNumber("DeadLettered", m.DeadLettered);
@@ -102,6 +81,57 @@ public sealed partial class EmfMetricsSink : IMetricsSink, IInvocationObserver
 
         w.WriteNumber("BatchBytes", m.BatchBytes);
         w.WriteEndObject();
+    }
+
+    /// <summary>
+    /// The EMF directive up to the metric definitions: <c>{"_aws":{"Timestamp":..,"CloudWatchMetrics":[{"Namespace":..,
+    /// "Dimensions":[["service"]] or [["service","table"]] (and ["service"] too),"Metrics":[</c>.
+    /// </summary>
+    private void OpenDirective(Utf8JsonWriter w, long timestamp, bool byTable, bool alsoUnderServiceAlone)
+    {
+        w.WriteStartObject();
+        w.WriteStartObject("_aws");
+        w.WriteNumber("Timestamp", timestamp);
+        w.WriteStartArray("CloudWatchMetrics");
+        w.WriteStartObject();
+        w.WriteString("Namespace", _namespace);
+        w.WriteStartArray("Dimensions");
+        w.WriteStartArray();
+        w.WriteStringValue("service");
+        if (byTable)
+        {
+            w.WriteStringValue("table");
+        }
+
+        w.WriteEndArray();
+        if (byTable && alsoUnderServiceAlone)
+        {
+            w.WriteStartArray();
+            w.WriteStringValue("service");
+            w.WriteEndArray();
+        }
+
+        w.WriteEndArray();
+        w.WriteStartArray("Metrics");
+    }
+
+    /// <summary>Closes what <see cref="OpenDirective"/> opened and writes the dimension values and the request id; the caller writes the metric values and closes the line.</summary>
+    private void CloseDirective(Utf8JsonWriter w, string? table, string? requestId)
+    {
+        w.WriteEndArray();
+        w.WriteEndObject();
+        w.WriteEndArray();
+        w.WriteEndObject();
+        w.WriteString("service", _service);
+        if (table is not null)
+        {
+            w.WriteString("table", table);
+        }
+
+        if (requestId is not null)
+        {
+            w.WriteString("function_request_id", requestId);
+        }
     }
 
     private static void Definition(Utf8JsonWriter w, string name, string unit)
