@@ -39,11 +39,10 @@ public sealed partial class ClickHouseStateStore
     {
         var name = SqlIdentifier.Literal(source.Name);
         var lines = Encoding.UTF8.GetString(rows).TrimEnd('\n');
-        var fields = string.Join(", ", InputNames.Select(c => $"tupleElement(r, '{c}') AS {c}"));
         // Only strings are interpolated (Pairs formats the partitions invariantly).
         return $"INSERT INTO {_table.Sql} ({ColumnNames}) " +
-            $"SELECT {string.Join(", ", ColumnNames.Split(", ").Select(c => "b." + c))} " +
-            $"FROM (SELECT {fields} FROM (SELECT JSONExtract(line, {SqlIdentifier.Literal($"Tuple({ColumnDefinitions}, expected UInt64)")}) AS r " +
+            $"SELECT {KeptColumns} " +
+            $"FROM (SELECT {InputFields} FROM (SELECT JSONExtract(line, {InputType}) AS r " +
             $"FROM (SELECT arrayJoin(splitByChar('\\n', {SqlIdentifier.Literal(lines)})) AS line))) AS b " +
             $"LEFT JOIN (SELECT topic, partition, if(countIf(source = {name}) > 0, maxIf(version, source = {name}), maxIf(version, source = '')) AS newest " +
             $"FROM {_table.Sql} WHERE sink_id = {SqlIdentifier.Literal(_sinkId)} AND source IN ({name}, '') AND (topic, partition) IN ({Pairs(keys.Distinct())}) " +
@@ -51,7 +50,13 @@ public sealed partial class ClickHouseStateStore
             "WHERE ifNull(cur.newest, 0) = b.expected";
     }
 
-    private static readonly string[] InputNames = [.. ColumnNames.Split(", "), "expected"];
+    /// <summary>The parsed input's columns: the table's and the write's expected version, out of the JSON tuple.</summary>
+    private static readonly string InputFields = string.Join(", ", ColumnNames.Split(", ").Append("expected").Select(c => $"tupleElement(r, '{c}') AS {c}"));
+
+    private static readonly string InputType = SqlIdentifier.Literal($"Tuple({ColumnDefinitions}, expected UInt64)");
+
+    /// <summary>What is inserted of a kept input row: the table's columns.</summary>
+    private static readonly string KeptColumns = string.Join(", ", ColumnNames.Split(", ").Select(c => "b." + c));
 
     /// <summary>The write settings, with room for the query when its rows make it larger than the default limit.</summary>
     private IReadOnlyDictionary<string, string> FencedWriteSettings(string sql)
