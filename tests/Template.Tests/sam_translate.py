@@ -89,7 +89,8 @@ def parameter_values(template, given):
             if allowed is not None and item not in [str(a) for a in allowed]:
                 errors.append(f"{name}: '{item}' is not one of {allowed}")
             pattern = spec.get("AllowedPattern")
-            if pattern is not None and kind == "String" and not re.fullmatch(pattern, item):
+            # CloudFormation matches a CommaDelimitedList's pattern against each item.
+            if pattern is not None and kind in ("String", "CommaDelimitedList") and not re.fullmatch(pattern, item):
                 errors.append(f"{name}: '{item}' does not match {pattern}")
             if kind == "Number":
                 try:
@@ -210,6 +211,34 @@ class Rejected(Exception):
     pass
 
 
+def foreach_collisions(template, values):
+    """Logical ids that two items of a top-level Fn::ForEach in Resources would both produce. SAM CLI (1.164,
+    samcli/lib/cfn_language_extensions/processors/foreach.py) and CloudFormation refuse such a template; cfn-lint's
+    expansion lets the later item overwrite the earlier one, so the check is made here, with SAM CLI's message. &{X}
+    keeps only [a-zA-Z0-9] of the item, ${X} the item as it is."""
+    problems = []
+    for key, loop in template.get("Resources", {}).items():
+        if not key.startswith("Fn::ForEach::") or not isinstance(loop, list) or len(loop) != 3:
+            continue
+        identifier, collection, body = loop
+        if isinstance(collection, dict) and isinstance(collection.get("Ref"), str):
+            collection = values.get(collection["Ref"], [])
+        if not isinstance(collection, list) or not isinstance(body, dict):
+            continue
+        produced = {}
+        for item in collection:
+            for out_key in body:
+                logical_id = out_key.replace("${" + identifier + "}", item).replace(
+                    "&{" + identifier + "}", re.sub(r"[^a-zA-Z0-9]", "", item))
+                if logical_id in produced:
+                    problems.append(
+                        f"Fn::ForEach expansion in '{key}' produced logical IDs that conflict with existing entries: "
+                        f"{logical_id} ({identifier} '{produced[logical_id]}' and '{item}')")
+                else:
+                    produced[logical_id] = item
+    return problems
+
+
 def deploy(path, decoded, given):
     source = plain(decoded)
     errors, values = parameter_values(source, given)
@@ -218,6 +247,10 @@ def deploy(path, decoded, given):
     result = {"parameterErrors": errors, "ruleFailures": failures}
     if errors:
         return result  # CloudFormation stops at invalid parameter values
+
+    collisions = foreach_collisions(source, values)
+    if collisions:
+        raise Rejected("AWS::LanguageExtensions rejected the template: " + "; ".join(collisions))
 
     # cfn-lint's language extension takes list collections from the parameter's Default.
     with_values = copy.deepcopy(decoded)
