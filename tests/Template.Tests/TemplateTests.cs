@@ -72,6 +72,13 @@ public class TemplateTests
     }
 
     [Fact]
+    public void Mappings_CanBePausedForAConsumerGroupChange()
+    {
+        Assert.Equal("""{"Ref":"MappingsEnabled"}""", MskMapping["Enabled"]!.ToJsonString());
+        Assert.Equal("true", Parameter("MappingsEnabled")["Default"]!.GetValue<string>());
+    }
+
+    [Fact]
     public void Template_ValidatesAgainstSamSchema() => AssertNone(SamSchema.Validate(Template));
 
     [Fact]
