@@ -1,6 +1,7 @@
-# Build of the Lambda function for AWS SAM (template.yaml: Metadata BuildMethod: makefile).
+# Build of the Lambda functions for AWS SAM (template.yaml: Metadata BuildMethod: makefile).
 #
-# `sam build` runs `make build-MskToClickHouseFunction` with ARTIFACTS_DIR=<dir> in the environment; by hand:
+# `sam build` runs `make build-<Function>` for each of the three functions (one bootstrap, published once: see
+# publish-function) with ARTIFACTS_DIR=<dir> in the environment; by hand:
 #   make build-MskToClickHouseFunction ARTIFACTS_DIR=/tmp/out                       # checks against samconfig [default]
 #   make build-MskToClickHouseFunction ARTIFACTS_DIR=/tmp/out SAM_CONFIG_ENV=prod   # ... against [prod]
 #

@@ -42,6 +42,20 @@ public class SamCliTests
         }
     }
 
+    /// <summary>docs/deploy.md's commands use only the environments samconfig.toml has, and name the same minimum
+    /// SAM CLI version as samconfig.toml (the first with opt-in local language extensions).</summary>
+    [Fact]
+    public void DeployDoc_CommandsUseSamconfigsEnvironments_AndTheMinimumVersion()
+    {
+        var doc = File.ReadAllText(Repo.File("docs/deploy.md"));
+        var config = SamConfig.Read();
+        var environments = System.Text.RegularExpressions.Regex.Matches(doc, @"--config-env (\w+)").Select(m => m.Groups[1].Value).Distinct().ToList();
+        Assert.NotEmpty(environments);
+        Assert.All(environments, e => Assert.True(config.ContainsKey(e), $"docs/deploy.md uses --config-env {e}, samconfig.toml has no [{e}]"));
+        Assert.Contains("AWS SAM CLI 1.161 or newer", doc, StringComparison.Ordinal);
+        Assert.Contains("SAM CLI >= 1.161", File.ReadAllText(Repo.File("samconfig.toml")), StringComparison.Ordinal);
+    }
+
     private static Dictionary<string, JsonNode?> FromSamConfig(string environment, params (string Name, string Value)[] replaced)
     {
         var values = SamConfig.ParameterOverrides(SamConfig.Effective(SamConfig.Read(), environment, "deploy"));
