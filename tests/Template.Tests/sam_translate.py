@@ -6,9 +6,10 @@ Usage: sam_translate.py TEMPLATE '{"case": {"Param": "value", "ListParam": ["a",
 1. Parameters: every given name must exist; values are checked against Type, AllowedValues, AllowedPattern,
    MinValue/MaxValue; a parameter without Default must be given. Failures are listed, not fatal.
 2. Rules: every rule is evaluated (RuleCondition, Assertions) as CloudFormation does when it creates a change set.
-3. AWS::LanguageExtensions: Fn::ForEach is expanded by cfn-lint's implementation of the transform, with the
-   parameter values as the collection (cfn-lint reads the collection from the parameter's Default, so the given
-   values are written there first).
+3. AWS::LanguageExtensions: a logical id that two items of a Fn::ForEach would both produce is refused with SAM
+   CLI's message (foreach_collisions; cfn-lint would let the later item overwrite it). Then Fn::ForEach is expanded by
+   cfn-lint's implementation of the transform, with the parameter values as the collection (cfn-lint reads the
+   collection from the parameter's Default, so the given values are written there first).
 4. AWS::Serverless-2016-10-31: AWS's own translator (samtranslator) turns SAM resources into CloudFormation. CodeUri
    "." becomes an S3 URI, as `sam package`/`sam deploy` do before the transform runs.
 5. Conditions are evaluated, resources whose condition is false are dropped, Fn::If picks its branch and
