@@ -1,6 +1,7 @@
-# Build of the Lambda function for AWS SAM (template.yaml: Metadata BuildMethod: makefile).
+# Build of the Lambda functions for AWS SAM (template.yaml: Metadata BuildMethod: makefile).
 #
-# `sam build` runs `make build-MskToClickHouseFunction` with ARTIFACTS_DIR=<dir> in the environment; by hand:
+# `sam build` runs `make build-<Function>` for each of the three functions (one bootstrap, published once: see
+# publish-function) with ARTIFACTS_DIR=<dir> in the environment; by hand:
 #   make build-MskToClickHouseFunction ARTIFACTS_DIR=/tmp/out                       # checks against samconfig [default]
 #   make build-MskToClickHouseFunction ARTIFACTS_DIR=/tmp/out SAM_CONFIG_ENV=prod   # ... against [prod]
 #
@@ -44,12 +45,21 @@ endif
 
 # Published output stays inside the repo's ignored artifacts/ folder; only `bootstrap` goes to ARTIFACTS_DIR.
 PUBLISH_DIR := $(CURDIR)/artifacts/publish/$(RID)
-# Publishes of src/Function share its obj/ folder: hold the repository's publish lock (the test harness's
-# BootstrapPublisher takes the same flock) so a parallel publish cannot corrupt the native link. flock(1) is in
-# util-linux; without it the publish runs unlocked.
+PUBLISH_COMMAND = dotnet publish $(FUNCTION_PROJECT) -c $(CONFIGURATION) -r $(RID) -p:PublishAot=true --self-contained true $(PUBLISH_FLAGS) -o "$(PUBLISH_DIR)"
+# The publish command of the bootstrap in PUBLISH_DIR: a different command (RID, configuration, flags) publishes anew.
+PUBLISH_ARGS_FILE := $(PUBLISH_DIR).args
+# What the bootstrap is built from: a change to any of these publishes anew.
+PUBLISH_INPUTS := $(shell find "$(CURDIR)/src" -type f \( -name '*.cs' -o -name '*.csproj' -o -name '*.json' -o -name '*.xml' \) -not -path '*/bin/*' -not -path '*/obj/*' 2>/dev/null) \
+  $(wildcard $(CURDIR)/Directory.Build.props $(CURDIR)/Directory.Packages.props $(CURDIR)/global.json $(CURDIR)/.editorconfig)
+# SAM builds every makefile function on its own (its build graph never merges BuildMethod makefile functions), in
+# parallel with `parallel = true`: three `make build-...` at once, one bootstrap. So the publish runs under the
+# repository's publish lock (the test harness's BootstrapPublisher takes the same flock, and publishes of src/Function
+# share its obj/ folder), and inside the lock make publishes only when the bootstrap is older than its inputs or was
+# published with other arguments: the first of the three publishes, the other two wait and copy its bootstrap.
+# flock(1) is in util-linux; without it the publish runs unlocked.
 PUBLISH_LOCK := $(if $(shell command -v flock 2>/dev/null),flock "$(CURDIR)/artifacts/.publish.lock",)
 
-.PHONY: build-MskToClickHouseFunction build-AuditFunction build-ReplayFunction publish-function
+.PHONY: build-MskToClickHouseFunction build-AuditFunction build-ReplayFunction publish-function publish-if-stale
 
 # The audit and replay functions run the same bootstrap (SINK_MODE picks the handler); SAM builds each function's target.
 build-MskToClickHouseFunction build-AuditFunction build-ReplayFunction: publish-function
@@ -60,7 +70,17 @@ build-MskToClickHouseFunction build-AuditFunction build-ReplayFunction: publish-
 	cp "$(PUBLISH_DIR)/bootstrap" "$(ARTIFACTS_DIR)/bootstrap"
 	chmod 755 "$(ARTIFACTS_DIR)/bootstrap"
 
+# Under the lock: record the publish command (rewritten only when it changed), then let a nested make compare times.
+# NESTED_MAKE, not $(MAKE) in the line: make would run such a line even under `make -n`.
+NESTED_MAKE = $(MAKE)
 publish-function:
+	@mkdir -p "$(CURDIR)/artifacts/publish"
+	$(PUBLISH_LOCK) sh -c 'printf "%s\n" "$$1" | cmp -s - "$$2" || printf "%s\n" "$$1" > "$$2"; exec "$$3" --no-print-directory -f "$$4" publish-if-stale ARCHITECTURE="$$5"' \
+	  publish '$(PUBLISH_COMMAND)' "$(PUBLISH_ARGS_FILE)" "$(NESTED_MAKE)" "$(abspath $(firstword $(MAKEFILE_LIST)))" "$(ARCHITECTURE)"
+
+publish-if-stale: $(PUBLISH_DIR)/bootstrap
+
+$(PUBLISH_DIR)/bootstrap: $(PUBLISH_INPUTS) $(PUBLISH_ARGS_FILE)
 	rm -rf "$(PUBLISH_DIR)"
-	mkdir -p "$(CURDIR)/artifacts"
-	$(PUBLISH_LOCK) dotnet publish $(FUNCTION_PROJECT) -c $(CONFIGURATION) -r $(RID) -p:PublishAot=true --self-contained true $(PUBLISH_FLAGS) -o "$(PUBLISH_DIR)"
+	$(PUBLISH_COMMAND)
+	touch "$@"

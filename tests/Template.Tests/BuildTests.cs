@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using Tomlyn;
 using Tomlyn.Model;
 using Xunit;
 
@@ -72,8 +71,7 @@ public class BuildTests
     [InlineData("prod", "x86_64", false)]
     public void Makefile_WithoutArchitecture_ChecksAgainstTheSamconfigEnvironment(string configEnv, string arch, bool accepted)
     {
-        var overrides = (TomlArray)((TomlTable)((TomlTable)((TomlTable)SamConfig[configEnv])["deploy"])["parameters"])["parameter_overrides"];
-        var configured = overrides.Select(o => (string)o!).Single(o => o.StartsWith("Architecture=", StringComparison.Ordinal))["Architecture=".Length..];
+        var configured = SamConfig.ParameterOverrides(SamConfig.Effective(SamConfig.Read(), configEnv, "deploy"))["Architecture"];
         Assert.Equal(accepted, configured == arch);
 
         var (code, output) = Run("make", "-n", "build-MskToClickHouseFunction", "ARTIFACTS_DIR=/tmp/x", $"ARCH={arch}", $"SAM_CONFIG_ENV={configEnv}");
@@ -149,35 +147,89 @@ public class BuildTests
         }
     }
 
-    private static TomlTable SamConfig => TomlSerializer.Deserialize<TomlTable>(File.ReadAllText(Repo.File("samconfig.toml")))!;
-
     [Theory]
     [InlineData("default")]
     [InlineData("prod")]
     public void SamConfig_EnvironmentDeploysWithIamCapabilityAndBatchSize(string environment)
     {
-        var config = SamConfig;
+        var config = SamConfig.Read();
         Assert.Equal(0.1, Convert.ToDouble(config["version"], System.Globalization.CultureInfo.InvariantCulture));
-        var env = (TomlTable)config[environment];
-        Assert.True(env.ContainsKey("build"), $"{environment}.build missing");
-        var deploy = (TomlTable)((TomlTable)env["deploy"])["parameters"];
+        Assert.True(((TomlTable)config[environment]).ContainsKey("build"), $"{environment}.build missing");
+        var deploy = SamConfig.Effective(config, environment, "deploy");
         Assert.Equal("CAPABILITY_IAM", deploy["capabilities"]);
         Assert.Equal(true, deploy["resolve_s3"]);
         Assert.Equal(true, deploy["confirm_changeset"]);
         Assert.False(string.IsNullOrEmpty(deploy["stack_name"] as string));
         Assert.False(string.IsNullOrEmpty(deploy["region"] as string));
-        var overrides = ((TomlArray)deploy["parameter_overrides"]).Select(o => (string)o!).ToList();
-        Assert.Contains(overrides, o => o.StartsWith("BatchSize=", StringComparison.Ordinal));
+        var overrides = SamConfig.ParameterOverrides(deploy);
+        Assert.Contains("BatchSize", overrides.Keys);
 
         // Every override names a real template parameter, and nothing password-like is passed in clear.
         var parameters = CfnYaml.Load(Repo.File("template.yaml"))["Parameters"]!.AsObject().Select(kv => kv.Key).ToHashSet();
-        foreach (var o in overrides)
+        foreach (var (name, value) in overrides)
         {
-            var name = o[..o.IndexOf('=', StringComparison.Ordinal)];
             Assert.Contains(name, parameters);
-            Assert.DoesNotContain("Password=", o, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("Password=", name + "=" + value, StringComparison.OrdinalIgnoreCase);
         }
 
         Assert.True(((string)deploy["stack_name"]).Length <= 47, "stack name + '-MskToClickHouse' must fit Lambda's 64-character limit");
+    }
+
+    /// <summary>
+    /// SAM CLI never merges makefile functions into one build (samcli/lib/build/build_graph.py: FunctionBuildDefinition
+    /// equality is false for BuildMethod makefile), so `sam build` with parallel = true runs the three targets at once.
+    /// A stand-in dotnet (the real publish takes minutes) counts the publishes: one, and all three get its bootstrap.
+    /// </summary>
+    [Fact]
+    public async Task Makefile_ThreeParallelFunctionBuilds_PublishOnce()
+    {
+        var dir = Directory.CreateTempSubdirectory("one-publish-");
+        try
+        {
+            var bin = Directory.CreateDirectory(Path.Combine(dir.FullName, "bin"));
+            var log = Path.Combine(dir.FullName, "publishes.log");
+            var dotnet = Path.Combine(bin.FullName, "dotnet");
+            await File.WriteAllTextAsync(dotnet, """
+                #!/bin/sh
+                echo "$*" >> "$FAKE_PUBLISH_LOG"; sleep 1
+                while [ $# -gt 0 ]; do [ "$1" = "-o" ] && out="$2"; shift; done
+                mkdir -p "$out"; printf '\177ELF\002\001\001\000\000\000\000\000\000\000\000\000\002\000\076\000' > "$out/bootstrap"
+                """.Replace("\r", "", StringComparison.Ordinal), TestContext.Current.CancellationToken);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(dotnet, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+
+            var functions = new[] { "MskToClickHouseFunction", "AuditFunction", "ReplayFunction" };
+            var builds = functions.Select(f =>
+            {
+                var psi = new ProcessStartInfo("make") { WorkingDirectory = Repo.Root, RedirectStandardOutput = true, RedirectStandardError = true };
+                foreach (var a in new[] { "-s", $"build-{f}", $"ARTIFACTS_DIR={dir.FullName}/out/{f}", "ARCH=x86_64", "ARCHITECTURE=x86_64", $"PUBLISH_DIR={dir.FullName}/publish" })
+                {
+                    psi.ArgumentList.Add(a);
+                }
+
+                psi.Environment["PATH"] = bin.FullName + ":" + Environment.GetEnvironmentVariable("PATH");
+                psi.Environment["FAKE_PUBLISH_LOG"] = log;
+                var p = Process.Start(psi)!;
+                return (Process: p, Output: p.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken), Stdout: p.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken));
+            }).ToList();
+            foreach (var b in builds)
+            {
+                await b.Process.WaitForExitAsync(TestContext.Current.CancellationToken);
+                Assert.True(b.Process.ExitCode == 0, await b.Output + await b.Stdout);
+                b.Process.Dispose();
+            }
+
+            Assert.Single(await File.ReadAllLinesAsync(log, TestContext.Current.CancellationToken));
+            foreach (var f in functions)
+            {
+                Assert.True(File.Exists(Path.Combine(dir.FullName, "out", f, "bootstrap")), f);
+            }
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
     }
 }

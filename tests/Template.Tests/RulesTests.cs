@@ -25,7 +25,10 @@ public class RulesTests
         ["existing vpc without subnets"] = (With(("CreateVpc", "false"), ("VpcId", "vpc-0abc")), "CreateVpc=false needs SubnetIds"),
         ["record age 0"] = (With(("MaximumRecordAgeInSeconds", "0")), "RecordAgeIsMinusOneOrAtLeastSixty"),
         ["record age 59"] = (With(("MaximumRecordAgeInSeconds", "59")), "RecordAgeIsMinusOneOrAtLeastSixty"),
-        ["empty topic entry"] = (With(("Topics", new JsonArray("orders", ""))), "TopicsAreNotEmpty"),
+        ["placeholder topic"] = (With(("Topics", new JsonArray("orders", "REPLACE_ME_TOPIC"))), "Topics still holds the placeholder REPLACE_ME_TOPIC"),
+        ["glue registry on demand"] = (With(("SchemaRegistryType", "GLUE"), ("SchemaRegistryUri", "arn:aws:glue:eu-west-1:123456789012:registry/kafka"), ("PollerMode", "ON_DEMAND")), "SchemaRegistryNeedsProvisionedPollers: SchemaRegistryType GLUE or CONFLUENT needs PollerMode PROVISIONED"),
+        ["confluent registry on demand"] = (With(("SchemaRegistryType", "CONFLUENT"), ("SchemaRegistryUri", "https://registry.example.com"), ("PollerMode", "ON_DEMAND")), "SchemaRegistryNeedsProvisionedPollers"),
+        ["at timestamp without timestamp"] = (With(("StartingPosition", "AT_TIMESTAMP")), "AtTimestampNeedsTimestamp"),
     };
 
     private static readonly Dictionary<string, (Dictionary<string, JsonNode?> Parameters, string Expected)> OutOfRange = new(StringComparer.Ordinal)
@@ -41,6 +44,8 @@ public class RulesTests
         ["kms key that is not a key arn"] = (With(("SecretsKmsKeyArn", "alias/aws/secretsmanager")), "SecretsKmsKeyArn: 'alias/aws/secretsmanager' does not match"),
         ["glue registry that is not a registry arn"] = (With(("GlueRegistryArn", "arn:aws:glue:eu-west-1:123456789012:schema/kafka/orders")), "GlueRegistryArn:"),
         ["consumer group with a space"] = (With(("ConsumerGroupId", "my group")), "ConsumerGroupId: 'my group' does not match"),
+        ["empty topic entry"] = (With(("Topics", new JsonArray("orders", ""))), "Topics: '' does not match"),
+        ["consumer group base over 50 characters"] = (With(("ConsumerGroupId", new string('g', 51))), "ConsumerGroupId: 'ggg"),
     };
 
     private static readonly Dictionary<string, Dictionary<string, JsonNode?>> Accepted = new(StringComparer.Ordinal)
@@ -49,6 +54,9 @@ public class RulesTests
         ["record age 60"] = With(("MaximumRecordAgeInSeconds", "60")),
         ["record age a week"] = With(("MaximumRecordAgeInSeconds", "604800")),
         ["scram with secret and key"] = With(("BrokerAuthentication", "SASL_SCRAM_512"), ("BrokerAuthSecretArn", Secret), ("SecretsKmsKeyArn", KmsKey)),
+        ["registry provisioned"] = With(("SchemaRegistryType", "CONFLUENT"), ("SchemaRegistryUri", "https://registry.example.com"), ("PollerMode", "PROVISIONED")),
+        ["at timestamp with timestamp"] = With(("StartingPosition", "AT_TIMESTAMP"), ("StartingPositionTimestamp", "1764082800")),
+        ["consumer group base of 50 characters"] = With(("ConsumerGroupId", new string('g', 50))),
         ["existing vpc with vpc and subnets"] = With(("CreateVpc", "false"), ("VpcId", "vpc-0abc"), ("SubnetIds", new JsonArray("subnet-0a", "subnet-0b"))),
     };
 

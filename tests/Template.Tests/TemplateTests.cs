@@ -64,11 +64,18 @@ public class TemplateTests
     }
 
     [Fact]
-    public void Template_ExpandsOneMappingAndOnePolicyPerTopic()
+    public void Template_ExpandsOneMappingPerTopic()
     {
         var ids = Template["Resources"]!.AsObject().Select(kv => kv.Key).ToList();
         Assert.Equal(["MskMappingappevents", "MskMappingordersv2"], ids.Where(i => i.StartsWith("MskMapping", StringComparison.Ordinal)).Order());
-        Assert.Equal(["TopicPolicyappevents", "TopicPolicyordersv2"], ids.Where(i => i.StartsWith("TopicPolicy", StringComparison.Ordinal)).Order());
+        Assert.DoesNotContain(ids, i => i.StartsWith("TopicPolicy", StringComparison.Ordinal)); // one TopicAccessPolicy for all topics
+    }
+
+    [Fact]
+    public void Mappings_CanBePausedForAConsumerGroupChange()
+    {
+        Assert.Equal("""{"Ref":"MappingsEnabled"}""", MskMapping["Enabled"]!.ToJsonString());
+        Assert.Equal("true", Parameter("MappingsEnabled")["Default"]!.GetValue<string>());
     }
 
     [Fact]
@@ -269,9 +276,8 @@ public class TemplateTests
         var statements = TemplateChecker.IamStatements(Template).Where(s => s.Statement["Sid"] is not null)
             .ToLookup(s => s.Statement["Sid"]!.GetValue<string>(), s => s.Statement);
         Assert.Equal("""{"Ref":"MskClusterArn"}""", statements["ConnectToCluster"].Single()["Resource"]!.ToJsonString());
-        Assert.Equal(2, statements["ReadTopic"].Count());
-        Assert.Contains(":topic/${ClusterPath}/orders-v2", statements["ReadTopic"].First()["Resource"]!.ToJsonString(), StringComparison.Ordinal);
-        Assert.Contains(":group/${ClusterPath}/${GroupBase}-orders-v2", statements["UseConsumerGroup"].First()["Resource"]!.ToJsonString(), StringComparison.Ordinal);
+        Assert.Single(statements["ReadTopics"]);
+        Assert.Contains(":group/${ClusterPath}/${GroupBase}-*", statements["UseConsumerGroups"].Single()["Resource"]!.ToJsonString(), StringComparison.Ordinal);
         var actions = statements.SelectMany(g => g).SelectMany(s => s["Action"] is JsonArray a ? a.Select(x => x!.GetValue<string>()) : [s["Action"]!.GetValue<string>()]).ToHashSet();
         foreach (var a in new[] { "kafka:DescribeCluster", "kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers", "kafka-cluster:Connect",
                      "kafka-cluster:DescribeGroup", "kafka-cluster:AlterGroup", "kafka-cluster:DescribeTopic", "kafka-cluster:ReadData",

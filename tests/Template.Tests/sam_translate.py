@@ -6,9 +6,10 @@ Usage: sam_translate.py TEMPLATE '{"case": {"Param": "value", "ListParam": ["a",
 1. Parameters: every given name must exist; values are checked against Type, AllowedValues, AllowedPattern,
    MinValue/MaxValue; a parameter without Default must be given. Failures are listed, not fatal.
 2. Rules: every rule is evaluated (RuleCondition, Assertions) as CloudFormation does when it creates a change set.
-3. AWS::LanguageExtensions: Fn::ForEach is expanded by cfn-lint's implementation of the transform, with the
-   parameter values as the collection (cfn-lint reads the collection from the parameter's Default, so the given
-   values are written there first).
+3. AWS::LanguageExtensions: a logical id that two items of a Fn::ForEach would both produce is refused with SAM
+   CLI's message (foreach_collisions; cfn-lint would let the later item overwrite it). Then Fn::ForEach is expanded by
+   cfn-lint's implementation of the transform, with the parameter values as the collection (cfn-lint reads the
+   collection from the parameter's Default, so the given values are written there first).
 4. AWS::Serverless-2016-10-31: AWS's own translator (samtranslator) turns SAM resources into CloudFormation. CodeUri
    "." becomes an S3 URI, as `sam package`/`sam deploy` do before the transform runs.
 5. Conditions are evaluated, resources whose condition is false are dropped, Fn::If picks its branch and
@@ -89,7 +90,8 @@ def parameter_values(template, given):
             if allowed is not None and item not in [str(a) for a in allowed]:
                 errors.append(f"{name}: '{item}' is not one of {allowed}")
             pattern = spec.get("AllowedPattern")
-            if pattern is not None and kind == "String" and not re.fullmatch(pattern, item):
+            # CloudFormation matches a CommaDelimitedList's pattern against each item.
+            if pattern is not None and kind in ("String", "CommaDelimitedList") and not re.fullmatch(pattern, item):
                 errors.append(f"{name}: '{item}' does not match {pattern}")
             if kind == "Number":
                 try:
@@ -210,6 +212,34 @@ class Rejected(Exception):
     pass
 
 
+def foreach_collisions(template, values):
+    """Logical ids that two items of a top-level Fn::ForEach in Resources would both produce. SAM CLI (1.164,
+    samcli/lib/cfn_language_extensions/processors/foreach.py) and CloudFormation refuse such a template; cfn-lint's
+    expansion lets the later item overwrite the earlier one, so the check is made here, with SAM CLI's message. &{X}
+    keeps only [a-zA-Z0-9] of the item, ${X} the item as it is."""
+    problems = []
+    for key, loop in template.get("Resources", {}).items():
+        if not key.startswith("Fn::ForEach::") or not isinstance(loop, list) or len(loop) != 3:
+            continue
+        identifier, collection, body = loop
+        if isinstance(collection, dict) and isinstance(collection.get("Ref"), str):
+            collection = values.get(collection["Ref"], [])
+        if not isinstance(collection, list) or not isinstance(body, dict):
+            continue
+        produced = {}
+        for item in collection:
+            for out_key in body:
+                logical_id = out_key.replace("${" + identifier + "}", item).replace(
+                    "&{" + identifier + "}", re.sub(r"[^a-zA-Z0-9]", "", item))
+                if logical_id in produced:
+                    problems.append(
+                        f"Fn::ForEach expansion in '{key}' produced logical IDs that conflict with existing entries: "
+                        f"{logical_id} ({identifier} '{produced[logical_id]}' and '{item}')")
+                else:
+                    produced[logical_id] = item
+    return problems
+
+
 def deploy(path, decoded, given):
     source = plain(decoded)
     errors, values = parameter_values(source, given)
@@ -218,6 +248,10 @@ def deploy(path, decoded, given):
     result = {"parameterErrors": errors, "ruleFailures": failures}
     if errors:
         return result  # CloudFormation stops at invalid parameter values
+
+    collisions = foreach_collisions(source, values)
+    if collisions:
+        raise Rejected("AWS::LanguageExtensions rejected the template: " + "; ".join(collisions))
 
     # cfn-lint's language extension takes list collections from the parameter's Default.
     with_values = copy.deepcopy(decoded)
