@@ -1,5 +1,6 @@
 using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Configuration;
+using MskClickHouse.Core.Events;
 using MskClickHouse.Core.Rows;
 
 namespace MskClickHouse.Core.Drift;

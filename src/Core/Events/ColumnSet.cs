@@ -1,4 +1,4 @@
-namespace MskClickHouse.Core.Rows;
+namespace MskClickHouse.Core.Events;
 
 /// <summary>
 /// The ClickPipes-style metadata columns and how a table's column names map to <see cref="MetadataColumns"/>.

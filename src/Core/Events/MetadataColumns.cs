@@ -1,4 +1,4 @@
-namespace MskClickHouse.Core.Rows;
+namespace MskClickHouse.Core.Events;
 
 /// <summary>ClickPipes-style virtual columns the sink fills when the target table has them.</summary>
 [Flags]

@@ -1,6 +1,6 @@
+using MskClickHouse.Core.Events;
 using MskClickHouse.Core.Formats.Avro;
 using MskClickHouse.Core.Formats.Registry;
-using MskClickHouse.Core.Rows;
 
 
 

@@ -1,8 +1,8 @@
 using System.IO.Compression;
+using MskClickHouse.Core.Events;
 using MskClickHouse.Core.Formats.Avro;
 using MskClickHouse.Core.Formats.Framing;
 using MskClickHouse.Core.Formats.Registry;
-using MskClickHouse.Core.Rows;
 
 namespace MskClickHouse.Core.Formats;
 

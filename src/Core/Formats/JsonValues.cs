@@ -2,7 +2,7 @@ using System.Buffers.Text;
 using System.Globalization;
 using System.Numerics;
 using System.Text;
-using MskClickHouse.Core.Rows;
+using MskClickHouse.Core.Json;
 
 namespace MskClickHouse.Core.Formats;
 

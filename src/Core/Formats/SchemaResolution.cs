@@ -1,11 +1,6 @@
 using MskClickHouse.Core.Configuration;
 using MskClickHouse.Core.Events;
 using MskClickHouse.Core.Formats.Registry;
-using MskClickHouse.Core.Rows;
-
-
-
-
 
 namespace MskClickHouse.Core.Formats;
 
@@ -24,7 +19,7 @@ public static class SchemaResolution
         KafkaBatch batch,
         IReadOnlyList<T> items,
         Func<T, PartitionRecords> sourceOf,
-        Func<T, TableShape> shapeOf,
+        Func<T, ValueFormat> formatOf,
         Action<T, Exception> onFailure,
         DateTimeOffset giveUpAt,
         TimeProvider time,
@@ -32,7 +27,7 @@ public static class SchemaResolution
     {
         ArgumentNullException.ThrowIfNull(items);
         var result = new Dictionary<PartitionRecords, ResolvedSchemas>();
-        var framed = items.Where(i => shapeOf(i).Format is ValueFormat.Avro or ValueFormat.Protobuf or ValueFormat.JsonSchema).ToList();
+        var framed = items.Where(i => formatOf(i) is ValueFormat.Avro or ValueFormat.Protobuf or ValueFormat.JsonSchema).ToList();
         if (framed.Count == 0)
         {
             return result;

@@ -68,7 +68,7 @@ public sealed class SinkHandler : IInvocationHandler
                 var candidates = await _tables.ShapesAsync(outcomes, retrier, Fail);
                 if (candidates.Count > 0)
                 {
-                    var schemas = await Formats.SchemaResolution.ResolveAllAsync(_schemas, batch, candidates, c => c.Outcome.Source, c => c.Shape, (c, e) => Fail(c.Outcome, e), budget.GiveUpAt, _time, budget.Work);
+                    var schemas = await Formats.SchemaResolution.ResolveAllAsync(_schemas, batch, candidates, c => c.Outcome.Source, c => c.Shape.Format, (c, e) => Fail(c.Outcome, e), budget.GiveUpAt, _time, budget.Work);
                     encoded = new EncodedPartition?[candidates.Count];
                     planned = await EncodeWhilePlanningAsync(batch, candidates, schemas, encoded, sample, ledger);
                     await DeliverAllAsync(batch, ledger, planned, encoded, retrier);

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Buffers.Text;
 
-namespace MskClickHouse.Core.Rows;
+namespace MskClickHouse.Core.Json;
 
 /// <summary>
 /// Writes JSON text for ClickHouse's JSONEachRow input. Strings are written from raw bytes: quotes, backslashes and

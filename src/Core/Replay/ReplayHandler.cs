@@ -117,7 +117,7 @@ public sealed class ReplayHandler : IInvocationHandler
         using var batch = KafkaEventDecoder.Decode(ReplayEvent.Build(group));
         var partition = batch.Partitions[0];
         Exception? registryFailure = null;
-        var resolved = await SchemaResolution.ResolveAllAsync(_schemas, batch, [partition], p => p, _ => shape, (_, e) => registryFailure = e, retrier.Budget.GiveUpAt, _time, retrier.Token);
+        var resolved = await SchemaResolution.ResolveAllAsync(_schemas, batch, [partition], p => p, _ => shape.Format, (_, e) => registryFailure = e, retrier.Budget.GiveUpAt, _time, retrier.Token);
         if (registryFailure is not null)
         {
             throw registryFailure;

@@ -1,7 +1,7 @@
 using System.Buffers;
 using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Delivery;
-using MskClickHouse.Core.Rows;
+using MskClickHouse.Core.Json;
 
 namespace MskClickHouse.Core.Replay;
 

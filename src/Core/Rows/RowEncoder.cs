@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Text.Json;
 using MskClickHouse.Core.Configuration;
 using MskClickHouse.Core.Events;
+using MskClickHouse.Core.Formats;
+using MskClickHouse.Core.Json;
 
 namespace MskClickHouse.Core.Rows;
 
@@ -19,16 +21,10 @@ namespace MskClickHouse.Core.Rows;
 /// the object after its <c>{</c>. <c>_timestamp</c> is written as ISO 8601 UTC with a <c>Z</c>
 /// (<c>"2018-12-17T22:10:50.987Z"</c>), which <c>date_time_input_format=best_effort</c> reads as UTC.</para>
 /// </remarks>
-public static partial class RowEncoder
+public static class RowEncoder
 {
-    private const int MaxValueDepth = 256;
-
-    private static readonly JsonReaderOptions ValidationOptions = new() { MaxDepth = MaxValueDepth };
-
-    private static readonly SearchValues<byte> Whitespace = SearchValues.Create(" \t\r\n"u8);
-
     /// <param name="schemas">For the registry formats (avro, protobuf, json-schema): the partition's schemas, looked up beforehand.</param>
-    public static EncodedPartition Encode(KafkaBatch batch, PartitionRecords partition, TableShape shape, TombstonePolicy tombstones, Formats.ResolvedSchemas? schemas = null)
+    public static EncodedPartition Encode(KafkaBatch batch, PartitionRecords partition, TableShape shape, TombstonePolicy tombstones, ResolvedSchemas? schemas = null)
     {
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(partition);
@@ -38,8 +34,8 @@ public static partial class RowEncoder
         var meta = shape.Metadata;
         var isFramed = shape.Format is ValueFormat.Avro or ValueFormat.Protobuf or ValueFormat.JsonSchema;
         var isJson = shape.Format == ValueFormat.Json || isFramed;
-        var prefix = PartitionPrefix(partition, meta, batch.SourceName);
-        var stringColumn = isJson ? [] : StringColumnPrefix(shape.StringColumn);
+        var prefix = MetadataWriter.PartitionPrefix(partition, meta, batch.SourceName);
+        var stringColumn = isJson ? [] : MetadataWriter.StringColumnPrefix(shape.StringColumn);
 
         // First guess: the values plus a typical metadata size; Reserve grows for the rare record that needs more.
         long estimate = 64;
@@ -49,7 +45,7 @@ public static partial class RowEncoder
                 + (meta == MetadataColumns.None ? 0 : 96 + (r.Key.IsNull ? 0 : r.Key.Length + (r.Key.Length >> 3)));
         }
 
-        var output = new RowBuffer((int)Math.Min(estimate + (isJson ? 0 : estimate >> 3), Array.MaxLength));
+        var output = new PooledBuffer((int)Math.Min(estimate + (isJson ? 0 : estimate >> 3), Array.MaxLength));
         var rowStarts = new int[records.Length + 1];
         var rowOffsets = new long[records.Length];
         List<RejectedRecord>? rejected = null;
@@ -78,7 +74,7 @@ public static partial class RowEncoder
                 var validate = true;
                 if (reason is null && isFramed)
                 {
-                    reason = Formats.FramedValueDecoder.Decode(value, schemas ?? Formats.ResolvedSchemas.Empty, meta, out value, out validate);
+                    reason = FramedValueDecoder.Decode(value, schemas ?? ResolvedSchemas.Empty, meta, out value, out validate);
                     if (reason is null && !validate)
                     {
                         inner = value[1..]; // a transcoded object: '{' ... '}', one line, metadata names checked per schema
@@ -87,7 +83,7 @@ public static partial class RowEncoder
 
                 if (reason is null && isJson && validate)
                 {
-                    reason = ValidateObject(value, meta, record.ValueSchemaFormat, out inner);
+                    reason = JsonObjectCheck.ValidateObject(value, meta, record.ValueSchemaFormat, out inner);
                 }
 
                 if (reason is not null)
@@ -106,13 +102,13 @@ public static partial class RowEncoder
                 dest[w++] = (byte)'{';
                 if (meta != MetadataColumns.None)
                 {
-                    w += WriteMetadata(batch, in record, meta, prefix, dest[w..]);
+                    w += MetadataWriter.WriteMetadata(batch, in record, meta, prefix, dest[w..]);
                 }
 
                 if (isJson)
                 {
                     // inner: the object after its '{', up to and including its '}'.
-                    if (w > 1 && inner.IndexOfAnyExcept(Whitespace) != inner.Length - 1)
+                    if (w > 1 && inner.IndexOfAnyExcept(JsonObjectCheck.Whitespace) != inner.Length - 1)
                     {
                         dest[w++] = (byte)',';
                     }

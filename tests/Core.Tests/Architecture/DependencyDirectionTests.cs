@@ -21,15 +21,16 @@ public partial class DependencyDirectionTests
         "Hosting",       // runtime loop, invocation handler, composition root: drives the pipeline
         "Delivery",      // reconcile, token, state, insert, dead letters, retries
         "Drift",         // sampled top-level field names vs the table's columns (UnknownFields)
-        "Formats",       // registry-framed values (Avro, Protobuf, JSON Schema) → JSON
         "Routing",       // topic → table and shape
-        "Rows",          // table shape, metadata columns, row encoder, JSONEachRow writer, encoded partitions
-        "Events",        // the MSK event: batch model and decoder
+        "Rows",          // table shape, row encoder, encoded partitions
+        "Formats",       // registry-framed values (Avro, Protobuf, JSON Schema) → JSON
+        "Events",        // the MSK event: batch model, decoder, metadata columns
         "Secrets",       // Secrets Manager, SigV4, credentials
         "Configuration", // the options record and its parser
         "ClickHouse",    // gateway, catalog, identifiers, SQL text, error classification
         "Metrics",       // EMF
         "Logging",       // structured log lines, invocation context
+        "Json",          // the JSON text writer and the pooled buffer rows are written into
         "Errors",        // the sink's exception base
     ];
 
@@ -104,6 +105,33 @@ public partial class DependencyDirectionTests
     }
 
     [Fact]
+    public void Violations_NameAShortNameBackReference()
+    {
+        // Inside MskClickHouse.Core a sibling namespace needs no prefix: Hosting.X compiles in Logging without any using.
+        const string source = """
+            namespace MskClickHouse.Core.Logging;
+
+            public sealed class X
+            {
+                private static readonly string Text = "Delivery.Retrier in a string is not an import";
+                public object Y(object batch) => Hosting.InvocationAnswer.For(default, []);
+            }
+            """;
+
+        var found = Violations("Logging/X.cs", source);
+
+        Assert.Equal(["src/Core/Logging/X.cs: Logging imports Hosting (Hosting.), which is upstream of it"], found);
+    }
+
+    [Fact]
+    public void Violations_NameAUsingAliasOfAnUpstreamType()
+    {
+        var found = Violations("Logging/X.cs", "using R = MskClickHouse.Core.Replay.ReplayHandler;\n\nnamespace MskClickHouse.Core.Logging;\n");
+
+        Assert.Equal(["src/Core/Logging/X.cs: Logging imports Replay (MskClickHouse.Core.Replay.), which is upstream of it"], found);
+    }
+
+    [Fact]
     public void Violations_NameAnUnrankedNamespace()
     {
         var found = Violations("Decoding/X.cs", "namespace MskClickHouse.Core.Decoding;\n");
@@ -129,8 +157,10 @@ public partial class DependencyDirectionTests
             return result;
         }
 
+        var code = CodeOnly(text);
         var imports = UsingLine().Matches(text).Select(m => (Name: TopLevel(m.Groups[1].Value), Shown: $"using MskClickHouse.Core.{m.Groups[1].Value}"))
-            .Concat(QualifiedReference().Matches(CodeOnly(text)).Select(m => (Name: m.Groups[1].Value, Shown: $"MskClickHouse.Core.{m.Groups[1].Value}.")))
+            .Concat(QualifiedReference().Matches(code).Select(m => (Name: m.Groups[1].Value, Shown: $"MskClickHouse.Core.{m.Groups[1].Value}.")))
+            .Concat(ShortReferences(code))
             .Where(i => i.Name != own)
             .DistinctBy(i => i.Name);
         foreach (var (name, shown) in imports)
@@ -149,6 +179,23 @@ public partial class DependencyDirectionTests
         return result;
     }
 
+    /// <summary>
+    /// References by the short name a file inside <c>MskClickHouse.Core</c> may use for a sibling namespace
+    /// (<c>Formats.FramedValueDecoder</c>, <c>Hosting.X</c>): every ranked name followed by a dot and a type or namespace
+    /// name, not preceded by another name or a dot (so <c>batch.Rows</c> or <c>enc.Rows(</c> are not references).
+    /// </summary>
+    private static IEnumerable<(string Name, string Shown)> ShortReferences(string code)
+    {
+        foreach (Match m in ShortReference().Matches(code))
+        {
+            var name = m.Groups[1].Value;
+            if (Array.IndexOf(Ranks, name) >= 0)
+            {
+                yield return (name, $"{name}.");
+            }
+        }
+    }
+
     private static string TopLevel(string name)
     {
         var rest = name.StartsWith("MskClickHouse.Core.", StringComparison.Ordinal) ? name["MskClickHouse.Core.".Length..] : name;
@@ -156,10 +203,15 @@ public partial class DependencyDirectionTests
         return dot < 0 ? rest : rest[..dot];
     }
 
-    /// <summary>The text without comments, using lines and the namespace line: what the compiler resolves as code.</summary>
+    /// <summary>
+    /// The text without comments, string literals, using lines and the namespace line: what the compiler resolves as code.
+    /// A using alias (<c>using X = MskClickHouse.Core.Y.Z;</c>) stays: its target is a qualified reference.
+    /// </summary>
     private static string CodeOnly(string text) =>
-        string.Join('\n', text.Split('\n').Select(l => l.TrimStart()).Where(l => !l.StartsWith("//", StringComparison.Ordinal)
-            && !l.StartsWith("using ", StringComparison.Ordinal) && !l.StartsWith("namespace ", StringComparison.Ordinal)));
+        StringLiteral().Replace(
+            string.Join('\n', text.Split('\n').Select(l => l.TrimStart()).Where(l => !l.StartsWith("//", StringComparison.Ordinal)
+                && !(l.StartsWith("using ", StringComparison.Ordinal) && !l.Contains('=', StringComparison.Ordinal)) && !l.StartsWith("namespace ", StringComparison.Ordinal))),
+            "\"\"");
 
     private static IEnumerable<(string Path, string Text)> CoreSources()
     {
@@ -192,4 +244,11 @@ public partial class DependencyDirectionTests
 
     [GeneratedRegex(@"(?<![\w.])MskClickHouse\.Core\.(\w+)\.")]
     private static partial Regex QualifiedReference();
+
+    [GeneratedRegex(@"(?<![\w.@])([A-Z]\w*)\.(?=[A-Z])")]
+    private static partial Regex ShortReference();
+
+    /// <summary>Regular and interpolated string literals on one line (their text is not code), raw and u8 ones included.</summary>
+    [GeneratedRegex(@"\$?@?""(?:[^""\\\n]|\\.)*""(?:u8)?")]
+    private static partial Regex StringLiteral();
 }

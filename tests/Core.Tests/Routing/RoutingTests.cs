@@ -1,8 +1,8 @@
 using System.Collections.Frozen;
 using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Configuration;
+using MskClickHouse.Core.Events;
 using MskClickHouse.Core.Routing;
-using MskClickHouse.Core.Rows;
 
 namespace MskClickHouse.Core.Tests.Routing;
 

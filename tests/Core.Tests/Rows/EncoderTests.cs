@@ -1,6 +1,7 @@
 using System.Text;
 using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Configuration;
+using MskClickHouse.Core.Events;
 using MskClickHouse.Core.Rows;
 using static MskClickHouse.Core.Tests.Events.TestEvents;
 
@@ -309,7 +310,7 @@ public sealed class EncoderTests
     public void WriteTimestamp_WritesIsoUtcMilliseconds(long ms, string expected)
     {
         var buffer = new byte[32];
-        var n = MskClickHouse.Core.Rows.JsonText.Timestamp(ms, buffer);
+        var n = MskClickHouse.Core.Json.JsonText.Timestamp(ms, buffer);
         Assert.Equal(expected, Encoding.ASCII.GetString(buffer, 0, n));
         if (ms >= 0)
         {

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using MskClickHouse.Core.ClickHouse;
-using MskClickHouse.Core.Rows;
+using MskClickHouse.Core.Json;
 
 namespace MskClickHouse.Core.Delivery.State;
 
