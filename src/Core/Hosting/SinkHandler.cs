@@ -29,6 +29,7 @@ public sealed partial class SinkHandler : IInvocationHandler
     private readonly HashSet<TableName> _warnedTables = [];
     private readonly Formats.Registry.SchemaCache? _schemas;
     private readonly Drift.UnknownFieldsReporter? _unknownFields;
+    private readonly Evolution.SchemaEvolver? _evolution;
 
     public SinkHandler(SinkOptions options, IClickHouseGateway gateway, TableCatalog catalog, IStateStore state, ISinkLog log, IMetricsSink metrics, TimeProvider time, Func<double> random, Formats.Registry.SchemaCache? schemas = null)
     {
@@ -46,6 +47,7 @@ public sealed partial class SinkHandler : IInvocationHandler
         _unknownFields = options.UnknownFieldsSample > 0
             ? new Drift.UnknownFieldsReporter(options.UnknownFieldsSample, gateway, Drift.UnknownFieldsReporter.ImportsNestedJson(options.ExtraInsertSettings), log, metrics, time)
             : null;
+        _evolution = Evolution.SchemaEvolver.For(options, gateway, catalog, log, metrics, time);
     }
 
     public async Task<byte[]> HandleAsync(InvocationContext context, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
@@ -213,6 +215,15 @@ public sealed partial class SinkHandler : IInvocationHandler
         foreach (var o in outcomes.Where(o => o.Failure is null))
         {
             var info = tables[o.Table]!;
+            if (!info.Exists && _evolution is { CreatesTables: true })
+            {
+                // AUTO_CREATE_TABLES: encoded for the table the evolver creates before the inserts.
+                _catalog.Forget(o.Table);
+                o.TableDeduplicates = true;
+                ready.Add((o, _router.ShapeFor(o.Source.Topic, Evolution.SchemaEvolver.CreatedTableColumns)));
+                continue;
+            }
+
             if (!info.Exists)
             {
                 _catalog.Forget(o.Table);
@@ -298,6 +309,17 @@ public sealed partial class SinkHandler : IInvocationHandler
         foreach (var (r, i) in ready.Select((r, i) => (r, i)))
         {
             r.Outcome.TombstonesSkipped = rows[i].TombstonesSkipped;
+        }
+
+        if (_evolution is not null)
+        {
+            // SCHEMA_EVOLUTION / AUTO_CREATE_TABLES: the columns and tables the rows need exist before any insert.
+            var inputs = ready.Select((r, i) => (r, i)).Where(x => x.r.Outcome.Failure is null).Select(x => new Evolution.EvolutionInput(rows[x.i], resolved.GetValueOrDefault(x.r.Outcome.Source))).ToList();
+            var refused = await _evolution.ApplyAsync(inputs, tables.Where(t => t.Value is not null).ToDictionary(t => t.Key, t => t.Value!), giveUpAt, ct);
+            foreach (var r in ready.Where(r => r.Outcome.Failure is null && refused.ContainsKey(r.Outcome.Table)))
+            {
+                Fail(r.Outcome, refused[r.Outcome.Table]);
+            }
         }
 
         var work = planned
