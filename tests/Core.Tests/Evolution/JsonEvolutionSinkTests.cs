@@ -35,7 +35,7 @@ public sealed class JsonEvolutionSinkTests(ClickHouseFixture clickHouse)
     };
 
     private Task<string> ColumnsAsync(string db, string table = "orders") =>
-        clickHouse.Server.QueryAsync($"SELECT name, type FROM system.columns WHERE database = '{db}' AND table = '{table}' ORDER BY position FORMAT TSV", Ct);
+        clickHouse.Server.QueryAsync($"SELECT name, type FROM system.columns WHERE database = '{db}' AND table = '{table}' ORDER BY position FORMAT TSVRaw", Ct);
 
     [Fact]
     public async Task AddColumns_NewStringFloatIntegerArrayObjectAndBoolFieldsMidBatch_LandWithTheirValues_OtherRowsReadNull()
