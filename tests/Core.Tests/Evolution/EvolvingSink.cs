@@ -48,11 +48,14 @@ internal sealed class InterceptingGateway(IClickHouseGateway inner) : IClickHous
 
     public Task ExecuteAsync(string sql, CancellationToken cancellationToken) => ExecuteAsync(sql, new Dictionary<string, string>(), cancellationToken);
 
+    /// <summary>Statements acknowledged without reaching the server (a replica that has not applied them yet).</summary>
+    public Func<string, bool>? Swallow { get; set; }
+
     public Task ExecuteAsync(string sql, IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken)
     {
         Statements.Enqueue(sql);
         OnStatement?.Invoke(sql);
-        return inner.ExecuteAsync(sql, settings, cancellationToken);
+        return Swallow?.Invoke(sql) == true ? Task.CompletedTask : inner.ExecuteAsync(sql, settings, cancellationToken);
     }
 }
 
@@ -107,9 +110,9 @@ internal sealed class EvolvingSink : IDisposable
     }
 
     /// <summary>One invocation; returns the batchItemFailures' partitions.</summary>
-    public async Task<List<string>> InvokeAsync(string payload)
+    public async Task<List<string>> InvokeAsync(string payload, TimeSpan? timeout = null)
     {
-        var context = new InvocationContext(Guid.NewGuid().ToString(), DateTimeOffset.UtcNow + TimeSpan.FromSeconds(60), "arn:aws:lambda:us-east-1:123456789012:function:test", null);
+        var context = new InvocationContext(Guid.NewGuid().ToString(), DateTimeOffset.UtcNow + (timeout ?? TimeSpan.FromSeconds(60)), "arn:aws:lambda:us-east-1:123456789012:function:test", null);
         var answer = await Handler.HandleAsync(context, Encoding.UTF8.GetBytes(payload), TestContext.Current.CancellationToken);
         using var doc = JsonDocument.Parse(answer);
         return doc.RootElement.GetProperty("batchItemFailures").EnumerateArray()

@@ -162,6 +162,42 @@ public sealed class JsonEvolutionSinkTests(ClickHouseFixture clickHouse)
     }
 
     [Fact]
+    public async Task TransientFailureOfTheAlter_IsRetriedWithinTheInvocation()
+    {
+        var db = await OrdersDbAsync();
+        using var sink = await EvolvingSink.CreateAsync(EvolvingSink.Options(clickHouse, db, SchemaEvolutionMode.AddColumns, autoCreate: false), Ct);
+        var alters = 0;
+        sink.Gateway.OnStatement = sql =>
+        {
+            if (sql.StartsWith("ALTER", StringComparison.Ordinal) && Interlocked.Increment(ref alters) == 1)
+            {
+                throw new ClickHouseException("Code: 242. DB::Exception: Table is in readonly mode. (TABLE_IS_READ_ONLY)", ClickHouseErrorKind.Transient, 242);
+            }
+        };
+
+        Assert.Empty(await sink.InvokeAsync(Batch(0, 5, MidBatchFields)));
+
+        Assert.Equal(2, alters);
+        Assert.Equal("red\n", await clickHouse.Server.QueryAsync($"SELECT color FROM {db}.orders WHERE id = 3 FORMAT TSV", Ct));
+    }
+
+    [Fact]
+    public async Task ColumnNotVisibleAfterTheAlter_FailsThePartitionWithinTheInvocationsTime_NamingTheColumn()
+    {
+        var db = await OrdersDbAsync();
+        using var sink = await EvolvingSink.CreateAsync(EvolvingSink.Options(clickHouse, db, SchemaEvolutionMode.AddColumns, autoCreate: false), Ct);
+
+        // The ALTER is acknowledged but never applied where the sink reads and writes.
+        sink.Gateway.Swallow = sql => sql.StartsWith("ALTER", StringComparison.Ordinal);
+
+        Assert.Equal(["orders-0"], await sink.InvokeAsync(Batch(0, 3, o => $$"""{"id":{{o}},"color":"red"}"""), TimeSpan.FromSeconds(6)));
+
+        var error = Assert.Single(sink.Log.Lines, l => l.Level == LogLevel.Error);
+        Assert.Contains($"column(s) color of {db}.orders are not visible in system.columns", error.Message, StringComparison.Ordinal);
+        Assert.Equal("0\n", await clickHouse.Server.QueryAsync($"SELECT count() FROM {db}.orders", Ct));
+    }
+
+    [Fact]
     public async Task BatchRetriedAfterTheAlter_LandsOnce()
     {
         var db = await OrdersDbAsync();
