@@ -63,6 +63,8 @@ public static class SinkOptionTable
         new("INSERT_PARALLELISM", "4", "`4`", TemplateUse.NotSet, "the default suits the template's memory size", 1, 64),
         new("DEADLINE_SAFETY_MARGIN_MS", "3000", "`3000`", TemplateUse.NotSet, "the default suits the template's timeout", 0, 600_000),
         new("UNKNOWN_FIELDS_SAMPLE", "100", "`100`", TemplateUse.ModeFunctions, "sink function only: 1 in N records checked for fields the table lacks; 0 = off", 0, 1_000_000) { Modes = [SinkMode.Sink] },
+        new("SCHEMA_EVOLUTION", "off", "`off`", TemplateUse.ModeFunctions, "sink function only: `off` or `add-columns`") { Modes = [SinkMode.Sink] },
+        new("AUTO_CREATE_TABLES", "false", "`false`", TemplateUse.ModeFunctions, "sink function only: create a missing routed table") { Modes = [SinkMode.Sink] },
         new("POWERTOOLS_SERVICE_NAME", "msk-clickhouse", "`msk-clickhouse`", TemplateUse.Set, "logs' service key"),
         new("POWERTOOLS_LOG_LEVEL", "INFO", "`INFO`", TemplateUse.Set, "log level (AWS_LAMBDA_LOG_LEVEL wins)"),
         new("POWERTOOLS_METRICS_NAMESPACE", "MskClickHouse", "`MskClickHouse`", TemplateUse.Set, "EMF namespace"),

@@ -72,6 +72,12 @@ public sealed record SinkOptions
     /// <summary>UNKNOWN_FIELDS_SAMPLE: records whose offset is a multiple of N are checked for fields the table lacks; 0: never.</summary>
     public int UnknownFieldsSample { get; init; } = SinkOptionTable.IntDefault("UNKNOWN_FIELDS_SAMPLE");
 
+    /// <summary>SCHEMA_EVOLUTION: whether a top-level field no column receives makes the sink add the column.</summary>
+    public SchemaEvolutionMode SchemaEvolution { get; init; } = SchemaEvolutionMode.Off;
+
+    /// <summary>AUTO_CREATE_TABLES: whether a routed table that does not exist is created.</summary>
+    public bool AutoCreateTables { get; init; }
+
     public RequestCompression Compression { get; init; } = RequestCompression.None;
 
     /// <summary>POLLER_MODE: how undelivered partitions are answered (partial batch response, or a failed invocation).</summary>

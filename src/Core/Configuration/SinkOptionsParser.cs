@@ -71,6 +71,8 @@ public static class SinkOptionsParser
             DeadlineSafetyMargin = TimeSpan.FromMilliseconds(ParseInt(SinkOptionTable.Of("DEADLINE_SAFETY_MARGIN_MS"), Get)),
             RequestTimeout = TimeSpan.FromMilliseconds(ParseInt(SinkOptionTable.Of("CLICKHOUSE_TIMEOUT_MS"), Get)),
             UnknownFieldsSample = ParseInt(SinkOptionTable.Of("UNKNOWN_FIELDS_SAMPLE"), Get),
+            SchemaEvolution = ParseSchemaEvolution(Get("SCHEMA_EVOLUTION")),
+            AutoCreateTables = ParseBool("AUTO_CREATE_TABLES", Get("AUTO_CREATE_TABLES"), false),
             Compression = ParseCompression(Get("CLICKHOUSE_COMPRESSION")),
             PollerMode = ParsePollerMode(Get("POLLER_MODE")),
             Mode = ParseMode(Get("SINK_MODE")),
@@ -226,6 +228,13 @@ public static class SinkOptionsParser
         null or "SKIP" => TombstonePolicy.Skip,
         "DEAD-LETTER" or "DEAD_LETTER" or "DEADLETTER" => TombstonePolicy.DeadLetter,
         _ => throw new ConfigurationException("TOMBSTONES", $"expected skip or dead-letter, got '{value}'"),
+    };
+
+    private static SchemaEvolutionMode ParseSchemaEvolution(string? value) => value?.ToLowerInvariant() switch
+    {
+        null or "off" => SchemaEvolutionMode.Off,
+        "add-columns" => SchemaEvolutionMode.AddColumns,
+        _ => throw new ConfigurationException("SCHEMA_EVOLUTION", $"expected off or add-columns, got '{value}'"),
     };
 
     private static RequestCompression ParseCompression(string? value) => value?.ToUpperInvariant() switch

@@ -24,6 +24,9 @@ public sealed class ResolvedSchemas
 
     public CompiledSchema? Find(SchemaRef id) => _schemas.TryGetValue(id, out var s) ? s : null;
 
+    /// <summary>Every schema the partition's values name (schema evolution reads the column types from them).</summary>
+    public IEnumerable<CompiledSchema> All => _schemas.Values;
+
     /// <summary>
     /// Looks up every schema id <paramref name="partition"/>'s framed values name, retrying a registry that cannot
     /// answer until <paramref name="giveUpAt"/>; then <see cref="SchemaRegistryUnavailableException"/> fails the partition.

@@ -30,12 +30,14 @@ public sealed class SinkHandler : IInvocationHandler
     private readonly Func<double> _random;
     private readonly Formats.Registry.SchemaCache? _schemas;
     private readonly Drift.UnknownFieldsReporter? _unknownFields;
+    private readonly Evolution.SchemaEvolver? _evolution;
 
     public SinkHandler(SinkOptions options, IClickHouseGateway gateway, TableCatalog catalog, IStateStore state, ISinkLog log, IMetricsSink metrics, TimeProvider time, Func<double> random, Formats.Registry.SchemaCache? schemas = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
-        _tables = new TargetTables(new TopicRouter(options), catalog, log);
+        _evolution = Evolution.SchemaEvolver.For(options, gateway, catalog, log, metrics, time);
+        _tables = new TargetTables(new TopicRouter(options), catalog, log, createsMissing: _evolution is { CreatesTables: true });
         _state = state;
         _cache = new StateCache(time);
         _senders = new SenderServices(gateway, options, log, time);
@@ -65,12 +67,14 @@ public sealed class SinkHandler : IInvocationHandler
         {
             try
             {
-                var candidates = await _tables.ShapesAsync(outcomes, retrier, Fail);
+                var tables = new Dictionary<TableName, TableInfo>();
+                var candidates = await _tables.ShapesAsync(outcomes, retrier, Fail, tables);
                 if (candidates.Count > 0)
                 {
                     var schemas = await Formats.SchemaResolution.ResolveAllAsync(_schemas, batch, candidates, c => c.Outcome.Source, c => c.Shape.Format, (c, e) => Fail(c.Outcome, e), budget.GiveUpAt, _time, budget.Work);
                     encoded = new EncodedPartition?[candidates.Count];
                     planned = await EncodeWhilePlanningAsync(batch, candidates, schemas, encoded, sample, ledger);
+                    await EvolveAsync(candidates, encoded, schemas, tables, budget);
                     await DeliverAllAsync(batch, ledger, planned, encoded, retrier);
                 }
             }
@@ -141,6 +145,28 @@ public sealed class SinkHandler : IInvocationHandler
         }
 
         return planned;
+    }
+
+    /// <summary>
+    /// SCHEMA_EVOLUTION / AUTO_CREATE_TABLES: the columns and tables the encoded rows need exist before any insert; the
+    /// partitions of a table that could not be prepared fail (retried).
+    /// </summary>
+    private async Task EvolveAsync(List<PlanCandidate> candidates, EncodedPartition?[] encoded, Dictionary<PartitionRecords, Formats.ResolvedSchemas> schemas, Dictionary<TableName, TableInfo> tables, InvocationBudget budget)
+    {
+        if (_evolution is null)
+        {
+            return;
+        }
+
+        var inputs = Enumerable.Range(0, candidates.Count)
+            .Where(i => candidates[i].Outcome.Failure is null && encoded[i] is not null)
+            .Select(i => new Evolution.EvolutionInput(encoded[i]!, schemas.GetValueOrDefault(candidates[i].Outcome.Source)))
+            .ToList();
+        var refused = await _evolution.ApplyAsync(inputs, tables, budget.GiveUpAt, budget.Work);
+        foreach (var c in candidates.Where(c => c.Outcome.Failure is null && refused.ContainsKey(c.Outcome.Table)))
+        {
+            Fail(c.Outcome, refused[c.Outcome.Table]);
+        }
     }
 
     private async Task DeliverAllAsync(KafkaBatch batch, PartitionLedger ledger, List<PlannedPartition> planned, EncodedPartition?[] encoded, Retrier retrier)

@@ -50,6 +50,12 @@ public static class SinkHandlerFactory
         foreach (var (topic, table) in options.TopicTables)
         {
             var info = await retrier.RunAsync(c => catalog.GetAsync(table, c));
+            if (!info.Exists && options.AutoCreateTables)
+            {
+                catalog.Forget(table); // AUTO_CREATE_TABLES: created by the first batch routed to it
+                continue;
+            }
+
             if (!info.Exists)
             {
                 throw new ConfigurationException("TOPIC_TABLES", $"table {table} (for topic '{topic}') does not exist in ClickHouse at {SinkOptionsParser.Redact(options.ClickHouseUrl)}: create it first");

@@ -11,14 +11,18 @@ namespace MskClickHouse.Core.Hosting;
 /// <see cref="TableCatalog"/>, and the shape its rows are encoded in. A table that is missing or cannot be read fails
 /// its partitions; a table that cannot drop a retried insert is warned about once per process.
 /// </summary>
-internal sealed class TargetTables(TopicRouter router, TableCatalog catalog, ISinkLog log)
+internal sealed class TargetTables(TopicRouter router, TableCatalog catalog, ISinkLog log, bool createsMissing = false)
 {
     private readonly HashSet<TableName> _warned = [];
 
     public TableName TableOf(string topic) => router.TableOf(topic);
 
-    /// <summary>The partitions whose table exists, with its shape, in the order of <paramref name="outcomes"/>.</summary>
-    public async Task<List<PlanCandidate>> ShapesAsync(List<PartitionOutcome> outcomes, Retrier retrier, Action<PartitionOutcome, Exception> fail)
+    /// <summary>
+    /// The partitions whose table exists (or, with AUTO_CREATE_TABLES, will be created before the inserts), with its
+    /// shape, in the order of <paramref name="outcomes"/>; <paramref name="found"/> receives what the catalog said of
+    /// each table.
+    /// </summary>
+    public async Task<List<PlanCandidate>> ShapesAsync(List<PartitionOutcome> outcomes, Retrier retrier, Action<PartitionOutcome, Exception> fail, Dictionary<TableName, TableInfo>? found = null)
     {
         var tables = new Dictionary<TableName, TableInfo?>();
         foreach (var table in outcomes.Select(o => o.Table).Distinct())
@@ -41,6 +45,16 @@ internal sealed class TargetTables(TopicRouter router, TableCatalog catalog, ISi
         foreach (var o in outcomes.Where(o => o.Failure is null))
         {
             var info = tables[o.Table]!;
+            found?.TryAdd(o.Table, info);
+            if (!info.Exists && createsMissing)
+            {
+                // AUTO_CREATE_TABLES: encoded for the table the schema evolver creates before the inserts.
+                catalog.Forget(o.Table);
+                o.TableDeduplicates = true;
+                candidates.Add(new PlanCandidate(o, router.ShapeFor(o.Source.Topic, Evolution.SchemaEvolver.CreatedTableColumns)));
+                continue;
+            }
+
             if (!info.Exists)
             {
                 catalog.Forget(o.Table);

@@ -20,6 +20,7 @@ public partial class DependencyDirectionTests
         "Replay",        // SINK_MODE=replay: dead letters back through the sink's decoder and encoder (a handler, like Hosting's)
         "Hosting",       // runtime loop, invocation handler, composition root: drives the pipeline
         "Delivery",      // reconcile, token, state, insert, dead letters, retries
+        "Evolution",     // SCHEMA_EVOLUTION / AUTO_CREATE_TABLES: new fields of the batch → ALTER/CREATE before the insert
         "Drift",         // sampled top-level field names vs the table's columns (UnknownFields)
         "Routing",       // topic → table and shape
         "Rows",          // table shape, row encoder, encoded partitions
