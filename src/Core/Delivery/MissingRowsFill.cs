@@ -18,7 +18,7 @@ internal sealed class MissingRowsFill(PartitionAttempt attempt, OffsetQueries qu
     /// </summary>
     public async Task FillAsync(PlannedSend send, int from, int to, List<DeadLetter> rejected)
     {
-        var present = await queries.PresentOffsetsAsync(send.Records);
+        var present = await PresentAsync(send);
         var missing = RowsNotIn(from, to, present, rejected);
         var presentAtStart = (to - from) - missing.Count;
 
@@ -28,7 +28,7 @@ internal sealed class MissingRowsFill(PartitionAttempt attempt, OffsetQueries qu
         for (var round = 0; round <= send.Round && missing.Count > 0; round++)
         {
             await inserter.InsertRowsAsync([.. missing], attempt.Token(send.TokenRange, send.Generation, round), rejected);
-            present = await queries.PresentOffsetsAsync(send.Records);
+            present = await PresentAsync(send);
             missing = RowsNotIn(from, to, present, rejected);
         }
 
@@ -39,7 +39,7 @@ internal sealed class MissingRowsFill(PartitionAttempt attempt, OffsetQueries qu
         {
             filled = missing.Count;
             await inserter.InsertRowsAsync([.. missing], attempt.Token(send.TokenRange, send.Generation, send.Round + 1), rejected);
-            present = await queries.PresentOffsetsAsync(send.Records);
+            present = await PresentAsync(send);
             missing = RowsNotIn(from, to, present, rejected);
             if (missing.Count > 0)
             {
@@ -63,6 +63,24 @@ internal sealed class MissingRowsFill(PartitionAttempt attempt, OffsetQueries qu
                 letters = await queries.NotYetDeadLetteredAsync(letters, send.Records);
             }
         }
+    }
+
+    /// <summary>
+    /// The offsets of the send's range the table holds. For change events on a ReplacingMergeTree, also those a merge
+    /// may have folded into a later version of their key (<see cref="SupersededVersions"/>): a redelivery must not insert
+    /// an old version again (a duplicate row until the next merge). Later versions may lie after the send's range, so
+    /// presence is asked up to the batch's last offset.
+    /// </summary>
+    private async Task<HashSet<long>> PresentAsync(PlannedSend send)
+    {
+        if (attempt.Encoded.Shape.ChangeEvents == Configuration.ChangeEventFormat.None)
+        {
+            return await queries.PresentOffsetsAsync(send.Records);
+        }
+
+        var present = await queries.PresentOffsetsAsync(new OffsetRange(send.Records.First, Math.Max(send.Records.Last, attempt.Records.LastOffset)));
+        present.UnionWith(SupersededVersions.Of(attempt.Batch, attempt.Records, present));
+        return present;
     }
 
     /// <summary>Row indexes in [from, to) whose offset is not present and that are not dead letters.</summary>

@@ -79,6 +79,11 @@ internal sealed class RowInserter(PartitionAttempt attempt, OffsetQueries querie
         }
 
         var settings = InsertSettings.For(attempt.Options.ExtraInsertSettings, token, bytes);
+        if (attempt.Encoded.Shape.ChangeEvents != Configuration.ChangeEventFormat.None)
+        {
+            InsertSettings.KeepEveryVersion(settings);
+        }
+
         if (probe)
         {
             settings["input_format_parallel_parsing"] = "0";

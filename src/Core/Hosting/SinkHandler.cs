@@ -298,6 +298,7 @@ public sealed partial class SinkHandler : IInvocationHandler
         foreach (var (r, i) in ready.Select((r, i) => (r, i)))
         {
             r.Outcome.TombstonesSkipped = rows[i].TombstonesSkipped;
+            WarnIfTruncated(rows[i]);
         }
 
         var work = planned
@@ -323,6 +324,18 @@ public sealed partial class SinkHandler : IInvocationHandler
         }
 
         return work;
+    }
+
+    /// <summary>Change events of op 't' leave the table as it was: said once per partition and batch (docs/cdc.md).</summary>
+    private void WarnIfTruncated(EncodedPartition rows)
+    {
+        if (rows.TruncatesSkipped > 0)
+        {
+            _log.Write(
+                LogLevel.Warning,
+                "change events of op 't' skipped: the source table was truncated, but no row of the ClickHouse table was deleted (docs/cdc.md: truncate the table by hand)",
+                new LogFields(rows.Source.Topic, rows.Source.Partition, rows.Source.FirstOffset, rows.Source.LastOffset, rows.Table.ToString(), Numbers: [new("truncates_skipped", rows.TruncatesSkipped)]));
+        }
     }
 
     private void WarnIfCannotDeduplicate(TableInfo info, int partitions)

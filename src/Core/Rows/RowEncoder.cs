@@ -38,6 +38,7 @@ public static partial class RowEncoder
         var meta = shape.Metadata;
         var isFramed = shape.Format is ValueFormat.Avro or ValueFormat.Protobuf or ValueFormat.JsonSchema;
         var isJson = shape.Format == ValueFormat.Json || isFramed;
+        var changeEvents = shape.ChangeEvents != ChangeEventFormat.None;
         var prefix = PartitionPrefix(partition, meta, batch.SourceName);
         var stringColumn = isJson ? [] : StringColumnPrefix(shape.StringColumn);
 
@@ -55,6 +56,7 @@ public static partial class RowEncoder
         List<RejectedRecord>? rejected = null;
         var rows = 0;
         var tombstonesSkipped = 0;
+        var truncatesSkipped = 0;
 
         try
         {
@@ -64,7 +66,7 @@ public static partial class RowEncoder
                 string? reason = record.Error;
                 if (reason is null && record.Value.IsNull)
                 {
-                    if (tombstones == TombstonePolicy.Skip)
+                    if (tombstones == TombstonePolicy.Skip || changeEvents)
                     {
                         tombstonesSkipped++;
                         continue;
@@ -74,6 +76,7 @@ public static partial class RowEncoder
                 }
 
                 var value = batch.Bytes(record.Value);
+                var raw = value;
                 var inner = default(ReadOnlySpan<byte>);
                 var validate = true;
                 if (reason is null && isFramed)
@@ -88,6 +91,28 @@ public static partial class RowEncoder
                 if (reason is null && isJson && validate)
                 {
                     reason = ValidateObject(value, meta, record.ValueSchemaFormat, out inner);
+                }
+
+                if (reason is null && changeEvents)
+                {
+                    var types = isFramed ? Formats.FramedValueDecoder.ChangeEventTypesOf(raw, schemas ?? Formats.ResolvedSchemas.Empty) : null;
+                    var change = Cdc.DebeziumEnvelope.Map(value, record.Offset, types, out var mapped);
+                    switch (change.Kind)
+                    {
+                        case Cdc.ChangeEventKind.Tombstone:
+                            tombstonesSkipped++;
+                            continue;
+                        case Cdc.ChangeEventKind.Truncate:
+                            truncatesSkipped++;
+                            continue;
+                        case Cdc.ChangeEventKind.Malformed:
+                            reason = change.Reason;
+                            break;
+                        default:
+                            value = mapped;
+                            reason = ValidateObject(value, meta, record.ValueSchemaFormat, out inner);
+                            break;
+                    }
                 }
 
                 if (reason is not null)
@@ -160,7 +185,8 @@ public static partial class RowEncoder
                 rowStarts,
                 rowOffsets,
                 rejected is null ? [] : rejected,
-                tombstonesSkipped);
+                tombstonesSkipped,
+                truncatesSkipped);
         }
         catch
         {

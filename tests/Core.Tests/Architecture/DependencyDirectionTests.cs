@@ -24,6 +24,7 @@ public partial class DependencyDirectionTests
         "Formats",       // registry-framed values (Avro, Protobuf, JSON Schema) → JSON
         "Routing",       // topic → table and shape
         "Rows",          // table shape, metadata columns, row encoder, JSONEachRow writer, encoded partitions
+        "Cdc",           // Debezium change events → rows of a ReplacingMergeTree (_version, _is_deleted)
         "Events",        // the MSK event: batch model and decoder
         "Secrets",       // Secrets Manager, SigV4, credentials
         "Configuration", // the options record and its parser
