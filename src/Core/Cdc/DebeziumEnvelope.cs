@@ -99,7 +99,7 @@ public static class DebeziumEnvelope
             if (!envelope.TryGetProperty(image, out var fields) || fields.ValueKind != JsonValueKind.Object)
             {
                 var found = fields.ValueKind == JsonValueKind.Undefined ? "missing" : fields.ValueKind.ToString().ToLowerInvariant();
-                return Malformed($"change event with op '{op.GetString()}' needs an '{image}' object, got {found}");
+                return Malformed($"change event with op '{op.GetString()}' needs the '{image}' object, got {found}");
             }
 
             return Write(fields, types, offset, deleted, out row);
