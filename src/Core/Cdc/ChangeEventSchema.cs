@@ -51,8 +51,9 @@ public sealed class ChangeEventSchema
     /// <summary>
     /// From a Confluent AvroConverter schema (the registry's text): the envelope record's <c>before</c>/<c>after</c>
     /// field is <c>["null", {"type":"record","fields":[...]}]</c> (or names that record); a row field's type, or its
-    /// union's non-null branch, is <c>{"type":"int","connect.name":"io.debezium.time.Date"}</c>. Null when the text is
-    /// not an Avro record of that shape (the mapping then passes values through).
+    /// union's non-null branch, is <c>{"type":"int","connect.name":"io.debezium.time.Date"}</c>. Empty when the text is
+    /// not an Avro record of that shape (the mapping then passes values through). A type that also has an Avro
+    /// <c>logicalType</c> (a Decimal) is left out: the Avro transcoder writes it converted already.
     /// </summary>
     public static ChangeEventSchema FromAvro(string schemaText)
     {
@@ -70,8 +71,9 @@ public sealed class ChangeEventSchema
 
                 foreach (var field in Array(record, "fields"))
                 {
+                    // A type with an Avro logicalType (the Decimal's "decimal") is written converted by the transcoder already.
                     if (Text(field, "name") is { } name && field.TryGetProperty("type", out var type) && NonNull(type) is { ValueKind: JsonValueKind.Object } typed
-                        && Text(typed, "connect.name") is { } logical)
+                        && Text(typed, "connect.name") is { } logical && Text(typed, "logicalType") is null)
                     {
                         Add(found, name, new ConnectType(logical, ScaleOf(typed, "connect.parameters")));
                     }

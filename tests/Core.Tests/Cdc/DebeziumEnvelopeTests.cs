@@ -145,7 +145,7 @@ public sealed class DebeziumEnvelopeTests
 
         Assert.Equal(new ConnectType(ConnectType.DebeziumDate), types.Find("birth"));
         Assert.Equal(new ConnectType(ConnectType.DebeziumMicroTimestamp), types.Find("updated_at"));
-        Assert.Equal(new ConnectType(ConnectType.ConnectDecimal, 2), types.Find("balance"));
+        Assert.Null(types.Find("balance")); // Avro's own decimal logical type: the transcoder writes its exact text
         Assert.Equal(new ConnectType(ConnectType.DebeziumJson), types.Find("doc"));
         Assert.Null(types.Find("id"));
         Assert.Null(types.Find("name"));
