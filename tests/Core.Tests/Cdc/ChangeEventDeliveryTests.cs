@@ -117,4 +117,37 @@ public sealed class ChangeEventDeliveryTests(ClickHouseFixture fixture)
         Assert.Contains("op 'c' needs the 'after' object, got null", lines[1], StringComparison.Ordinal);
         Assert.Equal(1, h.Metrics.Sum(m => m.TombstonesSkipped));
     }
+
+    /// <summary>
+    /// A change ClickHouse rejects (a type the column cannot read) is dead-lettered as the event; after the fix, the
+    /// replay function maps it again: the row lands once with its own offset as <c>_version</c> and the change's delete flag.
+    /// </summary>
+    [Fact]
+    public async Task Replay_ADeadLetteredChange_LandsMappedWithItsOffsetAsVersion()
+    {
+        using var h = await CdcSink.CreateAsync(fixture, CdcValues.JsonWithoutSchema);
+        byte[] Change(string after, char op = 'u') => Encoding.UTF8.GetBytes($$"""{"before":{{(op == 'd' ? after : "null")}},"after":{{(op == 'd' ? "null" : after)}},"op":"{{op}}"}""");
+        var records = new[]
+        {
+            Change("""{"id":1,"name":"a","birth":1}""", 'c'),
+            Change("""{"id":1,"name":"b","birth":"not-a-number"}"""),
+            Change("""{"id":2,"name":"x","birth":"also-not"}""", 'c'),
+            Change("""{"id":2,"birth":"again-not"}""", 'd'),
+        }.Select((v, i) => new SimRecord("customers", 0, i, 1_735_689_600_000 + i, Encoding.UTF8.GetBytes($"{{\"id\":{(i < 2 ? 1 : 2)}}}"), v, [])).ToList();
+        Assert.Empty((await h.InvokeAsync(KafkaEventWriter.Write(records))).Failures);
+        Assert.Equal(3, await h.ScalarAsync($"SELECT count() FROM {h.Database}.kafka_dead_letters"));
+
+        await fixture.Server.QueryAsync($"ALTER TABLE {h.Database}.customers MODIFY COLUMN birth String", TestContext.Current.CancellationToken);
+        var faults = new FaultInjectingHandler(new SocketsHttpHandler(), _ => Fault.None);
+        using var gateway = new MskClickHouse.Core.ClickHouse.DriverClickHouseGateway(h.Options.Connection, faults);
+        var replay = await MskClickHouse.Core.Replay.ReplayHandlerFactory.CreateAsync(h.Options, gateway, new Delivery.RecordingLog(), TimeProvider.System, CancellationToken.None);
+        var context = new InvocationContext(Guid.NewGuid().ToString(), DateTimeOffset.UtcNow + TimeSpan.FromSeconds(60), "arn:aws:lambda:us-east-1:123456789012:function:replay", null);
+        var answer = Encoding.UTF8.GetString(await replay.HandleAsync(context, Encoding.UTF8.GetBytes($$"""{"table":"{{h.Database}}.customers"}"""), CancellationToken.None));
+
+        Assert.Contains("\"replayed\":3", answer, StringComparison.Ordinal);
+        Assert.Equal(
+            "0\t1\ta\t1\t0\n1\t1\tb\tnot-a-number\t0\n2\t2\tx\talso-not\t0\n3\t2\t\tagain-not\t1\n",
+            await fixture.Server.QueryAsync($"SELECT _version, id, name, birth, _is_deleted FROM {h.Database}.customers ORDER BY _version FORMAT TSV", TestContext.Current.CancellationToken));
+        Assert.Equal("1\tb\n", await fixture.Server.QueryAsync($"SELECT id, name FROM {h.Database}.customers FINAL WHERE _is_deleted = 0 FORMAT TSV", TestContext.Current.CancellationToken));
+    }
 }
