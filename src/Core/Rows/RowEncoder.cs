@@ -15,6 +15,8 @@ namespace MskClickHouse.Core.Rows;
 /// between tokens, become spaces so that a row is one line.</para>
 /// <para><b>string</b>: the value bytes become <c>{"&lt;column&gt;":"&lt;escaped&gt;"}</c>; only <c>"</c>, <c>\</c> and
 /// control bytes are escaped, every other byte (non-ASCII, even invalid UTF-8) passes through.</para>
+/// <para><b>change events</b> (CDC_FORMAT, <see cref="TableShape.ChangeEvents"/>): the value, decoded as above, is a
+/// Debezium envelope that <see cref="Cdc.DebeziumEnvelope"/> maps onto the row; tombstones and truncates leave no row.</para>
 /// <para>Metadata columns are spliced in front of the value's own fields: <c>{"_topic":..,"_partition":..,</c> +
 /// the object after its <c>{</c>. <c>_timestamp</c> is written as ISO 8601 UTC with a <c>Z</c>
 /// (<c>"2018-12-17T22:10:50.987Z"</c>), which <c>date_time_input_format=best_effort</c> reads as UTC.</para>
