@@ -48,6 +48,28 @@ public sealed class LocalRunTests(PublishedBootstrap published, ClickHouseFixtur
         Assert.Contains("OK    re-delivery added nothing", text, StringComparison.Ordinal);
     }
 
+    /// <summary>./run.sh --cdc: the generated change history lands as the source's final state, redelivery adds no row.</summary>
+    [Fact]
+    public async Task LocalRun_Cdc_PrintsTheSourcesFinalStateAndOneRowPerChange()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var code = await LocalRunner.RunAsync(
+            ["--cdc", "--partitions", "2", "--batch-size", "7", "--clickhouse-url", clickHouse.Server.BaseUri.ToString(), "--bootstrap", published.AotBootstrap],
+            output,
+            error,
+            TestContext.Current.CancellationToken);
+
+        var text = output + "\n" + error;
+        Assert.True(code == 0, text);
+        Assert.Contains("FINAL WHERE _is_deleted = 0 ORDER BY id:", text, StringComparison.Ordinal);
+        Assert.Contains("OK    customers FINAL WHERE _is_deleted = 0 holds the source's final state", text, StringComparison.Ordinal);
+        Assert.Contains("OK    count() without FINAL (merges stopped)", text, StringComparison.Ordinal);
+        Assert.Contains("NOTE  notes: the truncate (op t) was skipped and deleted nothing: 10 live rows, the source has 5", text, StringComparison.Ordinal);
+        Assert.Contains("op 't' skipped", text, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("avro")]
     [InlineData("protobuf")]

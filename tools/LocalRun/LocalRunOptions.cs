@@ -8,6 +8,7 @@ public sealed record LocalRunOptions
     public const string Usage = """
         usage: ./run.sh [--events FILE...] [--generate N [--record-bytes B] [--topics T,..] [--partitions P] [--bad-ratio R] [--value-format F]]
                         [--batch-size N] [--chaos SEED] [--clickhouse-url URL] [--bootstrap PATH] [--keep]
+               ./run.sh --cdc [--partitions P] [--batch-size N] [--clickhouse-url URL] [--bootstrap PATH]
           --events FILE...     MSK event JSON files, one invocation each (default: events/*.json)
           --generate N         N synthetic records (realistic JSON, ~1% deliberately bad) over --topics x --partitions
           --record-bytes B     approximate size of each generated value (default 200)
@@ -21,6 +22,8 @@ public sealed record LocalRunOptions
           --clickhouse-url URL use this ClickHouse (CLICKHOUSE_USER/CLICKHOUSE_PASSWORD) instead of the embedded one
           --bootstrap PATH     use this published bootstrap instead of publishing src/Function
           --keep               leave ClickHouse and the function running and print how to query them
+          --cdc                CDC_FORMAT=debezium demo: a generated Debezium change history into ReplacingMergeTree
+                               tables (docs/cdc.md), redelivered, the final state printed and checked
         """;
 
     public List<string> EventFiles { get; } = [];
@@ -47,6 +50,9 @@ public sealed record LocalRunOptions
     public string? Bootstrap { get; private set; }
 
     public bool Keep { get; private set; }
+
+    /// <summary>--cdc: the Debezium change-event demo instead of the row demos.</summary>
+    public bool Cdc { get; private set; }
 
     public static LocalRunOptions Parse(IReadOnlyList<string> args)
     {
@@ -110,9 +116,15 @@ public sealed record LocalRunOptions
                     break;
                 case "--bootstrap": o.Bootstrap = Value(); break;
                 case "--keep": o.Keep = true; break;
+                case "--cdc": o.Cdc = true; break;
                 case "-h" or "--help": throw new UsageException(null);
                 default: throw new UsageException($"unknown option '{name}'");
             }
+        }
+
+        if (o.Cdc && (o.EventFiles.Count > 0 || o.Generate > 0 || o.ChaosSeed is not null || o.Keep))
+        {
+            throw new UsageException("--cdc sends its own generated change history: drop --events, --generate, --chaos and --keep");
         }
 
         if (o.ValueFormat != "json" && o.Generate == 0)

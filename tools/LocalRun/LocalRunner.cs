@@ -43,6 +43,11 @@ public static class LocalRunner
     private static async Task<int> ExecuteAsync(LocalRunOptions options, TextWriter output, TextWriter error, CancellationToken ct)
     {
         var root = BootstrapPublisher.FindRepositoryRoot();
+        if (options.Cdc)
+        {
+            return await RunCdcAsync(options, root, output, error, ct);
+        }
+
         var generated = new GeneratedEvents(options);
         var batches = options.Generate > 0
             ? options.ChaosSeed is null ? generated.Batches() : []
@@ -114,6 +119,21 @@ public static class LocalRunner
         function.Terminate();
         await function.WaitForExitAsync(TimeSpan.FromSeconds(10));
         return ok ? 0 : 1;
+    }
+
+    /// <summary>--cdc: only the change-event demo, in a database of its own.</summary>
+    private static async Task<int> RunCdcAsync(LocalRunOptions options, string root, TextWriter output, TextWriter error, CancellationToken ct)
+    {
+        var bootstrap = options.Bootstrap ?? await PublishBootstrapAsync(root, error, ct);
+        if (!File.Exists(bootstrap))
+        {
+            throw new LocalRunException($"bootstrap '{bootstrap}' does not exist");
+        }
+
+        await using var engine = await EngineStart.StartAsync(options.ClickHouseUrl, error, ct);
+        var database = "localrun_cdc_" + DateTime.UtcNow.ToString("yyyyMMdd_HHmmss_fff", CultureInfo.InvariantCulture);
+        await output.WriteLineAsync($"ClickHouse {engine.Url} (database {database}); function {bootstrap}");
+        return await CdcDemo.RunAsync(engine, database, bootstrap, options, output, error, ct) ? 0 : 1;
     }
 
     private static async Task<string> PublishBootstrapAsync(string root, TextWriter error, CancellationToken ct)

@@ -48,6 +48,8 @@ public static class SinkOptionTable
         new("CLICKHOUSE_TIMEOUT_MS", "30000", "`30000`", TemplateUse.NotSet, "the default suits every deployment so far", 100, 900_000),
         new("TOPIC_TABLES", null, "–", TemplateUse.Set, "topic → table routes"),
         new("VALUE_FORMAT", "json", "`json`", TemplateUse.Set, "value format, default and per topic"),
+        new("CDC_FORMAT", "none", "`none`", TemplateUse.Set, "`debezium`: values are change events"),
+        new("CDC_TOPICS", null, "all routed topics", TemplateUse.Set, "topics whose values are change events"),
         new("SCHEMA_REGISTRY_URL", null, "unset", TemplateUse.Set, "Confluent-compatible registry"),
         new("SCHEMA_REGISTRY_USER", null, "unset", TemplateUse.Set, "registry basic-auth user"),
         new("SCHEMA_REGISTRY_PASSWORD_SECRET_ARN", null, "unset", TemplateUse.Set, "registry password's secret"),

@@ -40,6 +40,12 @@ public sealed record SinkOptions
 
     public FrozenDictionary<string, ValueFormat> TopicValueFormats { get; init; } = FrozenDictionary<string, ValueFormat>.Empty;
 
+    /// <summary>CDC_FORMAT: whether the values of <see cref="ChangeEventTopics"/> are change events (docs/cdc.md).</summary>
+    public ChangeEventFormat ChangeEvents { get; init; } = ChangeEventFormat.None;
+
+    /// <summary>CDC_TOPICS: the topics whose values are change events; empty: every routed topic.</summary>
+    public FrozenSet<string> ChangeEventTopics { get; init; } = FrozenSet<string>.Empty;
+
     /// <summary>Schema registries for the avro, protobuf and json-schema formats (src/Core/Formats).</summary>
     public SchemaRegistryOptions SchemaRegistry { get; init; } = SchemaRegistryOptions.None;
 
@@ -105,6 +111,10 @@ public sealed record SinkOptions
 
     public ValueFormat FormatOf(string topic) =>
         TopicValueFormats.TryGetValue(topic, out var format) ? format : DefaultValueFormat;
+
+    /// <summary>The change-event format of <paramref name="topic"/>'s values (<see cref="ChangeEventFormat.None"/>: rows).</summary>
+    public ChangeEventFormat ChangeEventsOf(string topic) =>
+        ChangeEventTopics.Count == 0 || ChangeEventTopics.Contains(topic) ? ChangeEvents : ChangeEventFormat.None;
 
     /// <summary>Never print the password, nor anything of the URL but scheme, host, port and path.</summary>
     public override string ToString() =>

@@ -47,6 +47,7 @@ public static class SinkOptionsParser
         }
 
         var (defaultFormat, topicFormats) = ParseValueFormats(Get("VALUE_FORMAT"));
+        var (changeEvents, changeEventTopics) = ParseChangeEvents(Get("CDC_FORMAT"), Get("CDC_TOPICS"), defaultFormat, topicFormats);
 
         return new SinkOptions
         {
@@ -59,6 +60,8 @@ public static class SinkOptionsParser
             TopicTables = ParseTopicTables(Get("TOPIC_TABLES"), database),
             DefaultValueFormat = defaultFormat,
             TopicValueFormats = topicFormats,
+            ChangeEvents = changeEvents,
+            ChangeEventTopics = changeEventTopics,
             SchemaRegistry = SchemaRegistryOptions.Parse(Get),
             StringColumn = Get("STRING_VALUE_COLUMN") ?? SinkOptionTable.Default("STRING_VALUE_COLUMN"),
             Tombstones = ParseTombstones(Get("TOMBSTONES")),
@@ -209,6 +212,37 @@ public static class SinkOptionsParser
             "JSON-SCHEMA" or "JSON_SCHEMA" or "JSONSCHEMA" => ValueFormat.JsonSchema,
             _ => throw new ConfigurationException("VALUE_FORMAT", $"unknown format '{f}': expected json, string, avro, protobuf or json-schema, or topic=format pairs separated by commas"),
         };
+    }
+
+    /// <summary>
+    /// CDC_FORMAT none or debezium; CDC_TOPICS a comma list of topics (empty: every routed topic), only with a format.
+    /// A change event is a JSON object (json, or decoded from a registry format), never a string column's text.
+    /// </summary>
+    private static (ChangeEventFormat Format, FrozenSet<string> Topics) ParseChangeEvents(string? format, string? topics, ValueFormat defaultFormat, FrozenDictionary<string, ValueFormat> topicFormats)
+    {
+        var parsed = format?.ToUpperInvariant() switch
+        {
+            null or "NONE" => ChangeEventFormat.None,
+            "DEBEZIUM" => ChangeEventFormat.Debezium,
+            _ => throw new ConfigurationException("CDC_FORMAT", $"expected none or debezium, got '{format}'"),
+        };
+        var list = (topics ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToFrozenSet(StringComparer.Ordinal);
+        if (parsed == ChangeEventFormat.None)
+        {
+            return list.Count == 0
+                ? (parsed, list)
+                : throw new ConfigurationException("CDC_TOPICS", "lists topics but CDC_FORMAT is none: set CDC_FORMAT=debezium, or leave CDC_TOPICS empty");
+        }
+
+        var stringTopic = list.Count == 0
+            ? (defaultFormat == ValueFormat.String ? "(every topic: the default VALUE_FORMAT)" : topicFormats.FirstOrDefault(t => t.Value == ValueFormat.String).Key)
+            : list.FirstOrDefault(t => topicFormats.GetValueOrDefault(t, defaultFormat) == ValueFormat.String);
+        if (stringTopic is not null)
+        {
+            throw new ConfigurationException("CDC_FORMAT", $"change events are JSON objects, but VALUE_FORMAT is string for {stringTopic}: use json (or a registry format) for change-event topics, or name the others in CDC_TOPICS");
+        }
+
+        return (parsed, list);
     }
 
     private static TableName ParseTable(string variable, string text, string database)

@@ -29,6 +29,17 @@ public static class InsertSettings
         new("throw_on_max_partitions_per_insert_block", "0"),
     ];
 
+    /// <summary>
+    /// For change events: a ReplacingMergeTree folds the rows of one key inside one insert block at insert time while
+    /// <c>optimize_on_insert = 1</c> (the default; measured in tests/Core.Tests/Cdc), which would leave fewer rows than
+    /// change events and make the presence probe see folded rows as missing. Every version lands; merges fold them.
+    /// </summary>
+    public static void KeepEveryVersion(Dictionary<string, string> settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings["optimize_on_insert"] = "0";
+    }
+
     public static Dictionary<string, string> For(FrozenDictionary<string, string> extra, string token, long bodyBytes)
     {
         ArgumentNullException.ThrowIfNull(extra);

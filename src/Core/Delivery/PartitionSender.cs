@@ -141,7 +141,7 @@ internal sealed class PartitionSender
     {
         ArgumentNullException.ThrowIfNull(send);
         ArgumentNullException.ThrowIfNull(rejected);
-        var present = await PresentOffsetsAsync(send.Records);
+        var present = await PresentForFillAsync(send);
         var missing = RowsNotIn(from, to, present, rejected);
         var presentAtStart = (to - from) - missing.Count;
 
@@ -151,7 +151,7 @@ internal sealed class PartitionSender
         for (var round = 0; round <= send.Round && missing.Count > 0; round++)
         {
             await InsertRowsAsync([.. missing], Token(send.TokenRange, send.Generation, round), rejected);
-            present = await PresentOffsetsAsync(send.Records);
+            present = await PresentForFillAsync(send);
             missing = RowsNotIn(from, to, present, rejected);
         }
 
@@ -160,7 +160,7 @@ internal sealed class PartitionSender
         {
             filled = missing.Count;
             await InsertRowsAsync([.. missing], Token(send.TokenRange, send.Generation, send.Round + 1), rejected);
-            present = await PresentOffsetsAsync(send.Records);
+            present = await PresentForFillAsync(send);
             missing = RowsNotIn(from, to, present, rejected);
             if (missing.Count > 0)
             {
@@ -234,6 +234,24 @@ internal sealed class PartitionSender
             $"AND _offset BETWEEN {Num(range.First)} AND {Num(range.Last)} {among}SETTINGS {ClickHouseStateStore.SequentialConsistency} FORMAT TSV");
     }
 
+    /// <summary>
+    /// The offsets of the send's range the fill path counts as present. For change events on a ReplacingMergeTree, also
+    /// those a merge may have folded into a later version of their key (<see cref="SupersededVersions"/>): a redelivery
+    /// must not insert an old version again. Later versions may lie after the send's range, so presence is asked up
+    /// to the batch's last offset.
+    /// </summary>
+    private async Task<HashSet<long>> PresentForFillAsync(PlannedSend send)
+    {
+        if (_encoded.Shape.ChangeEvents == Configuration.ChangeEventFormat.None)
+        {
+            return await PresentOffsetsAsync(send.Records);
+        }
+
+        var present = await PresentOffsetsAsync(new OffsetRange(send.Records.First, Math.Max(send.Records.Last, Records.LastOffset)));
+        present.UnionWith(SupersededVersions.Of(_batch, Records, present));
+        return present;
+    }
+
     /// <summary>The offsets of a TSV answer of one offset per line.</summary>
     public static HashSet<long> ParseOffsets(ReadOnlyMemory<byte> tsv)
     {
@@ -289,6 +307,11 @@ internal sealed class PartitionSender
         }
 
         var settings = InsertSettings.For(_io.Options.ExtraInsertSettings, token, bytes);
+        if (_encoded.Shape.ChangeEvents != Configuration.ChangeEventFormat.None)
+        {
+            InsertSettings.KeepEveryVersion(settings);
+        }
+
         if (probe)
         {
             settings["input_format_parallel_parsing"] = "0";

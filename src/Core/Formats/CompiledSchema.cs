@@ -58,6 +58,9 @@ public sealed class CompiledSchema
     /// <summary>Why values of this schema are dead-lettered; null when they can be decoded.</summary>
     public string? Failure { get; }
 
+    /// <summary>For a Debezium envelope in Avro: the Connect logical types of its row fields (<c>connect.name</c>); else empty.</summary>
+    public Cdc.ChangeEventSchema ChangeEventTypes { get; private init; } = Cdc.ChangeEventSchema.Empty;
+
     /// <summary>Top-level fields of the schema named like a metadata column (_topic, _offset...): they would collide.</summary>
     public MetadataColumns OwnMetadataFields { get; }
 
@@ -86,7 +89,7 @@ public sealed class CompiledSchema
                         own |= ColumnSet.FlagOf(f.Name);
                     }
 
-                    return new CompiledSchema(SchemaType.Avro, root, null, own);
+                    return new CompiledSchema(SchemaType.Avro, root, null, own) { ChangeEventTypes = Cdc.ChangeEventSchema.FromAvro(schema.Text) };
                 }
                 catch (AvroSchemaException e)
                 {

@@ -92,6 +92,13 @@ public static class FramedValueDecoder
         return null;
     }
 
+    /// <summary>The Connect logical types of a framed change event's row fields, from its resolved schema (null: none known).</summary>
+    public static Cdc.ChangeEventSchema? ChangeEventTypesOf(ReadOnlySpan<byte> value, ResolvedSchemas schemas)
+    {
+        ArgumentNullException.ThrowIfNull(schemas);
+        return SchemaFraming.TryParse(value, out var framed) is null && schemas.Find(framed.Schema) is { Failure: null } schema ? schema.ChangeEventTypes : null;
+    }
+
     private static string? DecodeProtobuf(CompiledSchema schema, FramedValue framed, ReadOnlySpan<byte> payload, JsonOutput output, out ReadOnlySpan<byte> json)
     {
         json = default;

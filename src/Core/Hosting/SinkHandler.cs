@@ -141,6 +141,7 @@ public sealed class SinkHandler : IInvocationHandler
             foreach (var i in toEncode)
             {
                 candidates[i].Outcome.TombstonesSkipped = encoded[i]!.TombstonesSkipped;
+                WarnIfTruncated(encoded[i]!);
             }
         }
 
@@ -198,6 +199,18 @@ public sealed class SinkHandler : IInvocationHandler
                     Fail(p.Outcome, Explain(e, p.Outcome));
                 }
             });
+    }
+
+    /// <summary>Change events of op 't' leave the table as it was: said once per partition and batch (docs/cdc.md).</summary>
+    private void WarnIfTruncated(EncodedPartition rows)
+    {
+        if (rows.TruncatesSkipped > 0)
+        {
+            _log.Write(
+                LogLevel.Warning,
+                "change events of op 't' skipped: the source table was truncated, but no row of the ClickHouse table was deleted (docs/cdc.md: truncate the table by hand)",
+                new LogFields(rows.Source.Topic, rows.Source.Partition, rows.Source.FirstOffset, rows.Source.LastOffset, rows.Table.ToString(), Numbers: [new("truncates_skipped", rows.TruncatesSkipped)]));
+        }
     }
 
     private static Exception Explain(Exception e, PartitionOutcome o) => e is OperationCanceledException

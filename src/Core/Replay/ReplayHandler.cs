@@ -72,7 +72,7 @@ public sealed class ReplayHandler : IInvocationHandler
                 break;
             }
 
-            var shape = new TableShape(request.Table, metadata, _options.FormatOf(group.Key.Topic), _options.StringColumn);
+            var shape = new TableShape(request.Table, metadata, _options.FormatOf(group.Key.Topic), _options.StringColumn) { ChangeEvents = _options.ChangeEventsOf(group.Key.Topic) };
             List<ReplayOutcome> done;
             try
             {

@@ -31,7 +31,7 @@ public sealed class TopicRouter
     public TableShape ShapeFor(string topic, MetadataColumns metadataOfTable)
     {
         ArgumentNullException.ThrowIfNull(topic);
-        return new TableShape(options.RouteOf(topic), metadataOfTable, options.FormatOf(topic), options.StringColumn);
+        return new TableShape(options.RouteOf(topic), metadataOfTable, options.FormatOf(topic), options.StringColumn) { ChangeEvents = options.ChangeEventsOf(topic) };
     }
 
     /// <summary>The shape for <paramref name="topic"/> from the table's column names.</summary>

@@ -27,7 +27,8 @@ public sealed class EncodedPartition : IDisposable
         int[] rowStarts,
         long[] rowOffsets,
         IReadOnlyList<RejectedRecord> rejected,
-        int tombstonesSkipped)
+        int tombstonesSkipped,
+        int truncatesSkipped = 0)
     {
         ArgumentNullException.ThrowIfNull(rowStarts);
         ArgumentNullException.ThrowIfNull(rowOffsets);
@@ -43,6 +44,7 @@ public sealed class EncodedPartition : IDisposable
         RowOffsets = rowOffsets;
         Rejected = rejected;
         TombstonesSkipped = tombstonesSkipped;
+        TruncatesSkipped = truncatesSkipped;
     }
 
     /// <summary>Rows in a buffer rented from <see cref="System.Buffers.ArrayPool{T}.Shared"/>, returned by <see cref="Dispose"/>.</summary>
@@ -54,8 +56,9 @@ public sealed class EncodedPartition : IDisposable
         int[] rowStarts,
         long[] rowOffsets,
         IReadOnlyList<RejectedRecord> rejected,
-        int tombstonesSkipped)
-        : this(source, shape, pooledBuffer.AsMemory(0, length), rowStarts, rowOffsets, rejected, tombstonesSkipped)
+        int tombstonesSkipped,
+        int truncatesSkipped)
+        : this(source, shape, pooledBuffer.AsMemory(0, length), rowStarts, rowOffsets, rejected, tombstonesSkipped, truncatesSkipped)
     {
         pooled = pooledBuffer;
     }
@@ -80,6 +83,9 @@ public sealed class EncodedPartition : IDisposable
     public IReadOnlyList<RejectedRecord> Rejected { get; }
 
     public int TombstonesSkipped { get; }
+
+    /// <summary>Change events of op <c>t</c> (a source table truncated): skipped, no row deleted (docs/cdc.md).</summary>
+    public int TruncatesSkipped { get; }
 
     public ReadOnlyMemory<byte> Row(int index) => Buffer[RowStarts[index]..RowStarts[index + 1]];
 

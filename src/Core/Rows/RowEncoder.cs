@@ -17,6 +17,8 @@ namespace MskClickHouse.Core.Rows;
 /// between tokens, become spaces so that a row is one line.</para>
 /// <para><b>string</b>: the value bytes become <c>{"&lt;column&gt;":"&lt;escaped&gt;"}</c>; only <c>"</c>, <c>\</c> and
 /// control bytes are escaped, every other byte (non-ASCII, even invalid UTF-8) passes through.</para>
+/// <para><b>change events</b> (CDC_FORMAT, <see cref="TableShape.ChangeEvents"/>): the value, decoded as above, is a
+/// Debezium envelope that <see cref="Cdc.DebeziumEnvelope"/> maps onto the row; tombstones and truncates leave no row.</para>
 /// <para>Metadata columns are spliced in front of the value's own fields: <c>{"_topic":..,"_partition":..,</c> +
 /// the object after its <c>{</c>. <c>_timestamp</c> is written as ISO 8601 UTC with a <c>Z</c>
 /// (<c>"2018-12-17T22:10:50.987Z"</c>), which <c>date_time_input_format=best_effort</c> reads as UTC.</para>
@@ -34,6 +36,7 @@ public static class RowEncoder
         var meta = shape.Metadata;
         var isFramed = shape.Format is ValueFormat.Avro or ValueFormat.Protobuf or ValueFormat.JsonSchema;
         var isJson = shape.Format == ValueFormat.Json || isFramed;
+        var changeEvents = shape.ChangeEvents != ChangeEventFormat.None;
         var prefix = MetadataWriter.PartitionPrefix(partition, meta, batch.SourceName);
         var stringColumn = isJson ? [] : MetadataWriter.StringColumnPrefix(shape.StringColumn);
 
@@ -51,6 +54,7 @@ public static class RowEncoder
         List<RejectedRecord>? rejected = null;
         var rows = 0;
         var tombstonesSkipped = 0;
+        var truncatesSkipped = 0;
 
         try
         {
@@ -60,7 +64,7 @@ public static class RowEncoder
                 string? reason = record.Error;
                 if (reason is null && record.Value.IsNull)
                 {
-                    if (tombstones == TombstonePolicy.Skip)
+                    if (tombstones == TombstonePolicy.Skip || changeEvents)
                     {
                         tombstonesSkipped++;
                         continue;
@@ -70,6 +74,7 @@ public static class RowEncoder
                 }
 
                 var value = batch.Bytes(record.Value);
+                var raw = value;
                 var inner = default(ReadOnlySpan<byte>);
                 var validate = true;
                 if (reason is null && isFramed)
@@ -84,6 +89,28 @@ public static class RowEncoder
                 if (reason is null && isJson && validate)
                 {
                     reason = JsonObjectCheck.ValidateObject(value, meta, record.ValueSchemaFormat, out inner);
+                }
+
+                if (reason is null && changeEvents)
+                {
+                    var types = isFramed ? Formats.FramedValueDecoder.ChangeEventTypesOf(raw, schemas ?? Formats.ResolvedSchemas.Empty) : null;
+                    var change = Cdc.DebeziumEnvelope.Map(value, record.Offset, types, out var mapped);
+                    switch (change.Kind)
+                    {
+                        case Cdc.ChangeEventKind.Tombstone:
+                            tombstonesSkipped++;
+                            continue;
+                        case Cdc.ChangeEventKind.Truncate:
+                            truncatesSkipped++;
+                            continue;
+                        case Cdc.ChangeEventKind.Malformed:
+                            reason = change.Reason;
+                            break;
+                        default:
+                            value = mapped;
+                            reason = JsonObjectCheck.ValidateObject(value, meta, record.ValueSchemaFormat, out inner);
+                            break;
+                    }
                 }
 
                 if (reason is not null)
@@ -156,7 +183,8 @@ public static class RowEncoder
                 rowStarts,
                 rowOffsets,
                 rejected is null ? [] : rejected,
-                tombstonesSkipped);
+                tombstonesSkipped,
+                truncatesSkipped);
         }
         catch
         {

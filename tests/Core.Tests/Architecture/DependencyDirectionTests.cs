@@ -25,6 +25,7 @@ public partial class DependencyDirectionTests
         "Routing",       // topic → table and shape
         "Rows",          // table shape, row encoder, encoded partitions
         "Formats",       // registry-framed values (Avro, Protobuf, JSON Schema) → JSON
+        "Cdc",           // Debezium change events → rows of a ReplacingMergeTree (_version, _is_deleted)
         "Events",        // the MSK event: batch model, decoder, metadata columns
         "Secrets",       // Secrets Manager, SigV4, credentials
         "Configuration", // the options record and its parser

@@ -44,10 +44,23 @@ public sealed class LocalRunOptionsTests
     [InlineData("--bad-ratio 2 --generate 5", "--bad-ratio: expected a number in [0, 1], got '2'")]
     [InlineData("--clickhouse-url ftp://x", "--clickhouse-url: expected an http(s) URL, got 'ftp://x'")]
     [InlineData("--frobnicate", "unknown option '--frobnicate'")]
+    [InlineData("--cdc --generate 5", "--cdc sends its own generated change history: drop --events, --generate, --chaos and --keep")]
+    [InlineData("--cdc --keep", "--cdc sends its own generated change history: drop --events, --generate, --chaos and --keep")]
     public void Parse_BadInput_IsAUsageErrorThatSaysWhat(string args, string message)
     {
         var e = Assert.Throws<UsageException>(() => LocalRunOptions.Parse(args.Split(' ')));
 
         Assert.Equal(message, e.Message);
+    }
+
+    [Fact]
+    public void Parse_Cdc_TakesPartitionsAndBatchSize()
+    {
+        var o = LocalRunOptions.Parse(["--cdc", "--partitions", "2", "--batch-size", "7"]);
+
+        Assert.True(o.Cdc);
+        Assert.Equal(2, o.Partitions);
+        Assert.Equal(7, o.BatchSize);
+        Assert.False(LocalRunOptions.Parse([]).Cdc);
     }
 }

@@ -178,7 +178,9 @@ public sealed class PartitionLedger
                     shape.HasOffsetColumns,
                     _options.StrictOffsets);
                 // What each range held goes with the plan write (no request of its own): the audit compares against it.
-                plan = plan with { NewState = RangeCount.Stamp(plan.NewState, o.Source, _options.Tombstones) };
+                // Change events skip their tombstones whatever TOMBSTONES says (src/Core/Cdc).
+                var tombstones = shape.ChangeEvents == Configuration.ChangeEventFormat.None ? _options.Tombstones : Configuration.TombstonePolicy.Skip;
+                plan = plan with { NewState = RangeCount.Stamp(plan.NewState, o.Source, tombstones) };
                 if (plan.Sends.Any(p => p.Kind == SendKind.FillMissing) && snapshot.SharedWithOtherSources.Contains(key) && (shape.Metadata & MetadataColumns.Source) == 0)
                 {
                     // Only the presence probe cannot tell the sources apart: new ranges need no probe and go through.
