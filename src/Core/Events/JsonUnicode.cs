@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 
 namespace MskClickHouse.Core.Events;
@@ -45,17 +46,23 @@ internal static class JsonUnicode
         valid = true;
         if (!reader.ValueIsEscaped)
         {
-            return reader.ValueSpan.SequenceEqual(utf8);
+            // Equal to a valid literal is valid; only a mismatch needs the check.
+            if (reader.ValueSpan.SequenceEqual(utf8))
+            {
+                return true;
+            }
+
+            valid = System.Text.Unicode.Utf8.IsValid(reader.ValueSpan);
+            return false;
         }
 
-        try
-        {
-            return reader.ValueTextEquals(utf8);
-        }
-        catch (InvalidOperationException)
+        // Unescaped whole (ValueTextEquals stops at a length mismatch without looking at an invalid escape).
+        if (!TryGetString(ref reader, out var text))
         {
             valid = false;
             return false;
         }
+
+        return Encoding.UTF8.GetBytes(text).AsSpan().SequenceEqual(utf8);
     }
 }

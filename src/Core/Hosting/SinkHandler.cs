@@ -22,6 +22,7 @@ public sealed partial class SinkHandler : IInvocationHandler
     private readonly IStateStore _state;
     private readonly StateCache _cache;
     private readonly PartitionDelivery _delivery;
+    private readonly DetachedDeadLetters _detached;
     private readonly Retrier _retrier;
     private readonly ISinkLog _log;
     private readonly IMetricsSink _metrics;
@@ -43,6 +44,7 @@ public sealed partial class SinkHandler : IInvocationHandler
         _time = time;
         _retrier = new Retrier(RetryPolicy.Default, time, random);
         _delivery = new PartitionDelivery(gateway, _retrier, options, log, time);
+        _detached = new DetachedDeadLetters(gateway, _retrier, options, time);
         _unknownFields = options.UnknownFieldsSample > 0
             ? new Drift.UnknownFieldsReporter(options.UnknownFieldsSample, gateway, Drift.UnknownFieldsReporter.ImportsNestedJson(options.ExtraInsertSettings), log, metrics, time)
             : null;
@@ -57,7 +59,16 @@ public sealed partial class SinkHandler : IInvocationHandler
         var giveUpAt = GiveUpAt(context.Deadline, now, _options.DeadlineSafetyMargin);
         var source = SourceIdentity.Of(batch);
 
-        var outcomes = batch.Partitions.Select(p => new PartitionOutcome(p, _router.TableOf(p.Topic))).ToList();
+        var routes = batch.Partitions.Select(p => (Partition: p, Route: _router.Route(p.Topic))).ToList();
+        // Unidentified records and unrouted partitions first, outside the protocol: if they cannot be written the
+        // invocation fails as a whole before anything else was done, and is retried.
+        var settled = await WriteDetachedAsync(batch, source, routes, giveUpAt, cancellationToken);
+        var outcomes = routes.Where(r => r.Route.Kind != RouteKind.Unrouted).Select(r => new PartitionOutcome(r.Partition, r.Route.Table)).ToList();
+        foreach (var (o, r) in outcomes.Zip(routes.Where(r => r.Route.Kind != RouteKind.Unrouted)).Where(x => x.Second.Route.Kind == RouteKind.Refused))
+        {
+            Fail(o, new RouteRefusedException(r.Route.Reason!));
+        }
+
         var encoded = new List<EncodedPartition>();
         var sample = _unknownFields?.NewSample(); // null when UNKNOWN_FIELDS_SAMPLE=0: no per-record work at all
 
@@ -67,7 +78,7 @@ public sealed partial class SinkHandler : IInvocationHandler
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         List<Work> work = [];
         // Taken out for this invocation, put back only if it ends cleanly: a failed or crashed one leaves none behind.
-        var cached = _cache.Take(source, batch.Partitions.Select(p => (new PartitionKey(p.Topic, p.Partition), p.FirstOffset)).ToList());
+        var cached = _cache.Take(source, outcomes.Select(o => (new PartitionKey(o.Source.Topic, o.Source.Partition), o.Source.FirstOffset)).ToList());
         (IReadOnlyCollection<PartitionState> States, long Version)? lastWrite = null;
         try
         {
@@ -122,7 +133,7 @@ public sealed partial class SinkHandler : IInvocationHandler
             _cache.Remember(source, write.States, write.Version);
         }
 
-        var answer = Finish(context, batch, outcomes, Stopwatch.GetElapsedTime(started));
+        var answer = Finish(context, batch, [.. outcomes, .. settled], Stopwatch.GetElapsedTime(started));
         if (sample is not null && _unknownFields is not null)
         {
             // Informational, after the answer is decided: bounded to three quarters of the time after giveUpAt.
@@ -193,7 +204,7 @@ public sealed partial class SinkHandler : IInvocationHandler
     private async Task<List<Work>> PrepareAsync(KafkaBatch batch, SourceIdentity source, List<PartitionOutcome> outcomes, List<EncodedPartition> encodedAll, CachedStates? cached, Drift.FieldSample? sample, DateTimeOffset giveUpAt, CancellationToken ct)
     {
         var tables = new Dictionary<TableName, TableInfo?>();
-        foreach (var table in outcomes.Select(o => o.Table).Distinct())
+        foreach (var table in outcomes.Where(o => o.Failure is null).Select(o => o.Table).Distinct())
         {
             try
             {
@@ -325,6 +336,27 @@ public sealed partial class SinkHandler : IInvocationHandler
         return work;
     }
 
+    /// <summary>
+    /// Dead-letters the records no partition can hold (unidentified) and the partitions with no route, in one insert;
+    /// returns the unrouted partitions' outcomes (settled: dead-lettered, never retried).
+    /// </summary>
+    private async Task<List<PartitionOutcome>> WriteDetachedAsync(KafkaBatch batch, SourceIdentity source, List<(PartitionRecords Partition, Route Route)> routes, DateTimeOffset giveUpAt, CancellationToken ct)
+    {
+        var unrouted = routes.Where(r => r.Route.Kind == RouteKind.Unrouted).Select(r => new DetachedDeadLetters.Unrouted(r.Partition, r.Route.Table, r.Route.Reason!)).ToList();
+        await _detached.WriteAsync(batch, source, unrouted, giveUpAt, ct);
+        foreach (var u in batch.Unidentified)
+        {
+            _log.Write(LogLevel.Warning, $"record dead-lettered under its place in the event (metric UnidentifiedRecords): {u.Record.Error}", new LogFields(u.Topic, u.Partition, u.DeadLetterOffset, u.DeadLetterOffset, _options.DeadLetterTable.ToString()));
+        }
+
+        foreach (var u in unrouted)
+        {
+            _log.Write(LogLevel.Warning, $"partition dead-lettered: {u.Reason}", new LogFields(u.Partition.Topic, u.Partition.Partition, u.Partition.FirstOffset, u.Partition.LastOffset, _options.DeadLetterTable.ToString()));
+        }
+
+        return unrouted.Select(u => new PartitionOutcome(u.Partition, u.NamedTable) { DeadLettered = u.Partition.Records.Length }).ToList();
+    }
+
     private void WarnIfCannotDeduplicate(TableInfo info, int partitions)
     {
         if (DeduplicationWindowCheck.Assess(info, partitions) is not { } warning)
@@ -363,7 +395,7 @@ public sealed partial class SinkHandler : IInvocationHandler
         {
             RecordsReceived = batch.ReceivedRecordCount,
             RowsInserted = outcomes.Sum(o => o.RowsInserted),
-            DeadLettered = outcomes.Sum(o => o.DeadLettered),
+            DeadLettered = outcomes.Sum(o => o.DeadLettered) + batch.Unidentified.Count,
             Replayed = outcomes.Sum(o => o.Replayed),
             PossibleDuplicates = outcomes.Sum(o => o.PossibleDuplicates),
             TombstonesSkipped = outcomes.Sum(o => o.TombstonesSkipped),
@@ -373,6 +405,8 @@ public sealed partial class SinkHandler : IInvocationHandler
             FailedPartitions = failed.Count,
             NonDeduplicatingTables = outcomes.Where(o => o.TableDeduplicates == false).Select(o => o.Table).Distinct().Count(),
             RefusedPartitions = failed.Count(o => o.Failure is ClickHouseException { Kind: ClickHouseErrorKind.Permission or ClickHouseErrorKind.Auth }),
+            UnidentifiedRecords = batch.Unidentified.Count,
+            RefusedRoutes = failed.Count(o => o.Failure is RouteRefusedException),
         };
         _metrics.Publish(metrics);
 
