@@ -344,9 +344,15 @@ public sealed partial class SinkHandler : IInvocationHandler
     {
         var unrouted = routes.Where(r => r.Route.Kind == RouteKind.Unrouted).Select(r => new DetachedDeadLetters.Unrouted(r.Partition, r.Route.Table, r.Route.Reason!)).ToList();
         await _detached.WriteAsync(batch, source, unrouted, giveUpAt, ct);
-        foreach (var u in batch.Unidentified)
+        // One line per record, the first few of an invocation; the metric counts them all.
+        foreach (var u in batch.Unidentified.Take(10))
         {
             _log.Write(LogLevel.Warning, $"record dead-lettered under its place in the event (metric UnidentifiedRecords): {u.Record.Error}", new LogFields(u.Topic, u.Partition, u.DeadLetterOffset, u.DeadLetterOffset, _options.DeadLetterTable.ToString()));
+        }
+
+        if (batch.Unidentified.Count > 10)
+        {
+            _log.Write(LogLevel.Warning, $"{batch.Unidentified.Count - 10} more records dead-lettered under their place in the event (metric UnidentifiedRecords)");
         }
 
         foreach (var u in unrouted)

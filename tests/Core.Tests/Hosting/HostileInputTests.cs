@@ -1,4 +1,8 @@
 using System.Text;
+using MskClickHouse.Core.ClickHouse;
+using MskClickHouse.Core.Configuration;
+using MskClickHouse.Core.Delivery;
+using MskClickHouse.Core.Hosting;
 using MskClickHouse.Core.Tests.Delivery;
 using MskClickHouse.TestSupport;
 using static MskClickHouse.Core.Tests.Events.TestEvents;
@@ -78,5 +82,25 @@ public sealed class HostileInputTests(ClickHouseFixture fixture)
         Assert.True(await h.ScalarAsync($"SELECT count() FROM {h.Database}.kafka_sink_state") > stateRows); // the orders partition's own rows
         Assert.Equal(1, h.Metrics.Sum(m => m.RefusedRoutes));
         Assert.Contains(h.Log.Lines, l => l.Message.Contains($"topic '{topic}' is refused", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Invoke_DefaultRouteNone_DeadLettersUnlistedTopicsOnceWithNoRoute_AndRoutedOnesLand()
+    {
+        using var h = await SinkHarness.CreateAsync(fixture);
+        var options = h.Options with { DefaultRoute = DefaultRoute.None };
+        var handler = new SinkHandler(options, h.Gateway, new TableCatalog(h.Gateway), new ClickHouseStateStore(h.Gateway, options.StateTable, options.SinkId, TimeProvider.System), h.Log, h.Metrics, TimeProvider.System, Random.Shared.NextDouble);
+        var payload = Bytes(Event(("clicks-0", [Record("clicks", 0, 4, JsonValue("{}")), Record("clicks", 0, 5, JsonValue("{}"))]), ("orders-0", [Order(0, 1)])));
+
+        foreach (var _ in new[] { 1, 2 })
+        {
+            var outcome = await h.InvokeAsync(payload, handler: handler);
+            Assert.True(outcome.Succeeded, h.LastError?.ToString());
+            Assert.Empty(outcome.Failures);
+        }
+
+        Assert.Equal(1, await h.ScalarAsync($"SELECT count() FROM {h.Database}.events"));
+        Assert.Equal("clicks\t4\t0\nclicks\t5\t0", await h.TextAsync($"SELECT topic, offset, undecodable FROM {h.Database}.kafka_dead_letters WHERE error LIKE 'no route for topic ''clicks''%' ORDER BY offset"));
+        Assert.Equal(0, await h.ScalarAsync($"SELECT count() FROM {h.Database}.kafka_sink_state WHERE topic = 'clicks'"));
     }
 }
