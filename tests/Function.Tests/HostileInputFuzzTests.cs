@@ -40,7 +40,7 @@ public sealed class HostileInputFuzzTests(PublishedBootstrap published, ClickHou
         (_, r) => Cut(r, "partition", "\"partition\":1.5,"),
         (_, r) => Cut(r, "topic", string.Empty),
         (_, r) => r.Replace("\"value\":\"", "\"value\":\"!!", StringComparison.Ordinal),
-        (random, r) => r.Replace("\"value\":\"", $"\"value\":{new string('[', random.Next(100, 5000))}]],\"x\":\"", StringComparison.Ordinal),
+        (random, r) => r.Replace("\"value\":\"", $"\"value\":{Deep(random.Next(100, 5000))},\"x\":\"", StringComparison.Ordinal),
         (_, r) => r.Replace("\"headers\":[", "\"headers\":[[1],{\"h\":{}},7,{\"h\":[1000]},", StringComparison.Ordinal),
         (_, r) => r.Replace("\"timestamp\":", "\"timestamp\":{\"t\":[1]},\"t0\":", StringComparison.Ordinal),
     ];
@@ -172,6 +172,8 @@ public sealed class HostileInputFuzzTests(PublishedBootstrap published, ClickHou
             _ => whole.Replace("\"eventSourceArn\":\"", "\"eventSourceArn\":\"\\udfff", StringComparison.Ordinal),
         };
     }
+
+    private static string Deep(int depth) => new string('[', depth) + new string(']', depth);
 
     private static string Good(int partition, long offset) => Record("orders", partition, offset, Value(offset));
 
