@@ -98,6 +98,7 @@ public sealed class HostileInputFuzzTests(PublishedBootstrap published, ClickHou
             Assert.Equal($"{canary}\t{canary}\n", await clickHouse.Server.QueryAsync($"SELECT count(), uniqExact(_offset) FROM {db}.canary FORMAT TSV", ct));
         }
 
+        TestContext.Current.TestOutputHelper?.WriteLine($"{events} hostile events (seed {Seed}), each followed by a canary, in {clock.Elapsed.TotalSeconds:F1} s; {landed.Count} good records landed, {deadLettered} dead-lettered");
         Assert.False(process.HasExited, Output(process));
         Assert.True(events >= 10, $"only {events} events in the budget");
         var rows = await clickHouse.Server.QueryAsync($"SELECT _partition, _offset FROM {db}.orders ORDER BY _partition, _offset FORMAT TSV", ct);
