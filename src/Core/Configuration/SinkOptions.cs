@@ -86,6 +86,9 @@ public sealed record SinkOptions
 
     public RequestCompression Compression { get; init; } = RequestCompression.None;
 
+    /// <summary>DEFAULT_ROUTE: whether a topic without a TOPIC_TABLES entry goes to the table named like it, or nowhere.</summary>
+    public DefaultRoute DefaultRoute { get; init; } = DefaultRoute.Topic;
+
     /// <summary>POLLER_MODE: how undelivered partitions are answered (partial batch response, or a failed invocation).</summary>
     public PollerMode PollerMode { get; init; } = PollerMode.Provisioned;
 

@@ -78,6 +78,7 @@ public static class SinkOptionsParser
             AutoCreateTables = ParseBool("AUTO_CREATE_TABLES", Get("AUTO_CREATE_TABLES"), false),
             Compression = ParseCompression(Get("CLICKHOUSE_COMPRESSION")),
             PollerMode = ParsePollerMode(Get("POLLER_MODE")),
+            DefaultRoute = ParseDefaultRoute(Get("DEFAULT_ROUTE")),
             Mode = ParseMode(Get("SINK_MODE")),
             ServiceName = Get("POWERTOOLS_SERVICE_NAME") ?? SinkOptionTable.Default("POWERTOOLS_SERVICE_NAME"),
             LogLevel = ParseLogLevel(env),
@@ -285,6 +286,13 @@ public static class SinkOptionsParser
         "audit" => SinkMode.Audit,
         "replay" => SinkMode.Replay,
         _ => throw new ConfigurationException("SINK_MODE", $"expected sink, audit or replay, got '{value}'"),
+    };
+
+    private static DefaultRoute ParseDefaultRoute(string? value) => value?.Trim().ToLowerInvariant() switch
+    {
+        null or "" or "topic" => DefaultRoute.Topic,
+        "none" => DefaultRoute.None,
+        _ => throw new ConfigurationException("DEFAULT_ROUTE", $"expected topic or none, got '{value}'"),
     };
 
     private static PollerMode ParsePollerMode(string? value) => value?.ToUpperInvariant() switch

@@ -8,6 +8,9 @@ namespace MskClickHouse.Core.Delivery;
 /// <summary>A record that will not reach its table, with the reason.</summary>
 public readonly record struct DeadLetter(int RecordIndex, string Reason);
 
+/// <summary>What a dead-letter row names the record by: sink, source cluster, topic, partition, offset.</summary>
+public sealed record DeadLetterIdentity(string SinkId, string Source, string Topic, int Partition, long Offset);
+
 /// <summary>The dead-letter table: its DDL and the JSONEachRow rows the sink writes to it.</summary>
 public static class DeadLetters
 {
@@ -124,41 +127,52 @@ public static class DeadLetters
         ArgumentNullException.ThrowIfNull(target);
         foreach (var letter in letters)
         {
-            var r = partition.Records[letter.RecordIndex];
-            WriteIdentity(output, sinkId, source, partition.Topic, partition.Partition, r.Offset, r.TimestampMs, TimestampTypeName(r.TimestampType));
-            if (r.Error is not null)
-            {
-                // The value holds the record's JSON text as it arrived, not a Kafka value: nothing a replay can insert.
-                output.Write(",\"undecodable\":1"u8);
-            }
-
-            output.Write(",\"key\":"u8);
-            WriteNullable(output, batch, r.Key);
-            output.Write(",\"value\":"u8);
-            WriteNullable(output, batch, r.Value);
-            output.Write(",\"headers\":{"u8);
-            var first = true;
-            foreach (var h in batch.HeadersOf(r))
-            {
-                if (!first)
-                {
-                    output.Write(","u8);
-                }
-
-                first = false;
-                JsonText.WriteString(output, batch.Bytes(h.Name));
-                output.Write(":"u8);
-                JsonText.WriteString(output, h.Value.IsNull ? default : batch.Bytes(h.Value));
-            }
-
-            output.Write("},\"target_table\":"u8);
-            JsonText.WriteString(output, target.ToString());
-            output.Write(",\"error\":"u8);
-            JsonText.WriteString(output, letter.Reason);
-            output.Write(",\"failed_at\":"u8);
-            JsonText.WriteTimestamp(output, failedAt.ToUnixTimeMilliseconds());
-            output.Write("}\n"u8);
+            WriteRow(output, batch, in partition.Records[letter.RecordIndex], new DeadLetterIdentity(sinkId, source, partition.Topic, partition.Partition, partition.Records[letter.RecordIndex].Offset), target.ToString(), letter.Reason, failedAt);
         }
+    }
+
+    /// <summary>
+    /// Writes one dead-letter row: the record as it arrived under <paramref name="identity"/>, the table it was meant
+    /// for and the reason. A record with an <see cref="KafkaRecord.Error"/> is marked undecodable.
+    /// </summary>
+    public static void WriteRow(IBufferWriter<byte> output, KafkaBatch batch, in KafkaRecord r, DeadLetterIdentity identity, string target, string reason, DateTimeOffset failedAt)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(identity);
+        WriteIdentity(output, identity.SinkId, identity.Source, identity.Topic, identity.Partition, identity.Offset, r.TimestampMs, TimestampTypeName(r.TimestampType));
+        if (r.Error is not null)
+        {
+            // The value holds the record's JSON text as it arrived, not a Kafka value: nothing a replay can insert.
+            output.Write(",\"undecodable\":1"u8);
+        }
+
+        output.Write(",\"key\":"u8);
+        WriteNullable(output, batch, r.Key);
+        output.Write(",\"value\":"u8);
+        WriteNullable(output, batch, r.Value);
+        output.Write(",\"headers\":{"u8);
+        var first = true;
+        foreach (var h in batch.HeadersOf(r))
+        {
+            if (!first)
+            {
+                output.Write(","u8);
+            }
+
+            first = false;
+            JsonText.WriteString(output, batch.Bytes(h.Name));
+            output.Write(":"u8);
+            JsonText.WriteString(output, h.Value.IsNull ? default : batch.Bytes(h.Value));
+        }
+
+        output.Write("},\"target_table\":"u8);
+        JsonText.WriteString(output, target);
+        output.Write(",\"error\":"u8);
+        JsonText.WriteString(output, reason);
+        output.Write(",\"failed_at\":"u8);
+        JsonText.WriteTimestamp(output, failedAt.ToUnixTimeMilliseconds());
+        output.Write("}\n"u8);
     }
 
     private static void WriteNullable(IBufferWriter<byte> output, KafkaBatch batch, ByteRange range)

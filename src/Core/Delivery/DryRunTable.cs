@@ -6,6 +6,7 @@ using System.Text.Json;
 using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Configuration;
 using MskClickHouse.Core.Logging;
+using MskClickHouse.Core.Routing;
 
 namespace MskClickHouse.Core.Delivery;
 
@@ -51,7 +52,7 @@ public sealed class DryRunTable
     {
         ArgumentNullException.ThrowIfNull(target);
         var name = target.Table.Length > 100 ? target.Table[..100] : target.Table;
-        return new TableName(database, $"sink_dry_run_{name}_{hash}");
+        return new TableName(database, $"{RouteGuard.DryRunPrefix}{name}_{hash}");
     }
 
     /// <summary>

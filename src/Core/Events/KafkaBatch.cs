@@ -106,7 +106,8 @@ public sealed class KafkaBatch : IDisposable
         string? eventSourceArn,
         string? bootstrapServers,
         long? oldestTimestampMs,
-        int receivedRecordCount)
+        int receivedRecordCount,
+        IReadOnlyList<UnidentifiedRecord> unidentified)
     {
         this.arena = arena;
         this.arenaLength = arenaLength;
@@ -119,6 +120,7 @@ public sealed class KafkaBatch : IDisposable
         BootstrapServers = bootstrapServers;
         OldestTimestampMs = oldestTimestampMs;
         ReceivedRecordCount = receivedRecordCount;
+        Unidentified = unidentified;
         var count = 0;
         foreach (var p in partitions)
         {
@@ -131,10 +133,16 @@ public sealed class KafkaBatch : IDisposable
     /// <summary>The partitions of the event, in the order they first appeared, each grouped by the records' own topic and partition.</summary>
     public IReadOnlyList<PartitionRecords> Partitions { get; }
 
+    /// <summary>
+    /// The records whose topic, partition or offset could not be read, in event order: in no partition, each to be
+    /// dead-lettered under its own identity (its place in the event).
+    /// </summary>
+    public IReadOnlyList<UnidentifiedRecord> Unidentified { get; }
+
     /// <summary>Records kept (after dropping repeated offsets), over all partitions.</summary>
     public int RecordCount { get; }
 
-    /// <summary>Records as they arrived in the event, repeated offsets included.</summary>
+    /// <summary>Records as they arrived in the event, repeated offsets and unidentified records included.</summary>
     public int ReceivedRecordCount { get; }
 
     /// <summary>Size of the raw event in bytes.</summary>

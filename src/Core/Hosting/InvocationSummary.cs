@@ -18,7 +18,7 @@ internal sealed class InvocationSummary(PollerMode pollerMode, ISinkLog log, IMe
         {
             RecordsReceived = batch.ReceivedRecordCount,
             RowsInserted = outcomes.Sum(o => o.RowsInserted),
-            DeadLettered = outcomes.Sum(o => o.DeadLettered),
+            DeadLettered = outcomes.Sum(o => o.DeadLettered) + batch.Unidentified.Count,
             Replayed = outcomes.Sum(o => o.Replayed),
             PossibleDuplicates = outcomes.Sum(o => o.PossibleDuplicates),
             TombstonesSkipped = outcomes.Sum(o => o.TombstonesSkipped),
@@ -28,6 +28,8 @@ internal sealed class InvocationSummary(PollerMode pollerMode, ISinkLog log, IMe
             FailedPartitions = failed.Count,
             NonDeduplicatingTables = outcomes.Where(o => o.TableDeduplicates == false).Select(o => o.Table).Distinct().Count(),
             RefusedPartitions = failed.Count(o => o.Failure is ClickHouseException { Kind: ClickHouseErrorKind.Permission or ClickHouseErrorKind.Auth }),
+            UnidentifiedRecords = batch.Unidentified.Count,
+            RefusedRoutes = failed.Count(o => o.Failure is Routing.RouteRefusedException),
         };
         metrics.Publish(m);
 

@@ -24,6 +24,7 @@ public sealed class SinkHandler : IInvocationHandler
     private readonly IStateStore _state;
     private readonly StateCache _cache;
     private readonly SenderServices _senders;
+    private readonly DetachedDeadLetters _detached;
     private readonly ISinkLog _log;
     private readonly InvocationSummary _summary;
     private readonly TimeProvider _time;
@@ -41,6 +42,7 @@ public sealed class SinkHandler : IInvocationHandler
         _state = state;
         _cache = new StateCache(time);
         _senders = new SenderServices(gateway, options, log, time);
+        _detached = new DetachedDeadLetters(gateway, options, time);
         _log = log;
         _summary = new InvocationSummary(options.PollerMode, log, metrics, time);
         _time = time;
@@ -59,7 +61,22 @@ public sealed class SinkHandler : IInvocationHandler
         using var budget = InvocationBudget.FromDeadline(context.Deadline, _options.DeadlineSafetyMargin, _time, cancellationToken);
         var retrier = new Retrier(budget, _log, _random);
         var ledger = new PartitionLedger(_state, _cache, _options, _log, retrier, batch, Fail);
-        var outcomes = batch.Partitions.Select(p => new PartitionOutcome(p, _tables.TableOf(p.Topic))).ToList();
+        var routes = batch.Partitions.Select(p => (Partition: p, Route: _tables.RouteOf(p.Topic))).ToList();
+        // Unidentified records and unrouted partitions first, outside the protocol: if they cannot be written the
+        // invocation fails as a whole before anything else was done, and is retried.
+        var settled = await WriteDetachedAsync(batch, ledger.Source, routes, retrier);
+        var outcomes = new List<PartitionOutcome>();
+        foreach (var (partition, route) in routes.Where(r => r.Route.Kind != RouteKind.Unrouted))
+        {
+            var outcome = new PartitionOutcome(partition, route.Table);
+            if (route.Kind == RouteKind.Refused)
+            {
+                Fail(outcome, new RouteRefusedException(route.Reason!));
+            }
+
+            outcomes.Add(outcome);
+        }
+
         var sample = _unknownFields?.NewSample(); // null when UNKNOWN_FIELDS_SAMPLE=0: no per-record work at all
         var encoded = Array.Empty<EncodedPartition?>();
         List<PlannedPartition> planned = [];
@@ -99,7 +116,7 @@ public sealed class SinkHandler : IInvocationHandler
             }
         }
 
-        var answer = _summary.Answer(context, batch, outcomes, Stopwatch.GetElapsedTime(started));
+        var answer = _summary.Answer(context, batch, [.. outcomes, .. settled], Stopwatch.GetElapsedTime(started));
         if (sample is not null && _unknownFields is not null)
         {
             // Informational, after the answer is decided: bounded by the budget's report-by mark.
@@ -199,6 +216,33 @@ public sealed class SinkHandler : IInvocationHandler
                     Fail(p.Outcome, Explain(e, p.Outcome));
                 }
             });
+    }
+
+    /// <summary>
+    /// Dead-letters the records no partition can hold (unidentified) and the partitions with no route, in one insert;
+    /// returns the unrouted partitions' outcomes (settled: dead-lettered, never retried).
+    /// </summary>
+    private async Task<List<PartitionOutcome>> WriteDetachedAsync(KafkaBatch batch, SourceIdentity source, List<(PartitionRecords Partition, Route Route)> routes, Retrier retrier)
+    {
+        var unrouted = routes.Where(r => r.Route.Kind == RouteKind.Unrouted).Select(r => new DetachedDeadLetters.Unrouted(r.Partition, r.Route.Table, r.Route.Reason!)).ToList();
+        await _detached.WriteAsync(batch, source, unrouted, retrier);
+        // One line per record, the first few of an invocation; the metric counts them all.
+        foreach (var u in batch.Unidentified.Take(10))
+        {
+            _log.Write(LogLevel.Warning, $"record dead-lettered under its place in the event (metric UnidentifiedRecords): {u.Record.Error}", new LogFields(u.Topic, u.Partition, u.DeadLetterOffset, u.DeadLetterOffset, _options.DeadLetterTable.ToString()));
+        }
+
+        if (batch.Unidentified.Count > 10)
+        {
+            _log.Write(LogLevel.Warning, $"{batch.Unidentified.Count - 10} more records dead-lettered under their place in the event (metric UnidentifiedRecords)");
+        }
+
+        foreach (var u in unrouted)
+        {
+            _log.Write(LogLevel.Warning, $"partition dead-lettered: {u.Reason}", new LogFields(u.Partition.Topic, u.Partition.Partition, u.Partition.FirstOffset, u.Partition.LastOffset, _options.DeadLetterTable.ToString()));
+        }
+
+        return unrouted.Select(u => new PartitionOutcome(u.Partition, u.NamedTable) { DeadLettered = u.Partition.Records.Length }).ToList();
     }
 
     /// <summary>Change events of op 't' leave the table as it was: said once per partition and batch (docs/cdc.md).</summary>

@@ -15,7 +15,8 @@ internal sealed class TargetTables(TopicRouter router, TableCatalog catalog, ISi
 {
     private readonly HashSet<TableName> _warned = [];
 
-    public TableName TableOf(string topic) => router.TableOf(topic);
+    /// <summary>Where a topic's records go: a table, nowhere (DEFAULT_ROUTE=none), or a refused table (<see cref="RouteGuard"/>).</summary>
+    public Route RouteOf(string topic) => router.Route(topic);
 
     /// <summary>
     /// The partitions whose table exists (or, with AUTO_CREATE_TABLES, will be created before the inserts), with its
@@ -25,7 +26,7 @@ internal sealed class TargetTables(TopicRouter router, TableCatalog catalog, ISi
     public async Task<List<PlanCandidate>> ShapesAsync(List<PartitionOutcome> outcomes, Retrier retrier, Action<PartitionOutcome, Exception> fail, Dictionary<TableName, TableInfo>? found = null)
     {
         var tables = new Dictionary<TableName, TableInfo?>();
-        foreach (var table in outcomes.Select(o => o.Table).Distinct())
+        foreach (var table in outcomes.Where(o => o.Failure is null).Select(o => o.Table).Distinct())
         {
             try
             {

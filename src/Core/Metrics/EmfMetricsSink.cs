@@ -56,6 +56,8 @@ public sealed partial class EmfMetricsSink : IMetricsSink, IInvocationObserver
         Definition(w, "FailedPartitions", "Count");
         Definition(w, "NonDeduplicatingTables", "Count");
         Definition(w, "RefusedPartitions", "Count");
+        Definition(w, "UnidentifiedRecords", "Count");
+        Definition(w, "RefusedRoutes", "Count");
         Definition(w, "InsertLatencyMs", "Milliseconds");
         if (m.RecordLagMs is not null)
         {
@@ -73,6 +75,8 @@ public sealed partial class EmfMetricsSink : IMetricsSink, IInvocationObserver
         w.WriteNumber("FailedPartitions", m.FailedPartitions);
         w.WriteNumber("NonDeduplicatingTables", m.NonDeduplicatingTables);
         w.WriteNumber("RefusedPartitions", m.RefusedPartitions);
+        w.WriteNumber("UnidentifiedRecords", m.UnidentifiedRecords);
+        w.WriteNumber("RefusedRoutes", m.RefusedRoutes);
         w.WriteNumber("InsertLatencyMs", Finite(m.InsertLatencyMs));
         if (m.RecordLagMs is { } lag)
         {

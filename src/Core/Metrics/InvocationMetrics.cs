@@ -15,6 +15,12 @@ public sealed record InvocationMetrics
 
     public long TombstonesSkipped { get; init; }
 
+    /// <summary>Records without a readable topic, partition or offset: dead-lettered under their place in the event.</summary>
+    public long UnidentifiedRecords { get; init; }
+
+    /// <summary>Partitions whose route reached a table no topic may write (the sink's own tables, another database): retried, nothing written.</summary>
+    public long RefusedRoutes { get; init; }
+
     public double InsertLatencyMs { get; init; }
 
     public long BatchBytes { get; init; }

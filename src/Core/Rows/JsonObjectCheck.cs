@@ -93,9 +93,9 @@ internal static class JsonObjectCheck
         catch (JsonException ex)
         {
             var at = ex.LineNumber is long line && ex.BytePositionInLine is long inLine
-                ? KafkaEventDecoder.AbsolutePosition(value, line, inLine, reader.BytesConsumed)
+                ? JsonErrorText.AbsolutePosition(value, line, inLine, reader.BytesConsumed)
                 : reader.BytesConsumed;
-            return NotJsonReason(value, schemaFormat, at, KafkaEventDecoder.StripPosition(ex.Message));
+            return NotJsonReason(value, schemaFormat, at, JsonErrorText.StripPosition(ex.Message));
         }
     }
 

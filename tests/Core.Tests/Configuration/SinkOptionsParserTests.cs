@@ -40,6 +40,17 @@ public sealed class SinkOptionsParserTests
         Assert.Equal(expected, SinkOptionsParser.Parse(With("POLLER_MODE", value)).PollerMode);
 
     [Theory]
+    [InlineData(null, DefaultRoute.Topic)]
+    [InlineData("topic", DefaultRoute.Topic)]
+    [InlineData("none", DefaultRoute.None)]
+    [InlineData("NONE", DefaultRoute.None)]
+    public void Parse_DefaultRoute_DefaultsToTopic(string? value, DefaultRoute expected) =>
+        Assert.Equal(expected, SinkOptionsParser.Parse(With("DEFAULT_ROUTE", value)).DefaultRoute);
+
+    [Fact]
+    public void Parse_UnknownDefaultRoute_NamesTheVariable() => AssertNames("DEFAULT_ROUTE", With("DEFAULT_ROUTE", "skip"));
+
+    [Theory]
     [InlineData("ONDEMAND")]
     [InlineData("auto")]
     public void Parse_UnknownPollerMode_NamesTheVariable(string value) => AssertNames("POLLER_MODE", With("POLLER_MODE", value));

@@ -173,31 +173,33 @@ public sealed class DecoderTests
     [Theory]
     [InlineData("topic")]
     [InlineData("partition")]
-    public void Decode_RecordMissingTopicOrPartition_TakesThemFromTheMapKey(string missing)
+    [InlineData("offset")]
+    public void Decode_RecordMissingPartOfItsIdentity_IsUnidentifiedNotMergedIntoTheMapKeysPartition(string missing)
     {
         var rec = Record("my-topic", 4, 1, JsonValue("{}"));
-        rec = missing == "topic" ? rec.Replace("\"topic\":\"my-topic\",", "", StringComparison.Ordinal) : rec.Replace("\"partition\":4,", "", StringComparison.Ordinal);
-        using var batch = Decode(Event(("my-topic-4", [rec])));
+        var cut = missing switch
+        {
+            "topic" => rec.Replace("\"topic\":\"my-topic\",", "", StringComparison.Ordinal),
+            "partition" => rec.Replace("\"partition\":4,", "", StringComparison.Ordinal),
+            _ => rec.Replace("\"offset\":1,", "", StringComparison.Ordinal),
+        };
+        using var batch = Decode(Event(("my-topic-4", [cut, rec])));
         var p = Assert.Single(batch.Partitions);
-        Assert.Equal(("my-topic", 4), (p.Topic, p.Partition));
-        Assert.Contains($"no '{missing}'", p.Records[0].Error, StringComparison.Ordinal);
-        Assert.Equal(rec, batch.Text(p.Records[0].Value));
+        Assert.Equal([1L], p.Records.Select(r => r.Offset));
+        Assert.Null(p.Records[0].Error);
+        var u = Assert.Single(batch.Unidentified);
+        Assert.Contains($"no valid '{missing}'", u.Record.Error, StringComparison.Ordinal);
+        Assert.Equal(cut, batch.Text(u.Record.Value));
+        Assert.Equal(2, batch.ReceivedRecordCount);
     }
 
     [Fact]
-    public void Decode_RecordMissingOffset_IsARecordError()
-    {
-        var rec = Record("t", 0, 1, JsonValue("{}")).Replace("\"offset\":1,", "", StringComparison.Ordinal);
-        using var batch = Decode(Event(("t-0", [rec])));
-        Assert.Contains("no 'offset'", batch.Partitions[0].Records[0].Error, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void Decode_MissingPartitionAndUnusableMapKey_Throws()
+    public void Decode_RecordWithoutPartitionUnderAKeyThatIsNotTopicPartition_IsUnidentifiedNotAnEventError()
     {
         var rec = Record("t", 0, 1, JsonValue("{}")).Replace("\"partition\":0,", "", StringComparison.Ordinal);
-        var ex = Assert.Throws<EventFormatException>(() => Decode(Event(("nodash", [rec]))));
-        Assert.Contains("nodash", ex.Message, StringComparison.Ordinal);
+        using var batch = Decode(Event(("nodash", [rec])));
+        Assert.Empty(batch.Partitions);
+        Assert.Equal("nodash", Assert.Single(batch.Unidentified).MapKey);
     }
 
     [Theory]

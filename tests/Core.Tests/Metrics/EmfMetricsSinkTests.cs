@@ -53,6 +53,8 @@ public sealed class EmfMetricsSinkTests
             ["FailedPartitions"] = ("Count", 0),
             ["NonDeduplicatingTables"] = ("Count", 1),
             ["RefusedPartitions"] = ("Count", 0),
+            ["UnidentifiedRecords"] = ("Count", 0),
+            ["RefusedRoutes"] = ("Count", 0),
             ["InsertLatencyMs"] = ("Milliseconds", 41.25),
             ["RecordLagMs"] = ("Milliseconds", 1500),
             ["BatchBytes"] = ("Bytes", 123_456),

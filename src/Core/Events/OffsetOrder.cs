@@ -1,9 +1,10 @@
 namespace MskClickHouse.Core.Events;
 
-public static partial class KafkaEventDecoder
+/// <summary>The records of a partition in offset order, each offset once. Pure.</summary>
+internal static class OffsetOrder
 {
     /// <summary>Sorts by offset (stable) and keeps the first of each repeated offset; O(n) when already strictly ascending.</summary>
-    internal static KafkaRecord[] SortAndDeduplicate(ReadOnlySpan<KafkaRecord> records, out int dropped)
+    public static KafkaRecord[] SortAndDeduplicate(ReadOnlySpan<KafkaRecord> records, out int dropped)
     {
         dropped = 0;
         var ascending = true;

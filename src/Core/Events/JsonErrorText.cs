@@ -2,13 +2,10 @@ using System.Text.Json;
 
 namespace MskClickHouse.Core.Events;
 
-/// <summary>Where a malformed payload went wrong: token descriptions and absolute payload positions.</summary>
-public static partial class KafkaEventDecoder
+/// <summary>How a malformed payload is described: token names and absolute byte positions of reader errors.</summary>
+internal static class JsonErrorText
 {
-    private static EventFormatException Unexpected(ref Utf8JsonReader reader, string expected) =>
-        new(Start(ref reader), $"expected {expected}, found {Describe(reader.TokenType)}");
-
-    internal static string Describe(JsonTokenType token) => token switch
+    public static string Describe(JsonTokenType token) => token switch
     {
         JsonTokenType.StartObject => "an object",
         JsonTokenType.StartArray => "an array",
@@ -23,7 +20,7 @@ public static partial class KafkaEventDecoder
     };
 
     /// <summary>The absolute byte offset of a reader error from its line and byte-in-line.</summary>
-    internal static long AbsolutePosition(ReadOnlySpan<byte> data, long line, long bytePositionInLine, long fallback)
+    public static long AbsolutePosition(ReadOnlySpan<byte> data, long line, long bytePositionInLine, long fallback)
     {
         var start = 0;
         for (long l = 0; l < line; l++)
@@ -41,7 +38,7 @@ public static partial class KafkaEventDecoder
     }
 
     /// <summary>Drops the " LineNumber: .. | BytePositionInLine: .." tail of a reader message: we report an absolute byte.</summary>
-    internal static string StripPosition(string message)
+    public static string StripPosition(string message)
     {
         var i = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
         return (i >= 0 ? message[..i] : message).TrimEnd(' ', '.');
