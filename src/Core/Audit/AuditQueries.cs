@@ -25,11 +25,11 @@ public static class AuditQueries
         return $"SELECT count() FROM system.columns WHERE database = {SqlIdentifier.Literal(state.Database)} AND table = {SqlIdentifier.Literal(state.Table)} AND name = {SqlIdentifier.Literal(ClickHouseStateStore.RangeCountsColumn)} FORMAT TSV";
     }
 
-    /// <summary>The sink's plan records written since <paramref name="since"/>, parsed by <see cref="ClickHouseStateStore.PlanOf"/>.</summary>
+    /// <summary>The sink's plan records written since <paramref name="since"/>, parsed by <see cref="StateRowFormat.PlanOf"/>.</summary>
     public static string PlanRecordsSql(TableName state, string sinkId, DateTimeOffset since)
     {
         ArgumentNullException.ThrowIfNull(state);
-        return $"SELECT source, topic, partition, {ClickHouseStateStore.PlanColumns} FROM {state.Sql} " +
+        return $"SELECT source, topic, partition, {StateRowFormat.PlanColumns} FROM {state.Sql} " +
             $"WHERE sink_id = {SqlIdentifier.Literal(sinkId)} AND position(source, '{ClickHouseStateStore.IntentMark}') > 0 AND updated_at >= {Time(since)} FORMAT JSONEachRow";
     }
 

@@ -33,7 +33,7 @@ public sealed class AuditReader
             using var doc = JsonDocument.Parse(line);
             var row = doc.RootElement;
             var key = new PartitionKey(row.GetProperty("topic").GetString()!, row.GetProperty("partition").GetInt32());
-            var plan = ClickHouseStateStore.PlanOf(row, key, legacy: false);
+            var plan = StateRowFormat.PlanOf(row, key, legacy: false);
             records.Add(new PlanRecord(PlanRecord.SourceOf(row.GetProperty("source").GetString()!), key, plan.Version, plan.Nonce, plan.Entries));
         }
 

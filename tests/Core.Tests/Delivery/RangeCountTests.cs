@@ -65,8 +65,8 @@ public class RangeCountTests
     [Fact]
     public void ParseEntries_RowsWithoutCounts_ReadAsUnknown()
     {
-        var old = ClickHouseStateStore.ParseEntries("0:9:0:9:0:0:0", "0");
-        var known = ClickHouseStateStore.ParseEntries("0:9:0:9:0:0:0,10:19:10:19:0:1:0", "0,0", "10:2,-1:-1");
+        var old = StateRowFormat.ParseEntries("0:9:0:9:0:0:0", "0");
+        var known = StateRowFormat.ParseEntries("0:9:0:9:0:0:0,10:19:10:19:0:1:0", "0,0", "10:2,-1:-1");
 
         Assert.Null(Assert.Single(old).Count);
         Assert.Equal(new RangeCount(10, 2), known[0].Count);

@@ -1,7 +1,7 @@
 using System.Text;
 using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Configuration;
-using MskClickHouse.Core.Delivery;
+using MskClickHouse.Core.Delivery.State;
 using MskClickHouse.Core.Hosting;
 using MskClickHouse.Core.Tests.Delivery;
 using MskClickHouse.TestSupport;

@@ -39,13 +39,13 @@ public sealed partial class ClickHouseStateStore
     {
         var name = SqlIdentifier.Literal(source.Name);
         var lines = Encoding.UTF8.GetString(rows).TrimEnd('\n');
-        // Only strings are interpolated (Pairs formats the partitions invariantly).
+        // Only strings are interpolated (StateRowFormat.Pairs formats the partitions invariantly).
         return $"INSERT INTO {_table.Sql} ({ColumnNames}) " +
             $"SELECT {KeptColumns} " +
             $"FROM (SELECT {InputFields} FROM (SELECT JSONExtract(line, {InputType}) AS r " +
             $"FROM (SELECT arrayJoin(splitByChar('\\n', {SqlIdentifier.Literal(lines)})) AS line))) AS b " +
             $"LEFT JOIN (SELECT topic, partition, if(countIf(source = {name}) > 0, maxIf(version, source = {name}), maxIf(version, source = '')) AS newest " +
-            $"FROM {_table.Sql} WHERE sink_id = {SqlIdentifier.Literal(_sinkId)} AND source IN ({name}, '') AND (topic, partition) IN ({Pairs(keys.Distinct())}) " +
+            $"FROM {_table.Sql} WHERE sink_id = {SqlIdentifier.Literal(_sinkId)} AND source IN ({name}, '') AND (topic, partition) IN ({StateRowFormat.Pairs(keys.Distinct())}) " +
             "GROUP BY topic, partition) AS cur ON b.topic = cur.topic AND b.partition = cur.partition " +
             "WHERE ifNull(cur.newest, 0) = b.expected";
     }

@@ -187,8 +187,8 @@ public sealed partial class ClickHouseStateStore : IStateStore
         var legacy = new Dictionary<PartitionKey, PartitionState>();
         var others = new HashSet<PartitionKey>();
         var sql =
-            $"SELECT topic, partition, source, {PlanColumns} " +
-            $"FROM {_table.Sql} FINAL WHERE sink_id = {SqlIdentifier.Literal(_sinkId)} AND (topic, partition) IN ({Pairs(keys)}) AND position(source, '{IntentMark}') = 0 " +
+            $"SELECT topic, partition, source, {StateRowFormat.PlanColumns} " +
+            $"FROM {_table.Sql} FINAL WHERE sink_id = {SqlIdentifier.Literal(_sinkId)} AND (topic, partition) IN ({StateRowFormat.Pairs(keys)}) AND position(source, '{IntentMark}') = 0 " +
             $"SETTINGS {SequentialConsistency} FORMAT JSONEachRow";
         var bytes = await _gateway.QueryAsync(sql, cancellationToken);
         foreach (var line in ((ReadOnlyMemory<byte>)bytes).Split())
@@ -203,7 +203,7 @@ public sealed partial class ClickHouseStateStore : IStateStore
                 continue;
             }
 
-            var state = PlanOf(row, key, legacy: rowSource.Length == 0);
+            var state = StateRowFormat.PlanOf(row, key, legacy: rowSource.Length == 0);
             (rowSource.Length == 0 ? legacy : own)[key] = state;
             Observe(state.Version);
         }
@@ -245,8 +245,8 @@ public sealed partial class ClickHouseStateStore : IStateStore
         // carry the write's expectation: the fence keeps or drops them together.
         foreach (var w in writes)
         {
-            WriteRow(rows, w.State, source.Name, now, version, w.Expected);
-            WriteRow(rows, w.State, IntentSource(source, version), now, version, w.Expected);
+            StateRowFormat.WriteRow(rows, _sinkId, w.State, source.Name, now, version, w.Expected);
+            StateRowFormat.WriteRow(rows, _sinkId, w.State, IntentSource(source, version), now, version, w.Expected);
         }
 
         var sql = FencedInsertSql(source, writes.Select(w => w.State.Key), rows.WrittenSpan);
@@ -275,8 +275,8 @@ public sealed partial class ClickHouseStateStore : IStateStore
         // Ours is told apart by its record's key, not by its version (another process may pick the same version); it is
         // there only if the fence let our write through.
         var sql =
-            $"SELECT topic, partition, source, {PlanColumns} FROM {_table.Sql} " +
-            $"WHERE sink_id = {SqlIdentifier.Literal(_sinkId)} AND startsWith(source, {SqlIdentifier.Literal(source.Name + IntentMark)}) AND (topic, partition) IN ({Pairs(byKey.Keys)}) " +
+            $"SELECT topic, partition, source, {StateRowFormat.PlanColumns} FROM {_table.Sql} " +
+            $"WHERE sink_id = {SqlIdentifier.Literal(_sinkId)} AND startsWith(source, {SqlIdentifier.Literal(source.Name + IntentMark)}) AND (topic, partition) IN ({StateRowFormat.Pairs(byKey.Keys)}) " +
             $"AND (version > {since.ToString(CultureInfo.InvariantCulture)} OR source = {SqlIdentifier.Literal(own)}) " +
             $"SETTINGS {SequentialConsistency} FORMAT JSONEachRow";
         var bytes = await _gateway.QueryAsync(sql, cancellationToken);
@@ -296,14 +296,14 @@ public sealed partial class ClickHouseStateStore : IStateStore
                 continue;
             }
 
-            var version = (long)Number(row.GetProperty("version"));
+            var version = (long)StateRowFormat.Number(row.GetProperty("version"));
             if (version <= mine.LoadedVersion)
             {
                 continue;
             }
 
             explained.Add(key);
-            var theirs = PlanOf(row, key, mine.Planned.Legacy);
+            var theirs = StateRowFormat.PlanOf(row, key, mine.Planned.Legacy);
             if ((evenSamePlan || !mine.Planned.SamePlanAs(theirs)) && (!conflicts.TryGetValue(key, out var seen) || seen.Version < version))
             {
                 conflicts[key] = theirs;

@@ -8,15 +8,15 @@ namespace MskClickHouse.Core.Delivery.State;
 
 /// <summary>
 /// The state table's row format: how a partition's state is written (entries, rounds, range counts) and how the state
-/// rows and plan records are read back (one column list and one parser for both reads).
+/// rows and plan records are read back (one column list and one parser for both reads). Pure.
 /// </summary>
-public sealed partial class ClickHouseStateStore
+internal static class StateRowFormat
 {
     /// <summary>One row as the fenced write's input reads it: the table's columns and the write's expected version.</summary>
-    private void WriteRow(ArrayBufferWriter<byte> body, PartitionState s, string rowSource, DateTimeOffset now, long version, long expected)
+    internal static void WriteRow(ArrayBufferWriter<byte> body, string sinkId, PartitionState s, string rowSource, DateTimeOffset now, long version, long expected)
     {
         body.Write("{\"sink_id\":"u8);
-        JsonText.WriteString(body, _sinkId);
+        JsonText.WriteString(body, sinkId);
         body.Write(",\"source\":"u8);
         JsonText.WriteString(body, rowSource);
         body.Write(",\"topic\":"u8);
@@ -84,7 +84,7 @@ public sealed partial class ClickHouseStateStore
     /// <summary>The columns of a recorded plan, as <see cref="PlanOf"/> reads them (state rows and plan records alike).</summary>
     internal const string PlanColumns = "generation, nonce, version, " + EntriesText + " AS entries, arrayStringConcat(arrayMap(r -> toString(r), rounds), ',') AS rounds, " + CountsText + " AS counts";
 
-    private const string CountsText = "arrayStringConcat(arrayMap(c -> concat(toString(c.1), ':', toString(c.2)), " + RangeCountsColumn + "), ',')";
+    private const string CountsText = "arrayStringConcat(arrayMap(c -> concat(toString(c.1), ':', toString(c.2)), " + ClickHouseStateStore.RangeCountsColumn + "), ',')";
 
     /// <summary>A plan read back from a row selected with <see cref="PlanColumns"/>.</summary>
     internal static PartitionState PlanOf(JsonElement row, PartitionKey key, bool legacy) => new(
@@ -96,13 +96,13 @@ public sealed partial class ClickHouseStateStore
         (long)Number(row.GetProperty("version")));
 
     /// <summary>A UInt64 as JSONEachRow writes it: quoted by default (output_format_json_quote_64bit_integers), bare otherwise.</summary>
-    private static ulong Number(JsonElement e) =>
+    internal static ulong Number(JsonElement e) =>
         ulong.Parse(e.ValueKind == JsonValueKind.String ? e.GetString()! : e.GetRawText(), NumberStyles.None, CultureInfo.InvariantCulture);
 
     private const string EntriesText =
         "arrayStringConcat(arrayMap(e -> concat(toString(e.1), ':', toString(e.2), ':', toString(e.3), ':', toString(e.4), ':', toString(e.5), ':', toString(e.6), ':', toString(e.7)), entries), ',')";
 
-    private static string Pairs(IEnumerable<PartitionKey> keys) =>
+    internal static string Pairs(IEnumerable<PartitionKey> keys) =>
         string.Join(", ", keys.Select(k => $"({SqlIdentifier.Literal(k.Topic)}, {k.Partition.ToString(CultureInfo.InvariantCulture)})"));
 
     internal static List<StateEntry> ParseEntries(string text, string rounds, string? counts = null)
