@@ -56,6 +56,7 @@ public sealed partial class EmfMetricsSink : IMetricsSink, IInvocationObserver
         Definition(w, "FailedPartitions", "Count");
         Definition(w, "NonDeduplicatingTables", "Count");
         Definition(w, "RefusedPartitions", "Count");
+        Definition(w, "QueryLimitPartitions", "Count");
         Definition(w, "InsertLatencyMs", "Milliseconds");
         if (m.RecordLagMs is not null)
         {
@@ -73,6 +74,7 @@ public sealed partial class EmfMetricsSink : IMetricsSink, IInvocationObserver
         w.WriteNumber("FailedPartitions", m.FailedPartitions);
         w.WriteNumber("NonDeduplicatingTables", m.NonDeduplicatingTables);
         w.WriteNumber("RefusedPartitions", m.RefusedPartitions);
+        w.WriteNumber("QueryLimitPartitions", m.QueryLimitPartitions);
         w.WriteNumber("InsertLatencyMs", Finite(m.InsertLatencyMs));
         if (m.RecordLagMs is { } lag)
         {

@@ -21,6 +21,7 @@ public sealed class EmfMetricsSinkTests
         RecordLagMs = 1500,
         FailedPartitions = 0,
         NonDeduplicatingTables = 1,
+        QueryLimitPartitions = 2,
     };
 
     [Fact]
@@ -53,6 +54,7 @@ public sealed class EmfMetricsSinkTests
             ["FailedPartitions"] = ("Count", 0),
             ["NonDeduplicatingTables"] = ("Count", 1),
             ["RefusedPartitions"] = ("Count", 0),
+            ["QueryLimitPartitions"] = ("Count", 2),
             ["InsertLatencyMs"] = ("Milliseconds", 41.25),
             ["RecordLagMs"] = ("Milliseconds", 1500),
             ["BatchBytes"] = ("Bytes", 123_456),
