@@ -20,6 +20,13 @@ public sealed record TableInfo(TableName Table, bool Exists, IReadOnlyList<strin
 
     /// <summary>Whether an insert also writes through materialized views: its answer then does not say what landed where.</summary>
     public bool HasMaterializedViews => Views.Any(v => v.IsMaterialized);
+
+    /// <summary>
+    /// For a table that keeps no rows (a Null landing table) fed into exactly one view and nothing else, where that view
+    /// passes the offset columns through unchanged (<see cref="DependentView.PassesOffsetsThrough"/>): the table the
+    /// view writes to, which can answer for this one. Null otherwise. Whether that table keeps rows is its own entry's.
+    /// </summary>
+    public TableName? StoredBehind => !StoresRows && Views is [{ PassesOffsetsThrough: true } only] ? only.Target : null;
 }
 
 /// <summary>
@@ -108,7 +115,7 @@ public sealed partial class TableCatalog
             $"SELECT engine, create_table_query, " +
             $"(SELECT groupArray(name) FROM (SELECT name FROM system.columns WHERE database = {db} AND table = {name} ORDER BY position)) AS columns, " +
             $"(SELECT groupArray((name, value)) FROM system.merge_tree_settings WHERE name IN {WindowSettings}) AS defaults, " +
-            $"(SELECT groupArray((database, name, engine, target_database, target_table)) FROM system.tables WHERE (database, name) IN " +
+            $"(SELECT groupArray((database, name, engine, target_database, target_table, as_select)) FROM system.tables WHERE (database, name) IN " +
             $"(SELECT arrayJoin(arrayZip(dependencies_database, dependencies_table)) FROM system.tables WHERE database = {db} AND name = {name})) AS views " +
             $"FROM system.tables WHERE database = {db} AND name = {name} FORMAT JSONEachRow";
         var bytes = await _gateway.QueryAsync(sql, cancellationToken);
@@ -140,7 +147,7 @@ public sealed partial class TableCatalog
         return new TableInfo(table, true, columns, engine, blocks, seconds) { Views = ViewsOf(root) };
     }
 
-    /// <summary>The views of the answer: each a JSON array [database, name, engine, target_database, target_table].</summary>
+    /// <summary>The views of the answer: each a JSON array [database, name, engine, target_database, target_table, as_select].</summary>
     private static DependentView[] ViewsOf(JsonElement root)
     {
         if (!root.TryGetProperty("views", out var views) || views.ValueKind != JsonValueKind.Array)
@@ -149,13 +156,13 @@ public sealed partial class TableCatalog
         }
 
         return views.EnumerateArray()
-            .Where(v => v.ValueKind == JsonValueKind.Array && v.GetArrayLength() == 5)
+            .Where(v => v.ValueKind == JsonValueKind.Array && v.GetArrayLength() == 6)
             .Select(v =>
             {
                 var targetDb = v[3].GetString() ?? string.Empty;
                 var targetTable = v[4].GetString() ?? string.Empty;
                 var target = targetDb.Length > 0 && targetTable.Length > 0 ? new TableName(targetDb, targetTable) : null;
-                return new DependentView(new TableName(v[0].GetString() ?? string.Empty, v[1].GetString() ?? string.Empty), v[2].GetString() ?? string.Empty, target);
+                return new DependentView(new TableName(v[0].GetString() ?? string.Empty, v[1].GetString() ?? string.Empty), v[2].GetString() ?? string.Empty, target, v[5].GetString() ?? string.Empty);
             })
             .OrderBy(v => v.View.ToString(), StringComparer.Ordinal)
             .ToArray();

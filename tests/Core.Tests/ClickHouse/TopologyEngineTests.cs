@@ -121,7 +121,7 @@ public sealed class TopologyEngineTests(ClickHouseFixture fixture) : IDisposable
         Assert.False(info.StoresRows);
         Assert.False(info.CanDeduplicate);
         Assert.True(info.HasMaterializedViews);
-        Assert.Equal([new DependentView(new TableName(db, "mv"), "MaterializedView", new TableName(db, "s"))], info.Views);
+        Assert.Equal([new DependentView(new TableName(db, "mv"), "MaterializedView", new TableName(db, "s"), $"SELECT v, _offset FROM {db}.t")], info.Views);
     }
 
     [Fact]
@@ -236,6 +236,25 @@ public sealed class TopologyEngineTests(ClickHouseFixture fixture) : IDisposable
         Assert.StartsWith(".inner_id.", info.Views[0].Target!.Table, StringComparison.Ordinal);
         Assert.True(info.HasMaterializedViews);
         Assert.True(info.StoresRows);
+    }
+
+    [Theory]
+    [InlineData("SELECT id, n, _topic, _partition, _offset, _timestamp FROM db.landing", true)]
+    [InlineData("SELECT * FROM db.landing", true)]
+    [InlineData("SELECT id, n + 1 AS n, _topic, _partition, _offset FROM db.landing", true)]
+    [InlineData("SELECT id, _topic, _partition, _offset + 1 AS _offset FROM db.landing", false)]
+    [InlineData("SELECT id, _topic, _partition FROM db.landing", false)]
+    [InlineData("SELECT id, _topic, _partition, _offset FROM db.landing WHERE n > 0", false)]
+    [InlineData("SELECT _topic, _partition, _offset, count() AS c FROM db.landing GROUP BY _topic, _partition, _offset", false)]
+    [InlineData("SELECT _topic, _partition, _offset, x FROM db.landing ARRAY JOIN xs AS x", false)]
+    public void PassesOffsetsThrough_OnlyAPlainProjectionOfTheOffsetColumns(string select, bool passes)
+    {
+        var view = new DependentView(new TableName("db", "v"), "MaterializedView", new TableName("db", "stored"), select);
+        Assert.Equal(passes, view.PassesOffsetsThrough);
+        var landing = new TableInfo(new TableName("db", "landing"), true, [], "Null") { Views = [view] };
+        Assert.Equal(passes ? new TableName("db", "stored") : null, landing.StoredBehind);
+        Assert.Null((landing with { Engine = "MergeTree" }).StoredBehind);
+        Assert.Null((landing with { Views = [view, view with { View = new TableName("db", "w") }] }).StoredBehind);
     }
 
     [Theory]
