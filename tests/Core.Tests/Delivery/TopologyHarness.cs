@@ -17,9 +17,9 @@ namespace MskClickHouse.Core.Tests.Delivery;
 internal sealed record Topology(string Name, string Landing, string Stored, IReadOnlyList<string> Ddl)
 {
     /// <summary>The value columns of every topology (besides the metadata columns of <see cref="MetadataDdl"/>).</summary>
-    public const string ValueColumns = "id String, n UInt32";
+    public const string ValueColumns = "id String, n UInt32, amount Float64, note String";
 
-    private const string ViewSelect = "SELECT id, n, _topic, _partition, _offset, _timestamp FROM {0}.";
+    private const string ViewSelect = "SELECT id, n, amount, note, _topic, _partition, _offset, _timestamp FROM {0}.";
 
     /// <summary>A MergeTree target with offset columns and a deduplication window.</summary>
     public static Topology MergeTree(string name = "direct", int window = 1000) =>
@@ -41,6 +41,24 @@ internal sealed record Topology(string Name, string Landing, string Stored, IRea
         ViewDdl(name, rejected),
     ]);
 
+    /// <summary>
+    /// A MergeTree target with a view into a second MergeTree that throws for every block while the Join table
+    /// <c>{name}_switch</c> holds a row (<see cref="BreakView"/>, <see cref="FixView"/>): a view failing for a while.
+    /// </summary>
+    public static Topology MergeTreeWithSwitchedView(string name = "switched") => new(name, name, name + "_stored",
+    [
+        MetadataDdl.Table("{0}", name, ValueColumns),
+        MetadataDdl.Table("{0}", name + "_stored", ValueColumns),
+        $"CREATE TABLE {{0}}.{name}_switch (k UInt8, broken UInt8) ENGINE = Join(ANY, LEFT, k)",
+        $"CREATE MATERIALIZED VIEW {{0}}.{name}_mv TO {{0}}.{name}_stored AS SELECT id, n + throwIf(joinGet('{{0}}.{name}_switch', 'broken', toUInt8(1)) = 1, 'the view is switched off') AS n, amount, note, _topic, _partition, _offset, _timestamp FROM {{0}}.{name}",
+    ]);
+
+    /// <summary>Makes the view of <see cref="MergeTreeWithSwitchedView"/> throw for every block.</summary>
+    public static string BreakView(string name) => $"INSERT INTO {{0}}.{name}_switch VALUES (1, 1)";
+
+    /// <summary>Makes the view of <see cref="MergeTreeWithSwitchedView"/> pass every block again.</summary>
+    public static string FixView(string name) => $"TRUNCATE TABLE {{0}}.{name}_switch";
+
     /// <summary>A ReplacingMergeTree target with offset columns ordered by them, with a deduplication window.</summary>
     public static Topology Replacing(string name = "replacing") => new(name, name, name,
     [
@@ -51,7 +69,7 @@ internal sealed record Topology(string Name, string Landing, string Stored, IRea
     public static string ViewDdl(string name, long? rejected) =>
         $"CREATE MATERIALIZED VIEW {{0}}.{name}_mv TO {{0}}.{name}_stored AS " +
         (rejected is { } r
-            ? string.Create(CultureInfo.InvariantCulture, $"SELECT id, n + throwIf(n = {r}, 'the view rejects n = {r}') AS n, _topic, _partition, _offset, _timestamp FROM {{0}}.{name}")
+            ? string.Create(CultureInfo.InvariantCulture, $"SELECT id, n + throwIf(n = {r}, 'the view rejects n = {r}') AS n, amount, note, _topic, _partition, _offset, _timestamp FROM {{0}}.{name}")
             : $"{ViewSelect}{name}");
 }
 
@@ -104,6 +122,19 @@ internal sealed class TopologyHarness : RealSink
     /// <summary>Runs one invocation; returns the failed partitions. A function error fails the test with its exception.</summary>
     public Task<List<(string MapKey, long Offset)>> InvokeAsync(IEnumerable<SimRecord> records, TimeSpan? timeout = null, IInvocationHandler? handler = null) =>
         HandleAsync(KafkaEventWriter.Write(records), timeout ?? TimeSpan.FromSeconds(30), handler);
+
+    /// <summary>One invocation as the simulated mapping makes it: a function error is an outcome, not an exception.</summary>
+    public async Task<InvocationOutcome> InvokeAsync(byte[] payload, TimeSpan timeout)
+    {
+        try
+        {
+            return new InvocationOutcome(true, await HandleAsync(payload, timeout));
+        }
+        catch (Exception e) when (e is Errors.SinkException or OperationCanceledException)
+        {
+            return new InvocationOutcome(false, []);
+        }
+    }
 
     public Task RunAsync(string statement) => Fixture.Server.QueryAsync(string.Format(CultureInfo.InvariantCulture, statement, Database));
 
