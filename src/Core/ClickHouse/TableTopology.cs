@@ -20,24 +20,21 @@ public sealed partial record DependentView(TableName View, string Engine, TableN
     /// (WHERE, JOIN, GROUP BY, ARRAY JOIN, LIMIT, UNION, DISTINCT, …). Conservative: any such word anywhere, even in a
     /// string, makes it false.
     /// </summary>
-    public bool PassesOffsetsThrough
+    public bool PassesOffsetsThrough =>
+        IsMaterialized && Target is not null && !RowChangingClause().IsMatch(AsSelect) && OffsetColumns.All(PassesThrough);
+
+    /// <summary>Whether the view's SELECT names <paramref name="column"/> bare (or selects <c>*</c>): its value reaches the target unchanged.</summary>
+    public bool PassesThrough(string column)
     {
-        get
+        ArgumentNullException.ThrowIfNull(column);
+        var m = SelectList().Match(AsSelect);
+        if (!m.Success)
         {
-            if (!IsMaterialized || Target is null || RowChangingClause().IsMatch(AsSelect))
-            {
-                return false;
-            }
-
-            var m = SelectList().Match(AsSelect);
-            if (!m.Success)
-            {
-                return false;
-            }
-
-            var items = m.Groups[1].Value.Split(',', StringSplitOptions.TrimEntries);
-            return items.Contains("*") || OffsetColumns.All(items.Contains);
+            return false;
         }
+
+        var items = m.Groups[1].Value.Split(',', StringSplitOptions.TrimEntries);
+        return items.Contains("*") || items.Contains(column) || items.Contains("`" + column + "`");
     }
 
     [GeneratedRegex(@"\b(WHERE|PREWHERE|JOIN|GROUP|ARRAY|arrayJoin|LIMIT|UNION|INTERSECT|EXCEPT|DISTINCT|HAVING|QUALIFY|OFFSET|FINAL|SAMPLE)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]

@@ -257,6 +257,33 @@ public sealed class TopologyEngineTests(ClickHouseFixture fixture) : IDisposable
         Assert.Null((landing with { Views = [view, view with { View = new TableName("db", "w") }] }).StoredBehind);
     }
 
+    [Fact]
+    public void Shape_NullLandingAnswersThroughTheStoredTableBehindItsView_OtherEnginesThatKeepNothingNowhere()
+    {
+        var landing = new TableName("db", "landing");
+        var stored = new TableName("db", "stored");
+        var shape = new MskClickHouse.Core.Rows.TableShape(landing, MskClickHouse.Core.Rows.MetadataColumnSets.ClickPipes, ValueFormat.Json, "raw");
+        var view = new DependentView(new TableName("db", "v"), "MaterializedView", stored, "SELECT id, _topic, _partition, _offset FROM db.landing");
+        var nullLanding = new TableInfo(landing, true, [], "Null") { Views = [view] };
+        var storedInfo = new TableInfo(stored, true, ["id", "_topic", "_partition", "_offset", "_timestamp"], "MergeTree", 1000);
+
+        var through = shape.WithTopology(nullLanding, storedInfo);
+        Assert.True(through.CanProbe);
+        Assert.True(through.HasMaterializedViews);
+        Assert.Equal(stored, through.PresenceTable);
+
+        // The view does not pass _timestamp: presence there matches by offset only.
+        Assert.Equal(MskClickHouse.Core.Rows.MetadataColumns.Topic | MskClickHouse.Core.Rows.MetadataColumns.Partition | MskClickHouse.Core.Rows.MetadataColumns.Offset, through.PresenceMetadata);
+
+        Assert.False(shape.WithTopology(nullLanding, storedInfo with { Engine = "Null" }).CanProbe);
+        Assert.False(shape.WithTopology(nullLanding with { Views = [] }, null).CanProbe);
+        Assert.False(shape.WithTopology(new TableInfo(landing, true, [], "Buffer"), null).CanProbe);
+        var direct = shape.WithTopology(new TableInfo(landing, true, [], "ReplacingMergeTree"), null);
+        Assert.True(direct.CanProbe);
+        Assert.Equal(landing, direct.PresenceTable);
+        Assert.False(direct.HasMaterializedViews);
+    }
+
     [Theory]
     [InlineData("MergeTree", true)]
     [InlineData("ReplicatedReplacingMergeTree", true)]
