@@ -1,5 +1,6 @@
 using System.Globalization;
 using MskClickHouse.Core.ClickHouse;
+using MskClickHouse.Core.Delivery.State;
 using MskClickHouse.Core.Events;
 using MskClickHouse.Core.Rows;
 
@@ -38,7 +39,8 @@ public static class RecordPresence
 
     /// <summary>
     /// The offsets of <paramref name="records"/> the answer holds: a line with a timestamp matches a record with that
-    /// offset and timestamp second only; a line with an offset alone matches the offset.
+    /// offset and timestamp second only; a line with an offset alone, or with timestamp 0 (a row inserted without one,
+    /// which the column's default fills), matches the offset.
     /// </summary>
     public static HashSet<long> Present(ReadOnlyMemory<byte> tsv, IEnumerable<KafkaRecord> records)
     {
@@ -55,7 +57,16 @@ public static class RecordPresence
             }
             else
             {
-                pairs.Add((long.Parse(span[..tab], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture), long.Parse(span[(tab + 1)..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture)));
+                var offset = long.Parse(span[..tab], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+                var seconds = long.Parse(span[(tab + 1)..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+                if (seconds == 0)
+                {
+                    offsets.Add(offset);
+                }
+                else
+                {
+                    pairs.Add((offset, seconds));
+                }
             }
         }
 

@@ -28,6 +28,7 @@ internal sealed class InvocationSummary(PollerMode pollerMode, ISinkLog log, IMe
             FailedPartitions = failed.Count,
             NonDeduplicatingTables = outcomes.Where(o => o.TableDeduplicates == false).Select(o => o.Table).Distinct().Count(),
             RefusedPartitions = failed.Count(o => o.Failure is ClickHouseException { Kind: ClickHouseErrorKind.Permission or ClickHouseErrorKind.Auth }),
+            QueryLimitPartitions = failed.Count(o => o.Failure is ClickHouseException { Kind: ClickHouseErrorKind.QueryLimit }),
         };
         metrics.Publish(m);
 

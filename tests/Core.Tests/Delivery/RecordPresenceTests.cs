@@ -23,6 +23,13 @@ public sealed class RecordPresenceTests
     }
 
     [Fact]
+    public void Present_RowWithoutATimestamp_MatchesByOffset()
+    {
+        var answer = Encoding.UTF8.GetBytes("1\t0\n");
+        Assert.Equal([1L], RecordPresence.Present(answer, [Record(1, 1_764_000_000_000)]));
+    }
+
+    [Fact]
     public void Present_OffsetsOnly_MatchesTheOffset()
     {
         var answer = Encoding.UTF8.GetBytes("5\n7\n");

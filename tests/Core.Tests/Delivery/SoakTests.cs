@@ -79,7 +79,7 @@ public class SoakTests(ClickHouseFixture fixture)
     /// table with a view, a MergeTree target whose view fails for stretches of the run, a ReplacingMergeTree target,
     /// and a MergeTree without a deduplication window. Each stored table ends with every good offset exactly once.
     /// </summary>
-    [Theory(Skip = "topologies of #24: passes once the topology-aware delivery lands on the restructured Delivery (#23 PHASE1); stalls on the Null landing table until then")]
+    [Theory]
     [MemberData(nameof(TopologySeeds))]
     public async Task Soak_Topologies_EveryOffsetOnceInEveryStoredTable(int seed)
     {

@@ -10,12 +10,10 @@ namespace MskClickHouse.Core.Tests.Delivery;
 /// </summary>
 public class TopologyTests(ClickHouseFixture fixture)
 {
-    private const string UntilDelivery = "reproduction of #24: passes once the topology-aware delivery lands on the restructured Delivery (#23 PHASE1)";
-
     private static Func<HttpRequestMessage, Fault> OnInsertsInto(string table, Fault fault) =>
         r => FaultInjectingHandler.IsInsert(r) && FaultInjectingHandler.SqlText(r).Contains($"`{table}`", StringComparison.Ordinal) ? fault : Fault.None;
 
-    [Fact(Skip = UntilDelivery)]
+    [Fact]
     public async Task NullLandingWithView_RedeliveredFourTimes_EveryOffsetOnceInTheStoredTable_AndEveryDeliverySucceeds()
     {
         var topology = Topology.NullLanding();
@@ -31,7 +29,7 @@ public class TopologyTests(ClickHouseFixture fixture)
         Assert.Equal(0, await h.ScalarAsync($"SELECT count() FROM {h.Database}.kafka_dead_letters"));
     }
 
-    [Fact(Skip = UntilDelivery)]
+    [Fact]
     public async Task NullLandingWithView_AnswerLostThenSmallerRedeliveries_EveryOffsetOnceInTheStoredTable()
     {
         var topology = Topology.NullLanding();
@@ -48,7 +46,7 @@ public class TopologyTests(ClickHouseFixture fixture)
         Assert.Equal((30L, 30L, 30L), await h.CountsAsync(topology.Stored));
     }
 
-    [Fact(Skip = UntilDelivery)]
+    [Fact]
     public async Task MergeTreeWithView_ViewRejectsOneValue_DuplicatesNothing_FailsNamingTheView_AndLandsOnceAfterTheFix()
     {
         var topology = Topology.MergeTreeWithView(rejected: 13);
@@ -75,7 +73,7 @@ public class TopologyTests(ClickHouseFixture fixture)
         Assert.Equal((30L, 30L, 30L), await h.CountsAsync(topology.Stored));
     }
 
-    [Fact(Skip = UntilDelivery)]
+    [Fact]
     public async Task MergeTreeWithView_ViewFailingUntilTheDeadline_IsCompleteAfterItsRedelivery()
     {
         var topology = Topology.MergeTreeWithView(rejected: 13);
@@ -108,7 +106,7 @@ public class TopologyTests(ClickHouseFixture fixture)
         Assert.Equal((30L, 30L, 30L), await h.CountsAsync(topology.Landing));
     }
 
-    [Fact(Skip = UntilDelivery)]
+    [Fact]
     public async Task RecreatedTopic_RetriedFirstBatchOfTheNewTopic_LandsInFull()
     {
         var topology = Topology.MergeTree();
@@ -128,7 +126,7 @@ public class TopologyTests(ClickHouseFixture fixture)
         Assert.Equal(90, await h.ScalarAsync($"SELECT uniqExact(id) FROM {h.Database}.{topology.Stored}"));
     }
 
-    [Fact(Skip = UntilDelivery)]
+    [Fact]
     public async Task RecreatedTopic_NewBadRecordsAtOldOffsets_AreDeadLetteredAgain()
     {
         var topology = Topology.MergeTree();
@@ -147,7 +145,7 @@ public class TopologyTests(ClickHouseFixture fixture)
         Assert.Equal(2, await h.ScalarAsync($"SELECT count() FROM {h.Database}.kafka_dead_letters WHERE offset = 5"));
     }
 
-    [Fact(Skip = UntilDelivery)]
+    [Fact]
     public async Task TruncatedState_RedeliveredBatches_DuplicateNothingOnATableWithOffsetColumns()
     {
         var topology = Topology.MergeTree();
@@ -163,7 +161,7 @@ public class TopologyTests(ClickHouseFixture fixture)
         Assert.Equal((60L, 60L, 60L), await h.CountsAsync(topology.Stored));
     }
 
-    [Fact(Skip = UntilDelivery)]
+    [Fact]
     public async Task StalePoller_InvokeOfACommittedBatchAfterThePartitionMovedOn_DuplicatesNothing()
     {
         var topology = Topology.MergeTree();
@@ -177,7 +175,7 @@ public class TopologyTests(ClickHouseFixture fixture)
         Assert.Equal((60L, 60L, 60L), await h.CountsAsync(topology.Stored));
     }
 
-    [Fact(Skip = UntilDelivery)]
+    [Fact]
     public async Task NoDeduplicationWindow_OneLostAnswer_DuplicatesNothingOnATableWithOffsetColumns()
     {
         var topology = Topology.MergeTree("nowindow", window: 0);
