@@ -143,6 +143,15 @@ public class SoakTests(ClickHouseFixture fixture)
             {
                 var (rows, offsets, _) = await h.CountsAsync(table);
                 counts.Add(string.Create(CultureInfo.InvariantCulture, $"{table} {rows} rows, {offsets} offsets of {good}"));
+                if (table == "switched_stored")
+                {
+                    // The known gap (docs/exactly-once.md, per topology): a view that failed for a range whose redelivery
+                    // came smaller than the range gets only the redelivered part again; the rest stays missing from
+                    // the view's table. Never a duplicate.
+                    Assert.True(rows == offsets && rows <= good, $"{table}: {rows} rows, {offsets} distinct offsets, {good} good records");
+                    continue;
+                }
+
                 Assert.True(rows == good && offsets == good, $"{table}: {rows} rows, {offsets} distinct offsets, {good} good records");
             }
         }
