@@ -11,15 +11,24 @@ namespace MskClickHouse.Core.ClickHouse;
 public static partial class ClickHouseErrors
 {
     /// <summary>
-    /// Conditions that can clear by themselves: network (210, 209, 1002), timeouts (159), overload (202 too many
-    /// simultaneous queries, 203 no free connection, 241 memory limit), too many parts while merges catch up (252, but
-    /// see <see cref="Classify(int, string)"/>), Keeper/replica hiccups (242 table read-only while Keeper reconnects,
-    /// 285, 319, 425, 999), 3 unexpected end of file on the wire.
+    /// Conditions that can clear by themselves: network (210, 209, 1002), overload (202 too many simultaneous queries,
+    /// 203 no free connection, 241 when the server's or the user's memory is exhausted, see
+    /// <see cref="Classify(int, string)"/>), too many parts while merges catch up (252, idem), Keeper/replica hiccups
+    /// (242 table read-only while Keeper reconnects, 285 too few live replicas, 286 the previous quorum insert is not
+    /// yet confirmed, 289 this replica is not in the quorum, 319 unknown status of insert, 425, 999), 3 unexpected end
+    /// of file on the wire.
     /// </summary>
     public static readonly FrozenSet<int> TransientCodes = new[]
     {
-        3, 159, 202, 203, 209, 210, 241, 242, 252, 285, 319, 425, 999, 1002,
+        3, 202, 203, 209, 210, 241, 242, 252, 285, 286, 289, 319, 425, 999, 1002,
     }.ToFrozenSet();
+
+    /// <summary>
+    /// A per-query limit the request exceeded (max_execution_time 159 TIMEOUT_EXCEEDED, max_rows/bytes_to_* 158, 307,
+    /// 396, min_execution_speed 160 TOO_SLOW, 290 LIMIT_EXCEEDED; 241 when the message says "Query memory limit"): the
+    /// same body under the same settings meets it again, so it is not retried within the invocation.
+    /// </summary>
+    public static readonly FrozenSet<int> QueryLimitCodes = new[] { 158, 159, 160, 290, 307, 396 }.ToFrozenSet();
 
     /// <summary>
     /// Codes that mean "this row cannot be inserted into this table", as the engine answered for invalid values:
@@ -58,6 +67,7 @@ public static partial class ClickHouseErrors
     /// <summary>The class of a server code alone (no message).</summary>
     public static ClickHouseErrorKind Classify(int serverCode) =>
         TransientCodes.Contains(serverCode) ? ClickHouseErrorKind.Transient
+        : QueryLimitCodes.Contains(serverCode) ? ClickHouseErrorKind.QueryLimit
         : DataCodes.Contains(serverCode) ? ClickHouseErrorKind.Data
         : MissingTableCodes.Contains(serverCode) ? ClickHouseErrorKind.MissingTable
         : AuthCodes.Contains(serverCode) ? ClickHouseErrorKind.Auth
@@ -66,8 +76,12 @@ public static partial class ClickHouseErrors
 
     /// <summary>
     /// The class of a server answer. 252 TOO_MANY_PARTS covers both "too many parts" (merges catch up: transient) and
-    /// "Too many partitions for single INSERT block" (the same rows fail again: deterministic). An unknown code whose
-    /// message names a row is about that row's content, so it is data; any other unknown code is not retried.
+    /// "Too many partitions for single INSERT block" (the same rows fail again: deterministic); 241 covers both the
+    /// server's or user's memory (transient) and the query's own max_memory_usage ("Query memory limit exceeded": a
+    /// query limit). A data error raised while pushing the block to a materialized view ("while pushing to view
+    /// db.v") is the view's, not a row's: the engine names no row and has already committed the table's block
+    /// (recorded in TopologyEngineTests), so it is <see cref="ClickHouseErrorKind.ViewRejected"/>. An unknown code
+    /// whose message names a row is about that row's content, so it is data; any other unknown code is not retried.
     /// </summary>
     public static ClickHouseErrorKind Classify(int serverCode, string message)
     {
@@ -77,13 +91,31 @@ public static partial class ClickHouseErrors
             return ClickHouseErrorKind.Permanent;
         }
 
+        if (serverCode == 241 && message.Contains("Query memory limit exceeded", StringComparison.OrdinalIgnoreCase))
+        {
+            return ClickHouseErrorKind.QueryLimit;
+        }
+
         var kind = Classify(serverCode);
+        if (ViewOf(message) is not null)
+        {
+            return kind is ClickHouseErrorKind.Data or ClickHouseErrorKind.Permanent ? ClickHouseErrorKind.ViewRejected : kind;
+        }
+
         return kind == ClickHouseErrorKind.Permanent && RowNumberOf(message) is not null ? ClickHouseErrorKind.Data : kind;
+    }
+
+    /// <summary>The view a message says the error was raised in ("while pushing to view db.v"); null if none.</summary>
+    public static string? ViewOf(string message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var m = PushingToView().Match(message);
+        return m.Success ? m.Groups[1].Value.TrimEnd('.') : null;
     }
 
     /// <summary>Whether a code is one the classification lists; unknown codes are logged with their text.</summary>
     public static bool IsKnown(int serverCode) =>
-        TransientCodes.Contains(serverCode) || DataCodes.Contains(serverCode) || MissingTableCodes.Contains(serverCode)
+        TransientCodes.Contains(serverCode) || QueryLimitCodes.Contains(serverCode) || DataCodes.Contains(serverCode) || MissingTableCodes.Contains(serverCode)
         || AuthCodes.Contains(serverCode) || PermissionCodes.Contains(serverCode);
 
     /// <summary>Classification of a bare HTTP status when the body carried no code.</summary>
@@ -118,6 +150,9 @@ public static partial class ClickHouseErrors
 
     [GeneratedRegex(@"(?:\(at row|violated at row|at row:?)\s+(\d+)", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex AtRow();
+
+    [GeneratedRegex(@"while pushing to view (\S+)", RegexOptions.CultureInvariant)]
+    private static partial Regex PushingToView();
 
     [GeneratedRegex(@"Code:\s*(\d+)", RegexOptions.CultureInvariant)]
     private static partial Regex CodePrefix();

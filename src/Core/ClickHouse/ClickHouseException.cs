@@ -24,6 +24,18 @@ public enum ClickHouseErrorKind
     /// <summary>A permission or configuration error (READONLY, ACCESS_DENIED, setting constraints): no retry fixes it.</summary>
     Permission,
 
+    /// <summary>
+    /// The request exceeded a limit of its own (max_execution_time, max_memory_usage, max_rows_to_*): the same request
+    /// meets it again, so it is not retried within the invocation; the partition fails (metric QueryLimitPartitions).
+    /// </summary>
+    QueryLimit,
+
+    /// <summary>
+    /// A materialized view fed by the insert threw for the block (no row named). The table's own block may be
+    /// committed: only the same body under the same token may be sent again; the partition fails naming the view.
+    /// </summary>
+    ViewRejected,
+
     /// <summary>Anything else: not retried within the invocation.</summary>
     Permanent,
 }

@@ -156,10 +156,10 @@ public sealed class DriverClickHouseGateway : IClickHouseGateway, IDisposable
         catch (ClickHouseServerException e)
         {
             var message = e.Message;
-            var unknown = ClickHouseErrors.IsKnown(e.ErrorCode) ? string.Empty : " (a code the sink does not classify: not retried within the invocation)";
+            var kind = ClickHouseErrors.Classify(e.ErrorCode, message);
             throw new ClickHouseException(
-                $"ClickHouse error {e.ErrorCode}{unknown}: {Truncate(message)}",
-                ClickHouseErrors.Classify(e.ErrorCode, message),
+                $"ClickHouse error {e.ErrorCode}{Explanation(e.ErrorCode, kind, message)}: {Truncate(message)}",
+                kind,
                 serverCode: e.ErrorCode,
                 rowNumber: ClickHouseErrors.RowNumberOf(message),
                 inner: e);
@@ -168,7 +168,8 @@ public sealed class DriverClickHouseGateway : IClickHouseGateway, IDisposable
         {
             var code = ClickHouseErrors.CodeOf(e.Message);
             var kind = code is { } c ? ClickHouseErrors.Classify(c, e.Message) : ClickHouseErrors.ClassifyStatus((int)status);
-            throw new ClickHouseException($"ClickHouse answered HTTP {(int)status}: {Truncate(e.Message)}", kind, code, (int)status, ClickHouseErrors.RowNumberOf(e.Message), e);
+            var explanation = code is { } known ? Explanation(known, kind, e.Message) : string.Empty;
+            throw new ClickHouseException($"ClickHouse answered HTTP {(int)status}{explanation}: {Truncate(e.Message)}", kind, code, (int)status, ClickHouseErrors.RowNumberOf(e.Message), e);
         }
         catch (HttpRequestException e)
         {
@@ -189,6 +190,17 @@ public sealed class DriverClickHouseGateway : IClickHouseGateway, IDisposable
         await Call<int>(sql, call, cancellationToken);
         return true;
     }
+
+    /// <summary>What the sink does about an error whose class needs saying in the log line.</summary>
+    private static string Explanation(int code, ClickHouseErrorKind kind, string message) => kind switch
+    {
+        ClickHouseErrorKind.ViewRejected =>
+            $" (materialized view {ClickHouseErrors.ViewOf(message)} rejected the block; the table's own block may have landed, so the partition is retried under the same token until the view is fixed or dropped)",
+        ClickHouseErrorKind.QueryLimit =>
+            " (a per-query limit of the sink's user was exceeded: not retried within the invocation; raise it in the user's settings profile or CLICKHOUSE_SETTINGS, or lower the batch size)",
+        _ when !ClickHouseErrors.IsKnown(code) => " (a code the sink does not classify: not retried within the invocation)",
+        _ => string.Empty,
+    };
 
     private static string Truncate(string s) => s.Length <= 2000 ? s : s[..2000] + "…";
 }

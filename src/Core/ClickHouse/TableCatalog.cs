@@ -11,30 +11,58 @@ namespace MskClickHouse.Core.ClickHouse;
 public sealed record TableInfo(TableName Table, bool Exists, IReadOnlyList<string> Columns, string Engine, long DeduplicationWindow = 0, long? DeduplicationWindowSeconds = null)
 {
     public bool CanDeduplicate => DeduplicationWindow > 0;
+
+    /// <summary>The views an insert into the table also feeds (materialized or not).</summary>
+    public IReadOnlyList<DependentView> Views { get; init; } = [];
+
+    /// <summary>Whether a read right after an insert sees its rows (<see cref="TableEngines.StoresRows"/>).</summary>
+    public bool StoresRows => TableEngines.StoresRows(Engine);
+
+    /// <summary>Whether an insert also writes through materialized views: its answer then does not say what landed where.</summary>
+    public bool HasMaterializedViews => Views.Any(v => v.IsMaterialized);
+
+    /// <summary>
+    /// For a table that keeps no rows (a Null landing table) fed into exactly one view and nothing else, where that view
+    /// passes the offset columns through unchanged (<see cref="DependentView.PassesOffsetsThrough"/>): the table the
+    /// view writes to, which can answer for this one. Null otherwise. Whether that table keeps rows is its own entry's.
+    /// </summary>
+    public TableName? StoredBehind => !StoresRows && Views is [{ PassesOffsetsThrough: true } only] ? only.Target : null;
 }
 
-/// <summary>Discovers tables' columns, engines and deduplication windows once per cold start (one query per table) and caches them.</summary>
+/// <summary>
+/// Discovers tables' columns, engines, deduplication windows and dependent views (one query per table) and caches them
+/// for <see cref="RefreshInterval"/>, so a view created or dropped while the process lives is seen within it.
+/// </summary>
 public sealed partial class TableCatalog
 {
     /// <summary>The settings that size a table's deduplication window, read from the table and from the server's defaults.</summary>
     private const string WindowSettings = "('non_replicated_deduplication_window', 'replicated_deduplication_window', 'replicated_deduplication_window_seconds')";
 
-    private readonly IClickHouseGateway _gateway;
-    private readonly ConcurrentDictionary<TableName, Lazy<Task<TableInfo>>> _cache = new();
+    /// <summary>How long a table's entry is used before it is read again.</summary>
+    public static readonly TimeSpan RefreshInterval = TimeSpan.FromMinutes(1);
 
-    public TableCatalog(IClickHouseGateway gateway)
+    private readonly IClickHouseGateway _gateway;
+    private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<TableName, Entry> _cache = new();
+
+    public TableCatalog(IClickHouseGateway gateway, TimeProvider? time = null)
     {
         _gateway = gateway;
+        _time = time ?? TimeProvider.System;
     }
 
     public Task<TableInfo> GetAsync(TableName table, CancellationToken cancellationToken)
     {
-        var lazy = _cache.GetOrAdd(table, t => new Lazy<Task<TableInfo>>(() => LoadAsync(t, cancellationToken)));
-        var task = lazy.Value;
+        var now = _time.GetUtcNow();
+        var entry = _cache.AddOrUpdate(
+            table,
+            t => new Entry(new Lazy<Task<TableInfo>>(() => LoadAsync(t, cancellationToken)), now),
+            (t, old) => now - old.LoadedAt >= RefreshInterval ? new Entry(new Lazy<Task<TableInfo>>(() => LoadAsync(t, cancellationToken)), now) : old);
+        var task = entry.Info.Value;
         if (task.IsFaulted || task.IsCanceled)
         {
             // Do not cache a failure (e.g. ClickHouse briefly unreachable): the next call asks again.
-            _cache.TryRemove(new KeyValuePair<TableName, Lazy<Task<TableInfo>>>(table, lazy));
+            _cache.TryRemove(new KeyValuePair<TableName, Entry>(table, entry));
         }
 
         return task;
@@ -86,7 +114,9 @@ public sealed partial class TableCatalog
         var sql =
             $"SELECT engine, create_table_query, " +
             $"(SELECT groupArray(name) FROM (SELECT name FROM system.columns WHERE database = {db} AND table = {name} ORDER BY position)) AS columns, " +
-            $"(SELECT groupArray((name, value)) FROM system.merge_tree_settings WHERE name IN {WindowSettings}) AS defaults " +
+            $"(SELECT groupArray((name, value)) FROM system.merge_tree_settings WHERE name IN {WindowSettings}) AS defaults, " +
+            $"(SELECT groupArray((database, name, engine, target_database, target_table, as_select)) FROM system.tables WHERE (database, name) IN " +
+            $"(SELECT arrayJoin(arrayZip(dependencies_database, dependencies_table)) FROM system.tables WHERE database = {db} AND name = {name})) AS views " +
             $"FROM system.tables WHERE database = {db} AND name = {name} FORMAT JSONEachRow";
         var bytes = await _gateway.QueryAsync(sql, cancellationToken);
         if (bytes.AsSpan().Trim((byte)'\n').IsEmpty)
@@ -114,8 +144,31 @@ public sealed partial class TableCatalog
         }
 
         var (blocks, seconds) = Window(engine, create, defaults);
-        return new TableInfo(table, true, columns, engine, blocks, seconds);
+        return new TableInfo(table, true, columns, engine, blocks, seconds) { Views = ViewsOf(root) };
     }
+
+    /// <summary>The views of the answer: each a JSON array [database, name, engine, target_database, target_table, as_select].</summary>
+    private static DependentView[] ViewsOf(JsonElement root)
+    {
+        if (!root.TryGetProperty("views", out var views) || views.ValueKind != JsonValueKind.Array)
+        {
+            return [];
+        }
+
+        return views.EnumerateArray()
+            .Where(v => v.ValueKind == JsonValueKind.Array && v.GetArrayLength() == 6)
+            .Select(v =>
+            {
+                var targetDb = v[3].GetString() ?? string.Empty;
+                var targetTable = v[4].GetString() ?? string.Empty;
+                var target = targetDb.Length > 0 && targetTable.Length > 0 ? new TableName(targetDb, targetTable) : null;
+                return new DependentView(new TableName(v[0].GetString() ?? string.Empty, v[1].GetString() ?? string.Empty), v[2].GetString() ?? string.Empty, target, v[5].GetString() ?? string.Empty);
+            })
+            .OrderBy(v => v.View.ToString(), StringComparer.Ordinal)
+            .ToArray();
+    }
+
+    private sealed record Entry(Lazy<Task<TableInfo>> Info, DateTimeOffset LoadedAt);
 
     [GeneratedRegex(@"\b(non_replicated_deduplication_window|replicated_deduplication_window|replicated_deduplication_window_seconds)\s*=\s*(\d+)", RegexOptions.CultureInvariant)]
     private static partial Regex SettingAssignment();

@@ -86,6 +86,27 @@ internal sealed class PartitionSender
 
         var token = Token(send.TokenRange, send.Generation, 0);
         var rows = Enumerable.Range(from, to - from).ToList();
+        if (send.ProbeFirst && _encoded.Shape.CanProbe && (rows.Count > 0 || rejected.Count > 0))
+        {
+            // Nothing recorded vouches that these records are new (no state, or a batch before the recorded range):
+            // those the table holds already, recognised by their content, are not sent again.
+            var present = await PresentOffsetsAsync(send.Records);
+            var found = rows.RemoveAll(i => present.Contains(_encoded.RowOffsets[i]));
+            if (rejected.Count > 0)
+            {
+                rejected = await NotYetDeadLetteredAsync(rejected, send.Records);
+            }
+
+            if (found > 0)
+            {
+                _outcome.Replayed += found;
+                _io.Log.Write(
+                    LogLevel.Warning,
+                    "records of a new unit are present already (state lost or replaced, a stale poller, or a rewind over records that landed): not sent again",
+                    new LogFields(Records.Topic, Records.Partition, send.Records.First, send.Records.Last, _encoded.Table.ToString(), Numbers: [new("present", found)]));
+            }
+        }
+
         var attempted = rows.Count;
         if (send.Kind == SendKind.Tail && attempted > 0)
         {
@@ -141,6 +162,16 @@ internal sealed class PartitionSender
     {
         ArgumentNullException.ThrowIfNull(send);
         ArgumentNullException.ThrowIfNull(rejected);
+        if (_encoded.Shape.HasMaterializedViews)
+        {
+            // An insert into a table with views may have landed in the table and failed in a view (the engine commits
+            // the table's block, then answers the view's error): a presence read of the table cannot tell. So the
+            // range's records go again under round 0 first, the token of the range's first insert: the table drops
+            // them if that insert landed, each view's table drops its own copy if it landed there (the token is passed
+            // on, deduplicate_blocks_in_dependent_materialized_views), and takes it if its view had failed.
+            await InsertRowsAsync(RowsNotIn(from, to, [], rejected), Token(send.TokenRange, send.Generation, 0), rejected);
+        }
+
         var present = await PresentForFillAsync(send);
         var missing = RowsNotIn(from, to, present, rejected);
         var presentAtStart = (to - from) - missing.Count;
@@ -225,13 +256,12 @@ internal sealed class PartitionSender
     /// (and among <paramref name="only"/> when given) present in the table, read with sequential consistency so that
     /// every acknowledged insert is seen.
     /// </summary>
-    public Task<HashSet<long>> PresentOffsetsAsync(OffsetRange range, IReadOnlyCollection<long>? only = null)
+    public async Task<HashSet<long>> PresentOffsetsAsync(OffsetRange range, IReadOnlyCollection<long>? only = null)
     {
-        var bySource = (_encoded.Shape.Metadata & MetadataColumns.Source) != 0 ? $"AND _source = {SqlIdentifier.Literal(_source.Name)} " : string.Empty;
-        var among = only is null ? string.Empty : $"AND _offset IN ({string.Join(", ", only.Select(Num))}) ";
-        return OffsetsAsync(
-            $"SELECT _offset FROM {_encoded.Table.Sql} WHERE _topic = {SqlIdentifier.Literal(Records.Topic)} AND _partition = {Num(Records.Partition)} {bySource}" +
-            $"AND _offset BETWEEN {Num(range.First)} AND {Num(range.Last)} {among}SETTINGS {ClickHouseStateStore.SequentialConsistency} FORMAT TSV");
+        var shape = _encoded.Shape;
+        var table = shape.PresenceTable ?? throw new InvalidOperationException($"table {shape.Table} keeps no rows a read would see: it cannot be asked which records are present");
+        var answer = await BytesAsync(RecordPresence.TableQuery(table, shape.PresenceMetadata, _source.Name, Records.Topic, Records.Partition, range, only));
+        return RecordPresence.Present(answer, RecordsIn(range));
     }
 
     /// <summary>
@@ -263,6 +293,9 @@ internal sealed class PartitionSender
 
         return set;
     }
+
+    /// <summary>The partition's records within <paramref name="range"/>.</summary>
+    private IEnumerable<KafkaRecord> RecordsIn(OffsetRange range) => Records.Records.Where(r => range.Contains(r.Offset));
 
     private TokenScope Scope => _scope ?? throw new InvalidOperationException("this sender inserts under given tokens only: it has no plan's token scope");
 
@@ -318,7 +351,35 @@ internal sealed class PartitionSender
         }
 
         var started = Stopwatch.GetTimestamp();
-        await _retrier.RunAsync(ct => _io.Gateway.InsertAsync(_insertSql, segments, settings, ct));
+        if (!probe && _outcome.TableDeduplicates == false && _encoded.Shape.CanProbe)
+        {
+            // No deduplication window: the retry of an insert whose answer was lost would land it again. Ask which of
+            // the rows are present before each retry and send only the others.
+            var tries = 0;
+            var sent = rows;
+            await _retrier.RunAsync(async ct =>
+            {
+                if (tries++ > 0)
+                {
+                    var range = new OffsetRange(_encoded.RowOffsets[sent[0]], _encoded.RowOffsets[sent[^1]]);
+                    var present = RecordPresence.Present(
+                        await _io.Gateway.QueryAsync(RecordPresence.TableQuery(_encoded.Shape.PresenceTable!, _encoded.Shape.PresenceMetadata, _source.Name, Records.Topic, Records.Partition, range), ct),
+                        RecordsIn(range));
+                    sent = sent.Where(i => !present.Contains(_encoded.RowOffsets[i])).ToList();
+                    if (sent.Count == 0)
+                    {
+                        return default;
+                    }
+                }
+
+                return await _io.Gateway.InsertAsync(_insertSql, tries == 1 ? segments : Segments(sent), settings, ct);
+            });
+        }
+        else
+        {
+            await _retrier.RunAsync(ct => _io.Gateway.InsertAsync(_insertSql, segments, settings, ct));
+        }
+
         lock (_outcome)
         {
             _outcome.Inserts++;
@@ -406,10 +467,8 @@ internal sealed class PartitionSender
     private async Task<List<DeadLetter>> NotYetDeadLetteredAsync(List<DeadLetter> letters, OffsetRange range)
     {
         var options = _io.Options;
-        var present = await OffsetsAsync(
-            $"SELECT offset FROM {options.DeadLetterTable.Sql} WHERE sink_id = {SqlIdentifier.Literal(options.SinkId)} AND source = {SqlIdentifier.Literal(_source.Name)} " +
-            $"AND topic = {SqlIdentifier.Literal(Records.Topic)} AND partition = {Num(Records.Partition)} AND offset BETWEEN {Num(range.First)} AND {Num(range.Last)} " +
-            $"SETTINGS {ClickHouseStateStore.SequentialConsistency} FORMAT TSV");
+        var answer = await BytesAsync(RecordPresence.DeadLetterQuery(options.DeadLetterTable, options.SinkId, _source.Name, Records.Topic, Records.Partition, range));
+        var present = RecordPresence.Present(answer, RecordsIn(range));
         return letters.Where(r => !present.Contains(Records.Records[r.RecordIndex].Offset)).ToList();
     }
 

@@ -30,6 +30,7 @@ internal sealed class InvocationSummary(PollerMode pollerMode, ISinkLog log, IMe
             RefusedPartitions = failed.Count(o => o.Failure is ClickHouseException { Kind: ClickHouseErrorKind.Permission or ClickHouseErrorKind.Auth }),
             UnidentifiedRecords = batch.Unidentified.Count,
             RefusedRoutes = failed.Count(o => o.Failure is Routing.RouteRefusedException),
+            QueryLimitPartitions = failed.Count(o => o.Failure is ClickHouseException { Kind: ClickHouseErrorKind.QueryLimit }),
         };
         metrics.Publish(m);
 

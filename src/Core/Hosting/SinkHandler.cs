@@ -266,9 +266,14 @@ public sealed class SinkHandler : IInvocationHandler
         outcome.Failure = e;
         _log.Write(
             LogLevel.Error,
-            e is ClickHouseException { Kind: ClickHouseErrorKind.Permission or ClickHouseErrorKind.Auth }
-                ? $"partition not delivered: ClickHouse refused the sink's user (permission, authentication or configuration; not retried, metric RefusedPartitions): {e.Message}"
-                : $"partition not delivered, reported for retry: {e.Message}",
+            e switch
+            {
+                ClickHouseException { Kind: ClickHouseErrorKind.Permission or ClickHouseErrorKind.Auth } =>
+                    $"partition not delivered: ClickHouse refused the sink's user (permission, authentication or configuration; not retried, metric RefusedPartitions): {e.Message}",
+                ClickHouseException { Kind: ClickHouseErrorKind.QueryLimit } =>
+                    $"partition not delivered: its insert exceeded a per-query limit, and the same batch meets it again (not retried within the invocation, metric QueryLimitPartitions): {e.Message}",
+                _ => $"partition not delivered, reported for retry: {e.Message}",
+            },
             new LogFields(outcome.Source.Topic, outcome.Source.Partition, outcome.Source.FirstOffset, outcome.Source.LastOffset, outcome.Table.ToString(), (e as ClickHouseException)?.ServerCode),
             e is ClickHouseException ? null : e);
     }

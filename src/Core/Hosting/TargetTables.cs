@@ -8,8 +8,10 @@ namespace MskClickHouse.Core.Hosting;
 
 /// <summary>
 /// The route step of an invocation: each partition's table (<see cref="TopicRouter"/>), looked up in the
-/// <see cref="TableCatalog"/>, and the shape its rows are encoded in. A table that is missing or cannot be read fails
-/// its partitions; a table that cannot drop a retried insert is warned about once per process.
+/// <see cref="TableCatalog"/>, and the shape its rows are encoded in, with its topology: where presence is asked (the
+/// table, the stored table behind a Null landing table, or nowhere) and whether inserts write through views. A table
+/// that is missing or cannot be read fails its partitions; a table that cannot drop a retried insert (for a table that
+/// keeps no rows: a table its views write to) is warned about once per process.
 /// </summary>
 internal sealed class TargetTables(TopicRouter router, TableCatalog catalog, ISinkLog log, bool createsMissing = false)
 {
@@ -26,11 +28,14 @@ internal sealed class TargetTables(TopicRouter router, TableCatalog catalog, ISi
     public async Task<List<PlanCandidate>> ShapesAsync(List<PartitionOutcome> outcomes, Retrier retrier, Action<PartitionOutcome, Exception> fail, Dictionary<TableName, TableInfo>? found = null)
     {
         var tables = new Dictionary<TableName, TableInfo?>();
+        var behind = new Dictionary<TableName, IReadOnlyList<TableInfo>>();
         foreach (var table in outcomes.Where(o => o.Failure is null).Select(o => o.Table).Distinct())
         {
             try
             {
-                tables[table] = await retrier.RunAsync(c => catalog.GetAsync(table, c));
+                var info = await retrier.RunAsync(c => catalog.GetAsync(table, c));
+                tables[table] = info;
+                behind[table] = await ViewTargetsAsync(info, retrier);
             }
             catch (ClickHouseException e)
             {
@@ -66,12 +71,36 @@ internal sealed class TargetTables(TopicRouter router, TableCatalog catalog, ISi
                 continue;
             }
 
-            WarnIfCannotDeduplicate(info, outcomes.Count(x => x.Table == o.Table));
-            o.TableDeduplicates = info.CanDeduplicate;
-            candidates.Add(new PlanCandidate(o, router.ShapeFor(o.Source.Topic, info.Columns)));
+            // A table that keeps nothing deduplicates through the tables its views write to (the token is passed on).
+            IReadOnlyList<TableInfo> deduplicating = info.StoresRows || behind[o.Table].Count == 0 ? [info] : behind[o.Table];
+            foreach (var t in deduplicating)
+            {
+                WarnIfCannotDeduplicate(t, outcomes.Count(x => x.Table == o.Table));
+            }
+
+            o.TableDeduplicates = deduplicating.All(t => t.CanDeduplicate);
+            var stored = info.StoredBehind is { } b ? behind[o.Table].FirstOrDefault(t => t.Table == b) : null;
+            candidates.Add(new PlanCandidate(o, router.ShapeFor(o.Source.Topic, info.Columns).WithTopology(info, stored)));
         }
 
         return candidates;
+    }
+
+    /// <summary>The tables a table's materialized views write to, for a table that keeps no rows itself; none otherwise.</summary>
+    private async Task<IReadOnlyList<TableInfo>> ViewTargetsAsync(TableInfo info, Retrier retrier)
+    {
+        if (!info.Exists || info.StoresRows)
+        {
+            return [];
+        }
+
+        var targets = new List<TableInfo>();
+        foreach (var target in info.Views.Where(v => v.IsMaterialized && v.Target is not null).Select(v => v.Target!).Distinct())
+        {
+            targets.Add(await retrier.RunAsync(c => catalog.GetAsync(target, c)));
+        }
+
+        return targets;
     }
 
     private void WarnIfCannotDeduplicate(TableInfo info, int partitions)

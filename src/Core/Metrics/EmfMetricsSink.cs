@@ -58,6 +58,7 @@ public sealed partial class EmfMetricsSink : IMetricsSink, IInvocationObserver
         Definition(w, "RefusedPartitions", "Count");
         Definition(w, "UnidentifiedRecords", "Count");
         Definition(w, "RefusedRoutes", "Count");
+        Definition(w, "QueryLimitPartitions", "Count");
         Definition(w, "InsertLatencyMs", "Milliseconds");
         if (m.RecordLagMs is not null)
         {
@@ -77,6 +78,7 @@ public sealed partial class EmfMetricsSink : IMetricsSink, IInvocationObserver
         w.WriteNumber("RefusedPartitions", m.RefusedPartitions);
         w.WriteNumber("UnidentifiedRecords", m.UnidentifiedRecords);
         w.WriteNumber("RefusedRoutes", m.RefusedRoutes);
+        w.WriteNumber("QueryLimitPartitions", m.QueryLimitPartitions);
         w.WriteNumber("InsertLatencyMs", Finite(m.InsertLatencyMs));
         if (m.RecordLagMs is { } lag)
         {

@@ -35,6 +35,9 @@ public sealed record InvocationMetrics
 
     /// <summary>Partitions ClickHouse refused for permission, authentication or configuration (READONLY, ACCESS_DENIED, ...): no retry fixes them.</summary>
     public long RefusedPartitions { get; init; }
+
+    /// <summary>Partitions whose insert exceeded a per-query limit (max_execution_time, max_memory_usage, …): the same batch meets it again.</summary>
+    public long QueryLimitPartitions { get; init; }
 }
 
 /// <summary>Publishes invocation metrics.</summary>

@@ -62,6 +62,7 @@ public sealed class ReplayHandler : IInvocationHandler
         var counts = Encoding.UTF8.GetString(await retrier.RunAsync(c => _gateway.QueryAsync(DeadLetterQueries.CountDone(dlq, _options.SinkId, request), c))).Trim().Split('\t');
         var letters = DeadLetterRecordParser.Parse(await retrier.RunAsync(c => _gateway.QueryAsync(DeadLetterQueries.SelectPending(dlq, _options.SinkId, request), c)));
         var metadata = ColumnSet.MetadataOf(info.Columns);
+        var stored = info.StoredBehind is { } behind ? await retrier.RunAsync(c => _catalog.GetAsync(behind, c)) : null;
         var outcomes = new List<ReplayOutcome>();
         var complete = letters.Count < request.Limit;
         foreach (var group in letters.GroupBy(d => (d.Source, d.Topic, d.Partition)))
@@ -72,7 +73,7 @@ public sealed class ReplayHandler : IInvocationHandler
                 break;
             }
 
-            var shape = new TableShape(request.Table, metadata, _options.FormatOf(group.Key.Topic), _options.StringColumn) { ChangeEvents = _options.ChangeEventsOf(group.Key.Topic) };
+            var shape = new TableShape(request.Table, metadata, _options.FormatOf(group.Key.Topic), _options.StringColumn) { ChangeEvents = _options.ChangeEventsOf(group.Key.Topic) }.WithTopology(info, stored);
             List<ReplayOutcome> done;
             try
             {
@@ -137,7 +138,7 @@ public sealed class ReplayHandler : IInvocationHandler
 
         var rows = Enumerable.Range(0, encoded.RowCount).ToList();
         handled.UnionWith(encoded.RowOffsets);
-        if (shape.HasOffsetColumns && rows.Count > 0)
+        if (shape.CanProbe && rows.Count > 0)
         {
             // Presence, not the token, decides for tables with offset columns: exact beyond the deduplication window.
             var present = await sender.PresentOffsetsAsync(new OffsetRange(encoded.RowOffsets.Min(), encoded.RowOffsets.Max()), encoded.RowOffsets);

@@ -25,6 +25,25 @@ public sealed class ClickHouseErrorsTests
         Assert.Equal(ClickHouseErrorKind.Transient, ClickHouseErrors.Classify(252, "Code: 252. DB::Exception: Too many parts (300). Merges are processing significantly slower than inserts. (TOO_MANY_PARTS)"));
     }
 
+    [Fact]
+    public void Classify_MemoryLimit_OfTheQueryIsALimit_OfTheServerOrUserIsTransient()
+    {
+        Assert.Equal(ClickHouseErrorKind.QueryLimit, ClickHouseErrors.Classify(241, "Code: 241. DB::Exception: Query memory limit exceeded: would use 100.10 KiB (attempt to allocate chunk of 4.00 KiB), maximum: 97.66 KiB. (MEMORY_LIMIT_EXCEEDED)"));
+        Assert.Equal(ClickHouseErrorKind.Transient, ClickHouseErrors.Classify(241, "Code: 241. DB::Exception: Memory limit (total) exceeded: would use 3.50 GiB, maximum: 3.46 GiB. (MEMORY_LIMIT_EXCEEDED)"));
+        Assert.Equal(ClickHouseErrorKind.Transient, ClickHouseErrors.Classify(241, "Code: 241. DB::Exception: Memory limit (for user) exceeded: would use 9.31 GiB. (MEMORY_LIMIT_EXCEEDED)"));
+    }
+
+    [Fact]
+    public void Classify_ErrorWhilePushingToAView_IsTheViewsNeverARows_UnlessTransient()
+    {
+        const string View = "Code: 395. DB::Exception: bad value: while executing 'FUNCTION throwIf(equals(__table1.v, 13_UInt8) :: 1, 'bad value'_String :: 3) -> throwIf(equals(__table1.v, 13_UInt8), 'bad value'_String) UInt8 : 0': while pushing to view e1.mv. (FUNCTION_THROW_IF_VALUE_IS_NON_ZERO) (version 26.7.2.1)";
+        Assert.Equal(ClickHouseErrorKind.ViewRejected, ClickHouseErrors.Classify(395, View));
+        Assert.Equal("e1.mv", ClickHouseErrors.ViewOf(View));
+        Assert.Equal(ClickHouseErrorKind.ViewRejected, ClickHouseErrors.Classify(12345, "Code: 12345. DB::Exception: new: (at row 3): while pushing to view db.v"));
+        Assert.Equal(ClickHouseErrorKind.Transient, ClickHouseErrors.Classify(202, "Code: 202. DB::Exception: Too many simultaneous queries: while pushing to view db.v"));
+        Assert.Null(ClickHouseErrors.ViewOf("Code: 395. DB::Exception: seven: while executing 'FUNCTION throwIf(equals(v, 7_UInt8) :: 5, 'seven'_String :: 3)'. (FUNCTION_THROW_IF_VALUE_IS_NON_ZERO)"));
+    }
+
     [Theory]
     [InlineData(164, ClickHouseErrorKind.Permission)]
     [InlineData(497, ClickHouseErrorKind.Permission)]

@@ -227,7 +227,7 @@ public class ExactlyOnceTests(ClickHouseFixture fixture)
     }
 
     [Fact]
-    public async Task Invoke_OffsetsRewound_InsertsAgainUnderNewGenerationAndWarns()
+    public async Task Invoke_OffsetsRewoundOverRecordsThatLanded_FindsThemPresentAndWarns()
     {
         using var h = await SinkHarness.CreateAsync(fixture);
         var log = Log(records: 200)[("orders", 0)];
@@ -236,7 +236,10 @@ public class ExactlyOnceTests(ClickHouseFixture fixture)
 
         Assert.Empty((await h.InvokeAsync(Event(log, 0, 50))).Failures);
 
-        Assert.Equal(250, await h.ScalarAsync($"SELECT count() FROM {h.Database}.events"));
+        // The same records (offset and timestamp) are there already: a stale poller's batch or a rewind over them lands
+        // nothing again (a recreated topic's new records do land: TopologyTests).
+        Assert.Equal(200, await h.ScalarAsync($"SELECT count() FROM {h.Database}.events"));
+        Assert.Contains(h.Log.Lines, l => l.Message.StartsWith("records of a new unit are present already", StringComparison.Ordinal) && l.Fields.Offset == 0);
         Assert.Contains(h.Log.Lines, l => l.Message.Contains("rewound", StringComparison.Ordinal) && l.Fields.Offset == 0);
     }
 

@@ -27,6 +27,17 @@ public class ReconcilerTests
     }
 
     [Fact]
+    public void Plan_NoRecordedStateOnATableThatCanAnswer_ProbesFirst_ASuccessorBatchDoesNot()
+    {
+        // Lost state (truncated, replaced, a new SINK_ID) looks like a first sight: nothing vouches that the records are new.
+        Assert.Equal(new PlannedSend(SendKind.Fresh, R(100, 199), R(100, 199), 0, ProbeFirst: true), Assert.Single(Reconciler.Plan(Key, null, R(100, 199), Ts, tableHasOffsetColumns: true, strictOffsets: false).Sends));
+
+        // The steady state: the mapping committed the recorded range, the batch after it is new.
+        var recorded = State(new StateEntry(R(0, 99), R(0, 99), 0, false));
+        Assert.Equal(new PlannedSend(SendKind.Fresh, R(100, 199), R(100, 199), 0), Assert.Single(Reconciler.Plan(Key, recorded, R(100, 199), Ts, tableHasOffsetColumns: true, strictOffsets: false).Sends));
+    }
+
+    [Fact]
     public void Plan_BatchStartsAfterRecordedRange_ForgetsItAndSendsFresh()
     {
         var plan = Reconciler.Plan(Key, State(Unit(100, 199)), R(200, 299), Ts, false, false);
@@ -147,7 +158,8 @@ public class ReconcilerTests
         {
             var plan = Reconciler.Plan(Key, recorded, R(0, 499), Ts, offsetColumns, false);
 
-            Assert.Equal(new PlannedSend(SendKind.Rewound, R(0, 499), R(0, 499), 0), Assert.Single(plan.Sends));
+            // A table that can answer is asked first: a recreated topic's records are not there, a rewind's may be.
+            Assert.Equal(new PlannedSend(SendKind.Rewound, R(0, 499), R(0, 499), 0, ProbeFirst: offsetColumns), Assert.Single(plan.Sends));
             Assert.NotEqual(42UL, plan.NewState.Nonce);
             Assert.Equal([Unit(0, 499)], plan.NewState.Entries);
         }

@@ -18,6 +18,8 @@ public class SoakTests(ClickHouseFixture fixture)
 
     public static TheoryData<int> SandboxSeeds() => Seeds("5");
 
+    public static TheoryData<int> TopologySeeds() => Seeds("7");
+
     private static bool IsGood(SimRecord r) => r.Value is [(byte)'{', ..] && System.Text.Encoding.UTF8.GetString(r.Value) is var v
         && !v.Contains("not-a-number", StringComparison.Ordinal) && !v.Contains($"\"n\":{SimulatedLog.RejectedN}", StringComparison.Ordinal);
 
@@ -70,6 +72,94 @@ public class SoakTests(ClickHouseFixture fixture)
     {
         await EnvironmentsSoakAsync(seed, "orders");
         await EnvironmentsSoakAsync(seed, "legacy");
+    }
+
+    /// <summary>
+    /// The topologies users build (issue #24) under the single-node faults and the adversarial mapping: a Null landing
+    /// table with a view, a MergeTree target whose view fails for stretches of the run, a ReplacingMergeTree target,
+    /// and a MergeTree without a deduplication window. Each stored table ends with every good offset exactly once.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TopologySeeds))]
+    public async Task Soak_Topologies_EveryOffsetOnceInEveryStoredTable(int seed)
+    {
+        Topology[] topologies = [Topology.NullLanding(), Topology.MergeTreeWithSwitchedView("switched"), Topology.Replacing(), Topology.MergeTree("nowindow", window: 0)];
+        using var h = await TopologyHarness.CreateAsync(fixture, topologies, requestTimeout: TimeSpan.FromSeconds(2), faultSeed: seed);
+        var random = new Random(seed);
+        h.Faults.Delay = TimeSpan.FromMilliseconds(300);
+        h.Faults.Decide = _ =>
+        {
+            lock (random)
+            {
+                var x = random.NextDouble();
+                return x < 0.04 ? Fault.RefuseBeforeSending : x < 0.08 ? Fault.LoseAnswerAfterApplying : x < 0.09 ? Fault.Delay : Fault.None;
+            }
+        };
+
+        // The view breaks now and then before an insert into its table (at most 5 times) and is fixed a few inserts later.
+        var (broken, breaks, toggles) = (false, 0, new Random(seed + 2));
+        h.Faults.BeforeSendAsync = async (sql, ct) =>
+        {
+            if (!sql.Contains("INSERT INTO `" + h.Database + "`.`switched` ", StringComparison.Ordinal))
+            {
+                return;
+            }
+
+            string? statement = null;
+            lock (toggles)
+            {
+                if (broken ? toggles.NextDouble() < 0.3 : breaks < 5 && toggles.NextDouble() < 0.05)
+                {
+                    broken = !broken;
+                    breaks += broken ? 1 : 0;
+                    statement = broken ? Topology.BreakView("switched") : Topology.FixView("switched");
+                }
+            }
+
+            if (statement is not null)
+            {
+                await h.RunAsync(statement);
+            }
+        };
+
+        var logs = SimulatedLog.Build(seed, topologies.Select(t => t.Name).ToList(), 3, 150, 0.04);
+        var simulator = new EventSourceMappingSimulator(logs, new SimulatorOptions { MaxBatchRecords = 40, MaxInvocations = 3000 }, seed);
+        var report = await simulator.RunAsync((payload, _) => h.InvokeAsync(payload, TimeSpan.FromSeconds(1.2)), CancellationToken.None);
+        await h.Faults.DrainAsync();
+
+        Assert.True(report.Drained, $"the simulated mapping did not drain: {report}; most frequent errors: " + string.Join(" | ", h.Log.Lines
+            .Where(l => l.Level == MskClickHouse.Core.Logging.LogLevel.Error)
+            .GroupBy(l => System.Text.RegularExpressions.Regex.Replace(l.Message, "[0-9]+", "N"))
+            .OrderByDescending(g => g.Count())
+            .Take(3)
+            .Select(g => $"{g.Count()}x {g.Last().Message}")));
+        Assert.True(h.Faults.Lost + h.Faults.Refused > 10 && breaks > 0, "the soak injected too few faults to mean anything");
+        var counts = new List<string>();
+        foreach (var t in topologies)
+        {
+            var good = logs.Where(l => l.Key.Topic == t.Name).SelectMany(l => l.Value).Count(IsGood);
+            var tables = t.Stored == t.Landing || t.Name == "landing" ? [t.Stored] : new[] { t.Landing, t.Stored };
+            foreach (var table in tables)
+            {
+                var (rows, offsets, _) = await h.CountsAsync(table);
+                counts.Add(string.Create(CultureInfo.InvariantCulture, $"{table} {rows} rows, {offsets} offsets of {good}"));
+                if (table == "switched_stored")
+                {
+                    // The known gap (docs/exactly-once.md, per topology): a view that failed for a range whose redelivery
+                    // came smaller than the range gets only the redelivered part again; the rest stays missing from
+                    // the view's table. Never a duplicate.
+                    Assert.True(rows == offsets && rows <= good, $"{table}: {rows} rows, {offsets} distinct offsets, {good} good records");
+                    continue;
+                }
+
+                Assert.True(rows == good && offsets == good, $"{table}: {rows} rows, {offsets} distinct offsets, {good} good records");
+            }
+        }
+
+        var bad = logs.Values.SelectMany(r => r).Count(r => !IsGood(r));
+        Assert.Equal(bad, await h.ScalarAsync($"SELECT count() FROM {h.Database}.kafka_dead_letters"));
+        Assert.Equal(bad, await h.ScalarAsync($"SELECT uniqExact(topic, partition, offset) FROM {h.Database}.kafka_dead_letters"));
+        TestContext.Current.TestOutputHelper?.WriteLine($"topology soak seed {seed}: {report}; faults refused {h.Faults.Refused} lost {h.Faults.Lost} delayed {h.Faults.Delayed}; view broken {breaks} times; {string.Join("; ", counts)}");
     }
 
     private async Task EnvironmentsSoakAsync(int seed, string topic)

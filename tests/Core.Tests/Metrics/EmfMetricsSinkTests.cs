@@ -21,6 +21,7 @@ public sealed class EmfMetricsSinkTests
         RecordLagMs = 1500,
         FailedPartitions = 0,
         NonDeduplicatingTables = 1,
+        QueryLimitPartitions = 2,
     };
 
     [Fact]
@@ -55,6 +56,7 @@ public sealed class EmfMetricsSinkTests
             ["RefusedPartitions"] = ("Count", 0),
             ["UnidentifiedRecords"] = ("Count", 0),
             ["RefusedRoutes"] = ("Count", 0),
+            ["QueryLimitPartitions"] = ("Count", 2),
             ["InsertLatencyMs"] = ("Milliseconds", 41.25),
             ["RecordLagMs"] = ("Milliseconds", 1500),
             ["BatchBytes"] = ("Bytes", 123_456),

@@ -144,7 +144,7 @@ public sealed class PartitionLedger
             // Ended cleanly: every partition delivered and checked, and every state write of it acknowledged. The
             // last write is the plan when no partition needed a landed mark, else the mark if it covered every
             // partition and was acknowledged (a mark of some partitions only, or of unknown outcome: nothing cached).
-            var lastWrite = planned.All(p => p.Shape.HasOffsetColumns)
+            var lastWrite = planned.All(p => p.Shape.CanProbe)
                 ? (planned.Select(p => p.Plan.NewState).ToList(), planned[0].SavedVersion)
                 : landed is { } l && l.States.Count == planned.Count ? l : ((IReadOnlyCollection<PartitionState> States, long Version)?)null;
             if (lastWrite is { } write)
@@ -175,13 +175,20 @@ public sealed class PartitionLedger
                     recorded,
                     new OffsetRange(o.Source.FirstOffset, o.Source.LastOffset),
                     o.Source.Records[0].TimestampMs,
-                    shape.HasOffsetColumns,
+                    shape.CanProbe,
                     _options.StrictOffsets);
                 // What each range held goes with the plan write (no request of its own): the audit compares against it.
                 // Change events skip their tombstones whatever TOMBSTONES says (src/Core/Cdc).
                 var tombstones = shape.ChangeEvents == Configuration.ChangeEventFormat.None ? _options.Tombstones : Configuration.TombstonePolicy.Skip;
                 plan = plan with { NewState = RangeCount.Stamp(plan.NewState, o.Source, tombstones) };
-                if (plan.Sends.Any(p => p.Kind == SendKind.FillMissing) && snapshot.SharedWithOtherSources.Contains(key) && (shape.Metadata & MetadataColumns.Source) == 0)
+                var sharedWithoutSource = snapshot.SharedWithOtherSources.Contains(key) && (shape.PresenceMetadata & MetadataColumns.Source) == 0;
+                if (sharedWithoutSource)
+                {
+                    // Another source's rows at these offsets would answer for ours: new units go through unprobed.
+                    plan = plan with { Sends = plan.Sends.Select(s => s with { ProbeFirst = false }).ToList() };
+                }
+
+                if (plan.Sends.Any(p => p.Kind == SendKind.FillMissing) && sharedWithoutSource)
                 {
                     // Only the presence probe cannot tell the sources apart: new ranges need no probe and go through.
                     _fail(o, new SharedTableWithoutSourceException(o, Source));
@@ -251,11 +258,14 @@ public sealed class PartitionLedger
             return;
         }
 
+        // Since our own recorded plan; or, where the fence dropped ours because an identical plan was recorded since
+        // we loaded, since the loaded version (plans equal to ours ignored): our own version names nothing and, taken
+        // from our clock, may lie ahead of plans others recorded after the identical one (a skewed clock hid them).
         var version = delivered[0].SavedVersion;
         IReadOnlyDictionary<PartitionKey, PartitionState> later;
         try
         {
-            later = (await marking.RunAsync(c => _store.ConcurrentPlansAsync(Source, delivered.Select(p => (p.Plan.NewState, version)).ToList(), version, evenSamePlan: false, c))).Conflicts;
+            later = (await marking.RunAsync(c => _store.ConcurrentPlansAsync(Source, delivered.Select(p => (p.Plan.NewState, p.Recorded ? version : p.LoadedVersion)).ToList(), version, evenSamePlan: false, c))).Conflicts;
         }
         catch (Exception e) when (e is Errors.SinkException or OperationCanceledException)
         {
@@ -284,7 +294,7 @@ public sealed class PartitionLedger
     {
         // Fenced on the plan's own version: a mark applied late, after another plan was recorded, is dropped.
         var landed = planned
-            .Where(p => p.Outcome.Failure is null && !p.Shape.HasOffsetColumns)
+            .Where(p => p.Outcome.Failure is null && !p.Shape.CanProbe)
             .Select(p => new StateWrite(Reconciler.Landed(p.Plan, new OffsetRange(p.Outcome.Source.FirstOffset, p.Outcome.Source.LastOffset)), p.SavedVersion))
             .ToList();
         if (landed.Count == 0)

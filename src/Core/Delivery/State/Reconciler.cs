@@ -31,8 +31,11 @@ public enum SendKind
 /// <summary>
 /// One insert the plan asks for: the records of <see cref="Records"/> under the token of <see cref="TokenRange"/>.
 /// For <see cref="SendKind.FillMissing"/>, <see cref="Round"/> is the round consumed first; round + 1 fills.
+/// <see cref="ProbeFirst"/>: ask the table which of the records it holds already and send only the others (a new unit
+/// on a table that can answer, when nothing recorded vouches that these records are new: no state for the partition,
+/// or a batch before the recorded range).
 /// </summary>
-public sealed record PlannedSend(SendKind Kind, OffsetRange Records, OffsetRange TokenRange, int Generation, int Round = 0);
+public sealed record PlannedSend(SendKind Kind, OffsetRange Records, OffsetRange TokenRange, int Generation, int Round = 0, bool ProbeFirst = false);
 
 /// <summary>What to send for one partition, and the state to record before sending it.</summary>
 public sealed record PartitionPlan(IReadOnlyList<PlannedSend> Sends, PartitionState NewState);
@@ -57,6 +60,7 @@ public static class Reconciler
     /// <param name="firstTimestampMs">The timestamp of the batch's first record: with its offset it seeds the nonce of
     /// a partition seen for the first time or rewound, so identical batches derive the same nonce (concurrent
     /// duplicates share tokens) while a recreated topic's new records derive a new one.</param>
+    /// <param name="tableHasOffsetColumns">The table can answer which records are present (<c>TableShape.CanProbe</c>).</param>
     public static PartitionPlan Plan(PartitionKey key, PartitionState? recorded, OffsetRange batch, long firstTimestampMs, bool tableHasOffsetColumns, bool strictOffsets)
     {
         // The mapping only moves past offsets after a successful invocation: entries that end before the batch are committed.
@@ -80,7 +84,9 @@ public static class Reconciler
 
             var generation = recorded!.Generation + 1;
             var nonce = DeriveNonce(recorded.Nonce, batch.First, firstTimestampMs);
-            sends.Add(new PlannedSend(SendKind.Rewound, batch, batch, 0));
+            // On a table that can answer, the records already there (a stale poller's batch, a rewind over records
+            // that landed) are found by their content and not sent again; a recreated topic's new records are not found.
+            sends.Add(new PlannedSend(SendKind.Rewound, batch, batch, 0, ProbeFirst: tableHasOffsetColumns));
             entries.Add(new StateEntry(batch, batch, 0, false));
             return new PartitionPlan(sends, new PartitionState(key, generation, entries, nonce, Legacy: false));
         }
@@ -152,8 +158,10 @@ public static class Reconciler
 
         if (cursor <= batch.Last)
         {
+            // Without any state for the partition (seen for the first time, the state table truncated or replaced, a
+            // new SINK_ID) nothing says these records are new: a table that can answer is asked first.
             var rest = new OffsetRange(cursor, batch.Last);
-            sends.Add(new PlannedSend(SendKind.Fresh, rest, rest, next.Generation));
+            sends.Add(new PlannedSend(SendKind.Fresh, rest, rest, next.Generation, ProbeFirst: tableHasOffsetColumns && recorded is null));
             entries.Add(new StateEntry(rest, rest, next.Generation, false));
         }
 
