@@ -47,6 +47,8 @@ public static class SinkOptionTable
         new("CLICKHOUSE_COMPRESSION", "none", "`none`", TemplateUse.Set, "insert body compression"),
         new("CLICKHOUSE_TIMEOUT_MS", "30000", "`30000`", TemplateUse.NotSet, "the default suits every deployment so far", 100, 900_000),
         new("TOPIC_TABLES", null, "–", TemplateUse.Set, "topic → table routes"),
+        new("ROUTES", null, "–", TemplateUse.Set, "content routing and fan-out rules (a JSON array)"),
+        new("UNROUTED", "dead-letter", "`dead-letter`", TemplateUse.Set, "records no rule matches: dead-letter or skip"),
         new("VALUE_FORMAT", "json", "`json`", TemplateUse.Set, "value format, default and per topic"),
         new("SCHEMA_REGISTRY_URL", null, "unset", TemplateUse.Set, "Confluent-compatible registry"),
         new("SCHEMA_REGISTRY_USER", null, "unset", TemplateUse.Set, "registry basic-auth user"),

@@ -1,0 +1,91 @@
+using MskClickHouse.Core.ClickHouse;
+using MskClickHouse.Core.Configuration;
+
+namespace MskClickHouse.Core.Routing;
+
+/// <summary>
+/// The routes of one topic, compiled once: its target tables (distinct, in rule order), for each the conditions of
+/// which any one sends it a record (none: it takes every record), and the distinct field names the conditions read, so
+/// a record's value is scanned once per field name whatever the number of rules.
+/// </summary>
+public sealed class TopicRoutes
+{
+    public TopicRoutes(string topic, IReadOnlyList<RouteRule> rules)
+    {
+        ArgumentNullException.ThrowIfNull(rules);
+        Topic = topic;
+        Rules = rules;
+        var tables = new List<TableName>();
+        var conditions = new List<List<RouteCondition>?>();
+        foreach (var rule in rules)
+        {
+            var at = tables.IndexOf(rule.Table);
+            if (at < 0)
+            {
+                tables.Add(rule.Table);
+                conditions.Add([]);
+                at = tables.Count - 1;
+            }
+
+            if (rule.Where is null)
+            {
+                conditions[at] = null; // takes all: its other conditions change nothing
+            }
+            else
+            {
+                conditions[at]?.Add(rule.Where);
+            }
+        }
+
+        Tables = tables;
+        Conditions = conditions.Select(c => (IReadOnlyList<RouteCondition>?)c).ToList();
+        TakesAll = Conditions.All(c => c is null);
+        Fields = Conditions.Where(c => c is not null).SelectMany(c => c!).OfType<FieldEquals>()
+            .Select(f => f.Name).Distinct(StringComparer.Ordinal).ToList();
+        FieldsUtf8 = Fields.Select(System.Text.Encoding.UTF8.GetBytes).ToArray();
+    }
+
+    /// <summary>Routes no rule names, with a refusal: every record of the topic is unrouted for <paramref name="reason"/>.</summary>
+    public TopicRoutes(string topic, string reason)
+        : this(topic, [])
+    {
+        Refused = reason;
+    }
+
+    public string Topic { get; }
+
+    public IReadOnlyList<RouteRule> Rules { get; }
+
+    /// <summary>The tables the topic's records go to, distinct, in the order their first rule appears.</summary>
+    public IReadOnlyList<TableName> Tables { get; }
+
+    /// <summary>Per table (same index as <see cref="Tables"/>): the conditions of which any sends a record there; null: all records.</summary>
+    public IReadOnlyList<IReadOnlyList<RouteCondition>?> Conditions { get; }
+
+    /// <summary>Every table takes every record: routing is by topic only, nothing of a record is read.</summary>
+    public bool TakesAll { get; }
+
+    /// <summary>The distinct top-level field names the conditions compare.</summary>
+    public IReadOnlyList<string> Fields { get; }
+
+    /// <summary><see cref="Fields"/> as UTF-8.</summary>
+    public IReadOnlyList<byte[]> FieldsUtf8 { get; }
+
+    /// <summary>The index in <see cref="Fields"/> of the field <paramref name="condition"/> reads.</summary>
+    public int FieldIndex(FieldEquals condition)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        for (var i = 0; i < Fields.Count; i++)
+        {
+            if (Fields[i] == condition.Name)
+            {
+                return i;
+            }
+        }
+
+        throw new ArgumentException($"field '{condition.Name}' is not a field of topic '{Topic}''s routes", nameof(condition));
+    }
+
+    /// <summary>Why the topic has no table at all (the guard refused the table named like it), else null.</summary>
+    public string? Refused { get; }
+}
