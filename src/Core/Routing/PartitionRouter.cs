@@ -188,7 +188,7 @@ public static class PartitionRouter
             var shown = condition switch
             {
                 HeaderEquals h => $"header '{h.Name}' {Shown(FirstHeader(batch, in record, h.NameUtf8))}",
-                KeyMatches => $"key {Shown(record.Key.IsNull ? null : batch.Bytes(record.Key))}",
+                KeyMatches => "key " + (record.Key.IsNull ? "absent" : Shown(batch.Bytes(record.Key))),
                 FieldEquals f => $"field '{f.Name}' {ShownField(value, fields[routes.FieldIndex(f)])}",
                 _ => string.Empty,
             };
