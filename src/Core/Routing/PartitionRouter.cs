@@ -28,7 +28,7 @@ public static class PartitionRouter
         ArgumentNullException.ThrowIfNull(routes);
         if (routes.TakesAll && routes.Tables.Count > 0)
         {
-            return new PartitionRouting(partition, routes.Tables.Select(t => new RoutedRecords(t, partition)).ToList(), null, [], 0, 0);
+            return new PartitionRouting(partition, routes.Tables.Select((t, i) => new RoutedRecords(t, partition, routes.StateTopics[i])).ToList(), null, [], 0, 0);
         }
 
         var records = partition.Records;
@@ -83,7 +83,7 @@ public static class PartitionRouter
         {
             if (perTable[t] is { } list)
             {
-                routed.Add(new RoutedRecords(routes.Tables[t], list.Count == records.Length ? partition : Subset(partition, list)));
+                routed.Add(new RoutedRecords(routes.Tables[t], list.Count == records.Length ? partition : Subset(partition, list), routes.StateTopics[t]));
             }
         }
 

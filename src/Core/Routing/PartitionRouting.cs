@@ -4,8 +4,11 @@ using MskClickHouse.Core.Rows;
 
 namespace MskClickHouse.Core.Routing;
 
-/// <summary>The records of one partition that go to one table, in offset order (the whole partition when the table takes all).</summary>
-public sealed record RoutedRecords(TableName Table, PartitionRecords Records);
+/// <summary>
+/// The records of one partition that go to one table, in offset order (the whole partition when the table takes all),
+/// and the name the delivery state and tokens of that (table, partition) are kept under (<see cref="TopicRoutes.StateTopics"/>).
+/// </summary>
+public sealed record RoutedRecords(TableName Table, PartitionRecords Records, string StateTopic);
 
 /// <summary>
 /// Where the records of one partition go: per table the records it receives (a record matched by several tables is in

@@ -24,7 +24,7 @@ public sealed class TopicRouter
         ArgumentNullException.ThrowIfNull(options);
         this.options = options;
         configured = options.Routes.GroupBy(r => r.Topic, StringComparer.Ordinal)
-            .ToFrozenDictionary(g => g.Key, g => new TopicRoutes(g.Key, g.ToList()), StringComparer.Ordinal);
+            .ToFrozenDictionary(g => g.Key, g => new TopicRoutes(g.Key, g.ToList(), options.RouteOf(g.Key)), StringComparer.Ordinal);
     }
 
     /// <summary>The compiled routes of <paramref name="topic"/>.</summary>
@@ -67,6 +67,6 @@ public sealed class TopicRouter
         var table = options.RouteOf(topic);
         return options.Guard.Refusal(table) is { } refusal
             ? new TopicRoutes(topic, refusal)
-            : new TopicRoutes(topic, [new RouteRule(topic, table, null, -1)]);
+            : new TopicRoutes(topic, [new RouteRule(topic, table, null, -1)], table);
     }
 }

@@ -10,10 +10,12 @@ namespace MskClickHouse.Core.Routing;
 /// </summary>
 public sealed class TopicRoutes
 {
-    public TopicRoutes(string topic, IReadOnlyList<RouteRule> rules)
+    /// <param name="home">The table the topic's state has always been kept for: TOPIC_TABLES's, else the table named like it.</param>
+    public TopicRoutes(string topic, IReadOnlyList<RouteRule> rules, TableName? home = null)
     {
         ArgumentNullException.ThrowIfNull(rules);
         Topic = topic;
+        Home = home;
         Rules = rules;
         var tables = new List<TableName>();
         var conditions = new List<List<RouteCondition>?>();
@@ -38,6 +40,7 @@ public sealed class TopicRoutes
         }
 
         Tables = tables;
+        StateTopics = tables.Select(t => StateTopic(topic, t, home)).ToList();
         Conditions = conditions.Select(c => (IReadOnlyList<RouteCondition>?)c).ToList();
         TakesAll = Conditions.All(c => c is null);
         Fields = Conditions.Where(c => c is not null).SelectMany(c => c!).OfType<FieldEquals>()
@@ -59,6 +62,17 @@ public sealed class TopicRoutes
     /// <summary>The tables the topic's records go to, distinct, in the order their first rule appears.</summary>
     public IReadOnlyList<TableName> Tables { get; }
 
+    /// <summary>
+    /// Per table (same index as <see cref="Tables"/>): the name its delivery state and tokens are kept under. The home
+    /// table keeps the topic's own name, so a deployment from before routing keeps its state and tokens; every other
+    /// table gets <c>topic@database.table</c> ('@' is not a character of Kafka topic names), so each (table, partition)
+    /// has a plan, tokens and dead letters of its own (docs/exactly-once.md, "Routing").
+    /// </summary>
+    public IReadOnlyList<string> StateTopics { get; }
+
+    /// <summary>The table whose state keeps the topic's bare name (null: none given).</summary>
+    public TableName? Home { get; }
+
     /// <summary>Per table (same index as <see cref="Tables"/>): the conditions of which any sends a record there; null: all records.</summary>
     public IReadOnlyList<IReadOnlyList<RouteCondition>?> Conditions { get; }
 
@@ -67,6 +81,13 @@ public sealed class TopicRoutes
 
     /// <summary>The distinct top-level field names the conditions compare.</summary>
     public IReadOnlyList<string> Fields { get; }
+
+    /// <summary>The name the state and tokens of <paramref name="table"/>'s deliveries of <paramref name="topic"/> are kept under.</summary>
+    public static string StateTopic(string topic, TableName table, TableName? home)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        return table == home ? topic : topic + "@" + table;
+    }
 
     /// <summary><see cref="Fields"/> as UTF-8.</summary>
     public IReadOnlyList<byte[]> FieldsUtf8 { get; }

@@ -50,6 +50,7 @@ public sealed class PartitionRouterTests
         Assert.Equal([12], offsets["buys"]);
         Assert.Equal([10, 11, 12, 13, 14], offsets["all_events"]);
         Assert.Same(batch.Partitions[0], routing.Routed[3].Records); // the table taking all gets the partition itself
+        Assert.Equal(["events@db.clicks", "events@db.views", "events@db.buys", "events@db.all_events"], routing.Routed.Select(r => r.StateTopic));
         Assert.Null(routing.Unrouted);
     }
 
@@ -128,6 +129,21 @@ public sealed class PartitionRouterTests
     }
 
     [Fact]
+    public void TheTopicTablesTable_KeepsTheTopicsOwnStateName_WhenRoutesAddTables()
+    {
+        using var batch = Batch(Rec("orders", 1, """{"a":1}"""));
+        var env = new Dictionary<string, string?>
+        {
+            ["CLICKHOUSE_URL"] = "https://ch.example.com:8443", ["SINK_ID"] = "s", ["CLICKHOUSE_DATABASE"] = "db",
+            ["TOPIC_TABLES"] = "orders=sales.orders", ["ROUTES"] = """[{"topic":"orders","table":"orders_eu","where":{"key":"prefix","value":"eu-"}},{"topic":"orders","table":"orders_copy"}]""",
+        };
+
+        var routing = new TopicRouter(SinkOptionsParser.Parse(env)).Route(batch, batch.Partitions[0]);
+
+        Assert.Equal(["orders@db.orders_copy", "orders"], routing.Routed.Select(r => r.StateTopic));
+    }
+
+    [Fact]
     public void TwoConditionsOfOneTable_SendARecordOnce()
     {
         using var batch = Batch(Rec("events", 1, """{"type":"click"}""", "k", ("kind", "click")));
@@ -150,6 +166,7 @@ public sealed class PartitionRouterTests
         var orders = router.Route(batch, batch.Partitions[0]);
         Assert.Equal(new TableName("db", "orders"), orders.Routed.Single().Table);
         Assert.Same(batch.Partitions[0], orders.Routed.Single().Records);
+        Assert.Equal("orders", orders.Routed.Single().StateTopic); // the home table keeps the topic's own state
 
         var state = router.Route(batch, batch.Partitions[1]);
         Assert.Empty(state.Routed);
