@@ -15,6 +15,9 @@ public sealed record InvocationMetrics
 
     public long TombstonesSkipped { get; init; }
 
+    /// <summary>Records of a routed topic that no ROUTES rule matched, skipped (UNROUTED=skip).</summary>
+    public long UnroutedSkipped { get; init; }
+
     public double InsertLatencyMs { get; init; }
 
     public long BatchBytes { get; init; }
