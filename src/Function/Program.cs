@@ -1,12 +1,9 @@
+using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Configuration;
 using MskClickHouse.Core.Hosting;
 using MskClickHouse.Core.Logging;
 using MskClickHouse.Core.Metrics;
 using MskClickHouse.Core.Secrets;
-
-
-
-
 
 namespace MskClickHouse.Function;
 
@@ -34,11 +31,17 @@ internal static class Program
         var schemas = options.UsesSchemaRegistry
             ? await MskClickHouse.Core.Formats.Registry.SchemaRegistryFactory.CreateAsync(options.SchemaRegistry, env, ct)
             : null;
+        // One gateway for the mode: a password ClickHouse refuses after start-up (rotated secret) is fetched again once
+        // and the client rebuilt (ReauthenticatingGateway).
+        var connection = options.Connection;
+        IClickHouseGateway gateway = fetchPassword is null
+            ? new DriverClickHouseGateway(connection)
+            : new ReauthenticatingGateway(options.Password, password => new DriverClickHouseGateway(connection with { Password = password }), fetchPassword, log, TimeProvider.System);
         var handler = options.Mode switch
         {
-            SinkMode.Audit => await MskClickHouse.Core.Audit.AuditHandlerFactory.CreateAsync(options, log, metrics, TimeProvider.System, fetchPassword),
-            SinkMode.Replay => await MskClickHouse.Core.Replay.ReplayHandlerFactory.CreateAsync(options, log, TimeProvider.System, ct, fetchPassword, schemas),
-            _ => await SinkHandlerFactory.CreateAsync(options, log, metrics, TimeProvider.System, ct, fetchPassword, schemas),
+            SinkMode.Audit => MskClickHouse.Core.Audit.AuditHandlerFactory.Create(options, gateway, log, metrics, TimeProvider.System),
+            SinkMode.Replay => await MskClickHouse.Core.Replay.ReplayHandlerFactory.CreateAsync(options, gateway, log, TimeProvider.System, ct, schemas),
+            _ => await SinkHandlerFactory.CreateAsync(options, gateway, log, metrics, TimeProvider.System, ct, schemas),
         };
         log.Write(LogLevel.Information, $"Init done: {options}");
         return new LambdaApplication(handler, log, [log, metrics]);

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 using MskClickHouse.Bench.EndToEnd;
 using MskClickHouse.Bench.EndToEnd.Sections;
 using MskClickHouse.Core.ClickHouse;
-using MskClickHouse.Core.Delivery;
+using MskClickHouse.Core.Delivery.State;
 using MskClickHouse.Core.Hosting;
 using MskClickHouse.Core.Logging;
 using MskClickHouse.DevHarness;

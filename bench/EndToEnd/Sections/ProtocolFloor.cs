@@ -4,6 +4,7 @@ using System.Text;
 using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Configuration;
 using MskClickHouse.Core.Delivery;
+using MskClickHouse.Core.Delivery.State;
 using MskClickHouse.Core.Events;
 using MskClickHouse.Core.Rows;
 

@@ -9,17 +9,7 @@ namespace MskClickHouse.Core.Audit;
 /// <summary>Composes the audit (<c>SINK_MODE=audit</c>). It creates and alters nothing: a read-only user suffices.</summary>
 public static class AuditHandlerFactory
 {
-    /// <param name="fetchPassword">Reads the password secret again when ClickHouse refuses it (rotated secret).</param>
-    public static Task<IInvocationHandler> CreateAsync(SinkOptions options, ISinkLog log, IAuditMetricsSink metrics, TimeProvider time, Func<CancellationToken, Task<string>>? fetchPassword = null)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        IClickHouseGateway gateway = fetchPassword is null
-            ? new DriverClickHouseGateway(options.Connection)
-            : new ReauthenticatingGateway(options.Password, password => new DriverClickHouseGateway(options.Connection with { Password = password }), fetchPassword, log, time);
-        return Task.FromResult(Create(options, gateway, log, metrics, time));
-    }
-
-    /// <summary>The same, over a given gateway (tests).</summary>
+    /// <summary>Over the gateway the bootstrap built (tests: over the engine).</summary>
     public static IInvocationHandler Create(SinkOptions options, IClickHouseGateway gateway, ISinkLog log, IAuditMetricsSink metrics, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(options);

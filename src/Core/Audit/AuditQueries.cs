@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Delivery;
+using MskClickHouse.Core.Delivery.State;
 
 namespace MskClickHouse.Core.Audit;
 

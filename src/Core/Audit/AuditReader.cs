@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Delivery;
+using MskClickHouse.Core.Delivery.State;
 
 namespace MskClickHouse.Core.Audit;
 

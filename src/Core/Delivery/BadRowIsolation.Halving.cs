@@ -1,4 +1,5 @@
 using MskClickHouse.Core.ClickHouse;
+using MskClickHouse.Core.Delivery.State;
 
 namespace MskClickHouse.Core.Delivery;
 

@@ -128,13 +128,6 @@ public sealed partial class BadRowIsolation
     /// </summary>
     public static ReadOnlyMemory<byte> Sentinel { get; } = "!sink-probe-sentinel: never a row\n"u8.ToArray();
 
-    /// <summary>When isolation stops to leave time for writing the dead letters: a quarter of what is left, at most 2 s, before giving up.</summary>
-    public static DateTimeOffset StopAt(DateTimeOffset now, DateTimeOffset giveUpAt)
-    {
-        var reserve = (giveUpAt - now) / 4;
-        return giveUpAt - (reserve > TimeSpan.FromSeconds(2) ? TimeSpan.FromSeconds(2) : reserve < TimeSpan.Zero ? TimeSpan.Zero : reserve);
-    }
-
     /// <summary>The mark put into the reason of dead letters flushed before the unit finished.</summary>
     public static string MarkOf(string token) => "[isolation of " + token + "]";
 

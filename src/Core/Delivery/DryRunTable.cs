@@ -31,7 +31,6 @@ namespace MskClickHouse.Core.Delivery;
 public sealed class DryRunTable
 {
     private readonly IClickHouseGateway _gateway;
-    private readonly Retrier _retrier;
     private readonly SinkOptions _options;
     private readonly ISinkLog _log;
     private readonly ConcurrentDictionary<string, bool> _created = new(StringComparer.Ordinal);
@@ -40,10 +39,9 @@ public sealed class DryRunTable
     /// <summary>How long the target's schema hash is trusted before it is read again (a unit's halving sends many requests).</summary>
     public static readonly TimeSpan SchemaCheckInterval = TimeSpan.FromSeconds(5);
 
-    public DryRunTable(IClickHouseGateway gateway, Retrier retrier, SinkOptions options, ISinkLog log)
+    public DryRunTable(IClickHouseGateway gateway, SinkOptions options, ISinkLog log)
     {
         _gateway = gateway;
-        _retrier = retrier;
         _options = options;
         _log = log;
     }
@@ -61,11 +59,12 @@ public sealed class DryRunTable
     /// false when no copy can be made (the caller falls back); throws the engine's <see cref="ClickHouseException"/> (its
     /// message naming the target, not the copy) when a row is rejected.
     /// </summary>
-    public async Task<bool> InsertAsync(TableName target, IReadOnlyList<ReadOnlyMemory<byte>> body, string token, DateTimeOffset giveUpAt, CancellationToken cancellationToken)
+    public async Task<bool> InsertAsync(TableName target, IReadOnlyList<ReadOnlyMemory<byte>> body, string token, Retrier retrier)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(body);
-        var copy = await EnsureAsync(target, giveUpAt, cancellationToken);
+        ArgumentNullException.ThrowIfNull(retrier);
+        var copy = await EnsureAsync(target, retrier);
         if (copy is null)
         {
             return false;
@@ -81,7 +80,7 @@ public sealed class DryRunTable
         var settings = InsertSettings.For(_options.ExtraInsertSettings, "dry-run:" + token, bytes);
         try
         {
-            await _retrier.RunAsync(ct => _gateway.InsertAsync($"INSERT INTO {copy.Sql} FORMAT JSONEachRow", body, settings, ct), giveUpAt, null, cancellationToken);
+            await retrier.RunAsync(ct => _gateway.InsertAsync($"INSERT INTO {copy.Sql} FORMAT JSONEachRow", body, settings, ct));
             return true;
         }
         catch (ClickHouseException e) when (e.Kind == ClickHouseErrorKind.MissingTable)
@@ -100,18 +99,15 @@ public sealed class DryRunTable
     }
 
     /// <summary>The copy for the target's current schema, created if missing; null when the server refuses to create it.</summary>
-    private async Task<TableName?> EnsureAsync(TableName target, DateTimeOffset giveUpAt, CancellationToken cancellationToken)
+    private async Task<TableName?> EnsureAsync(TableName target, Retrier retrier)
     {
         if (_checked.TryGetValue(target.Sql, out var recent) && Environment.TickCount64 - recent.At < (long)SchemaCheckInterval.TotalMilliseconds)
         {
             return recent.Copy;
         }
 
-        var bytes = await _retrier.RunAsync(
-            ct => _gateway.QueryAsync($"SELECT create_table_query FROM system.tables WHERE database = {SqlIdentifier.Literal(target.Database)} AND name = {SqlIdentifier.Literal(target.Table)} FORMAT JSONEachRow", ct),
-            giveUpAt,
-            null,
-            cancellationToken);
+        var bytes = await retrier.RunAsync(
+            ct => _gateway.QueryAsync($"SELECT create_table_query FROM system.tables WHERE database = {SqlIdentifier.Literal(target.Database)} AND name = {SqlIdentifier.Literal(target.Table)} FORMAT JSONEachRow", ct));
         string? create = null;
         foreach (var line in ((ReadOnlyMemory<byte>)bytes).Split())
         {
@@ -134,15 +130,7 @@ public sealed class DryRunTable
 
         try
         {
-            await _retrier.RunAsync(
-                async ct =>
-                {
-                    await _gateway.ExecuteAsync($"CREATE TABLE IF NOT EXISTS {copy.Sql} AS {target.Sql} ENGINE = Null", ct);
-                    return true;
-                },
-                giveUpAt,
-                null,
-                cancellationToken);
+            await retrier.RunAsync(ct => _gateway.ExecuteAsync($"CREATE TABLE IF NOT EXISTS {copy.Sql} AS {target.Sql} ENGINE = Null", ct));
         }
         catch (ClickHouseException e) when (!e.IsRetryable)
         {

@@ -1,13 +1,10 @@
 using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Configuration;
 using MskClickHouse.Core.Delivery;
+using MskClickHouse.Core.Delivery.State;
 using MskClickHouse.Core.Errors;
 using MskClickHouse.Core.Logging;
 using MskClickHouse.Core.Metrics;
-
-
-
-
 
 namespace MskClickHouse.Core.Hosting;
 
@@ -18,22 +15,11 @@ public static class SinkHandlerFactory
     private static readonly TimeSpan InitRetryBudget = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Connects to ClickHouse, creates the dead-letter and state tables if missing, and checks that every table named
-    /// in TOPIC_TABLES exists. Failures here are start-up failures (the Runtime API's init error).
+    /// Creates the dead-letter and state tables if missing over the given gateway (built once by the bootstrap; tests put a
+    /// fault injector in front of the engine), and checks that every table named in TOPIC_TABLES exists. Failures here
+    /// are start-up failures (the Runtime API's init error).
     /// </summary>
-    /// <param name="fetchPassword">Reads the password secret again; when given, a password ClickHouse refuses after
-    /// start-up (rotated secret) is fetched again once and the client rebuilt (<see cref="ReauthenticatingGateway"/>).</param>
     /// <param name="schemas">The schema-registry cache when VALUE_FORMAT names a registry format.</param>
-    public static async Task<IInvocationHandler> CreateAsync(SinkOptions options, ISinkLog log, IMetricsSink metrics, TimeProvider time, CancellationToken cancellationToken, Func<CancellationToken, Task<string>>? fetchPassword = null, Formats.Registry.SchemaCache? schemas = null)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        IClickHouseGateway gateway = fetchPassword is null
-            ? new DriverClickHouseGateway(options.Connection)
-            : new ReauthenticatingGateway(options.Password, password => new DriverClickHouseGateway(options.Connection with { Password = password }), fetchPassword, log, time);
-        return await CreateAsync(options, gateway, log, metrics, time, cancellationToken, schemas);
-    }
-
-    /// <summary>The same, over a given gateway (tests put a fault injector in front of the engine).</summary>
     public static async Task<IInvocationHandler> CreateAsync(SinkOptions options, IClickHouseGateway gateway, ISinkLog log, IMetricsSink metrics, TimeProvider time, CancellationToken cancellationToken, Formats.Registry.SchemaCache? schemas = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -41,13 +27,13 @@ public static class SinkHandlerFactory
         var state = new ClickHouseStateStore(gateway, options.StateTable, options.SinkId, time);
 
         // A ClickHouse that is briefly overloaded or restarting at cold start is retried, like any batch's requests.
-        var retrier = new Retrier(RetryPolicy.Default, time, Random.Shared.NextDouble);
-        var giveUpAt = time.GetUtcNow() + InitRetryBudget;
+        using var budget = InvocationBudget.StartUp(InitRetryBudget, time, cancellationToken);
+        var retrier = new Retrier(budget, log, Random.Shared.NextDouble);
         try
         {
-            await retrier.RunAsync(async c => { await gateway.ExecuteAsync(DeadLetters.CreateTableSql(options.DeadLetterTable), c); return true; }, giveUpAt, null, cancellationToken);
-            await retrier.RunAsync(c => DeadLetterTableSetup.MigrateAsync(gateway, options.DeadLetterTable, c), giveUpAt, null, cancellationToken);
-            await retrier.RunAsync(async c => { await state.EnsureCreatedAsync(c); return true; }, giveUpAt, null, cancellationToken);
+            await retrier.RunAsync(c => gateway.ExecuteAsync(DeadLetters.CreateTableSql(options.DeadLetterTable), c));
+            await retrier.RunAsync(c => DeadLetterTableSetup.MigrateAsync(gateway, options.DeadLetterTable, c));
+            await retrier.RunAsync(state.EnsureCreatedAsync);
         }
         catch (ClickHouseException e)
         {
@@ -63,7 +49,7 @@ public static class SinkHandlerFactory
         var catalog = new TableCatalog(gateway);
         foreach (var (topic, table) in options.TopicTables)
         {
-            var info = await retrier.RunAsync(c => catalog.GetAsync(table, c), giveUpAt, null, cancellationToken);
+            var info = await retrier.RunAsync(c => catalog.GetAsync(table, c));
             if (!info.Exists)
             {
                 throw new ConfigurationException("TOPIC_TABLES", $"table {table} (for topic '{topic}') does not exist in ClickHouse at {SinkOptionsParser.Redact(options.ClickHouseUrl)}: create it first");
@@ -78,7 +64,7 @@ public static class SinkHandlerFactory
         }
 
         // Dead letters are retried under tokens too: a dead-letter table that forgets them duplicates dead letters.
-        var deadLetters = await retrier.RunAsync(c => catalog.GetAsync(options.DeadLetterTable, c), giveUpAt, null, cancellationToken);
+        var deadLetters = await retrier.RunAsync(c => catalog.GetAsync(options.DeadLetterTable, c));
         if (DeduplicationWindowCheck.Assess(deadLetters, partitions: 1) is { } dlqWarning)
         {
             log.Write(LogLevel.Warning, "dead-letter " + dlqWarning, new LogFields(Table: options.DeadLetterTable.ToString(), Strings: [new("metric", "NonDeduplicatingTable")]));

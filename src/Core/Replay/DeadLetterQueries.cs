@@ -1,6 +1,6 @@
 using System.Globalization;
 using MskClickHouse.Core.ClickHouse;
-using MskClickHouse.Core.Delivery;
+using MskClickHouse.Core.Delivery.State;
 
 namespace MskClickHouse.Core.Replay;
 
@@ -47,21 +47,6 @@ public static class DeadLetterQueries
             $"uniqExactIf((source, topic, partition, offset), {own} AND replayed_at IS NULL AND NOT {Replayable}), " +
             $"arrayStringConcat(arraySort(groupUniqArrayIf(10)(sink_id, NOT ({own}))), ',') " +
             $"FROM {deadLetters.Sql} WHERE target_table = {SqlIdentifier.Literal(request.Table.ToString())}{filter} SETTINGS {ClickHouseStateStore.SequentialConsistency} FORMAT TSV";
-    }
-
-    /// <summary>
-    /// Which of these offsets of one partition (of this source, when the table has <c>_source</c>) the target table
-    /// holds, read with sequential consistency: a replay that finds its record present inserts nothing.
-    /// </summary>
-    public static string PresentOffsets(TableName table, bool bySource, string source, string topic, int partition, IEnumerable<long> offsets)
-    {
-        ArgumentNullException.ThrowIfNull(table);
-        ArgumentNullException.ThrowIfNull(offsets);
-        var sourceFilter = bySource ? $"AND _source = {SqlIdentifier.Literal(source)} " : string.Empty;
-        return $"SELECT DISTINCT _offset FROM {table.Sql} WHERE _topic = {SqlIdentifier.Literal(topic)} " +
-            string.Create(CultureInfo.InvariantCulture, $"AND _partition = {partition} ") + sourceFilter +
-            $"AND _offset IN ({string.Join(", ", offsets.Select(o => o.ToString(CultureInfo.InvariantCulture)))}) " +
-            $"SETTINGS {ClickHouseStateStore.SequentialConsistency} FORMAT TSV";
     }
 
     private static string Replayable => $"(undecodable = 0 AND NOT match(error, {SqlIdentifier.Literal(DecoderReasonPattern)}))";

@@ -27,7 +27,8 @@ public sealed class ReplayHandler : IInvocationHandler
     private readonly TableCatalog _catalog;
     private readonly ISinkLog _log;
     private readonly TimeProvider _time;
-    private readonly Retrier _retrier;
+    private readonly Func<double> _random;
+    private readonly SenderServices _senders;
     private readonly Formats.Registry.SchemaCache? _schemas;
 
     public ReplayHandler(SinkOptions options, IClickHouseGateway gateway, TableCatalog catalog, ISinkLog log, TimeProvider time, Func<double> random, Formats.Registry.SchemaCache? schemas = null)
@@ -37,7 +38,8 @@ public sealed class ReplayHandler : IInvocationHandler
         _catalog = catalog;
         _log = log;
         _time = time;
-        _retrier = new Retrier(RetryPolicy.Default, time, random);
+        _random = random;
+        _senders = new SenderServices(gateway, options, log, time);
         _schemas = schemas;
     }
 
@@ -45,28 +47,26 @@ public sealed class ReplayHandler : IInvocationHandler
     {
         ArgumentNullException.ThrowIfNull(context);
         var request = ReplayRequest.Parse(payload.Span, _options.Database);
-        var now = _time.GetUtcNow();
-        var giveUpAt = SinkHandler.GiveUpAt(context.Deadline, now, _options.DeadlineSafetyMargin);
-
-        // The outcome rows of a group whose inserts were answered may use half of the time after giveUpAt.
-        var markBy = giveUpAt + ((context.Deadline - giveUpAt) / 2);
+        // The outcome rows of a group whose inserts were answered may use the budget's marking phase.
+        using var budget = InvocationBudget.FromDeadline(context.Deadline, _options.DeadlineSafetyMargin, _time, cancellationToken);
+        var retrier = new Retrier(budget, _log, _random);
         var dlq = _options.DeadLetterTable;
 
-        var info = await _retrier.RunAsync(c => _catalog.GetAsync(request.Table, c), giveUpAt, OnRetry, cancellationToken);
+        var info = await retrier.RunAsync(c => _catalog.GetAsync(request.Table, c));
         if (!info.Exists)
         {
             _catalog.Forget(request.Table);
             throw new ClickHouseException($"replay: table {request.Table} does not exist in ClickHouse: nothing can be replayed into it", ClickHouseErrorKind.MissingTable, serverCode: 60);
         }
 
-        var counts = Encoding.UTF8.GetString(await Query(DeadLetterQueries.CountDone(dlq, _options.SinkId, request), giveUpAt, cancellationToken)).Trim().Split('\t');
-        var letters = DeadLetterRecordParser.Parse(await Query(DeadLetterQueries.SelectPending(dlq, _options.SinkId, request), giveUpAt, cancellationToken));
+        var counts = Encoding.UTF8.GetString(await retrier.RunAsync(c => _gateway.QueryAsync(DeadLetterQueries.CountDone(dlq, _options.SinkId, request), c))).Trim().Split('\t');
+        var letters = DeadLetterRecordParser.Parse(await retrier.RunAsync(c => _gateway.QueryAsync(DeadLetterQueries.SelectPending(dlq, _options.SinkId, request), c)));
         var metadata = ColumnSet.MetadataOf(info.Columns);
         var outcomes = new List<ReplayOutcome>();
         var complete = letters.Count < request.Limit;
         foreach (var group in letters.GroupBy(d => (d.Source, d.Topic, d.Partition)))
         {
-            if (_time.GetUtcNow() >= giveUpAt)
+            if (budget.IsSpent)
             {
                 complete = false;
                 break;
@@ -76,7 +76,7 @@ public sealed class ReplayHandler : IInvocationHandler
             List<ReplayOutcome> done;
             try
             {
-                done = await ReplayGroupAsync([.. group], shape, giveUpAt, cancellationToken);
+                done = await ReplayGroupAsync([.. group], shape, retrier);
             }
             catch (Exception e) when (e is OperationCanceledException || (e is Errors.SinkException s && s.IsRetryable))
             {
@@ -87,7 +87,7 @@ public sealed class ReplayHandler : IInvocationHandler
                 break;
             }
 
-            await WriteMarksAsync(done, request.Table, markBy, cancellationToken);
+            await WriteMarksAsync(done, request.Table, retrier.Marking);
             outcomes.AddRange(done);
         }
 
@@ -108,19 +108,23 @@ public sealed class ReplayHandler : IInvocationHandler
         return summary.ToJson();
     }
 
-    /// <summary>Replays the dead letters of one (source, topic, partition) through the sink's decoder and encoder.</summary>
-    private async Task<List<ReplayOutcome>> ReplayGroupAsync(List<DeadLetterRecord> group, TableShape shape, DateTimeOffset giveUpAt, CancellationToken ct)
+    /// <summary>
+    /// Replays the dead letters of one (source, topic, partition) through the sink's decoder and encoder, and sends
+    /// them through the sink's <see cref="PartitionSender"/>: its presence read, then one insert under token per row.
+    /// </summary>
+    private async Task<List<ReplayOutcome>> ReplayGroupAsync(List<DeadLetterRecord> group, TableShape shape, Retrier retrier)
     {
         using var batch = KafkaEventDecoder.Decode(ReplayEvent.Build(group));
         var partition = batch.Partitions[0];
         Exception? registryFailure = null;
-        var resolved = await SchemaResolution.ResolveAllAsync(_schemas, batch, [partition], p => p, _ => shape, (_, e) => registryFailure = e, giveUpAt, _time, ct);
+        var resolved = await SchemaResolution.ResolveAllAsync(_schemas, batch, [partition], p => p, _ => shape, (_, e) => registryFailure = e, retrier.Budget.GiveUpAt, _time, retrier.Token);
         if (registryFailure is not null)
         {
             throw registryFailure;
         }
 
         using var encoded = RowEncoder.Encode(batch, partition, shape, _options.Tombstones, resolved.GetValueOrDefault(partition));
+        var sender = new PartitionSender(_senders, retrier, batch, new SourceIdentity(group[0].Source), encoded, new PartitionOutcome(partition, shape.Table));
         var byOffset = group.ToDictionary(d => d.Offset);
         var outcomes = new List<ReplayOutcome>(group.Count);
         var handled = new HashSet<long>();
@@ -136,9 +140,7 @@ public sealed class ReplayHandler : IInvocationHandler
         if (shape.HasOffsetColumns && rows.Count > 0)
         {
             // Presence, not the token, decides for tables with offset columns: exact beyond the deduplication window.
-            var first = group[0];
-            var sql = DeadLetterQueries.PresentOffsets(shape.Table, (shape.Metadata & MetadataColumns.Source) != 0, first.Source, first.Topic, first.Partition, encoded.RowOffsets);
-            var present = ParseOffsets(await Query(sql, giveUpAt, ct));
+            var present = await sender.PresentOffsetsAsync(new OffsetRange(encoded.RowOffsets.Min(), encoded.RowOffsets.Max()), encoded.RowOffsets);
             outcomes.AddRange(rows.Where(i => present.Contains(encoded.RowOffsets[i])).Select(i => new ReplayOutcome(byOffset[encoded.RowOffsets[i]], ReplayOutcomeKind.AlreadyPresent)));
             rows.RemoveAll(i => present.Contains(encoded.RowOffsets[i]));
         }
@@ -146,8 +148,8 @@ public sealed class ReplayHandler : IInvocationHandler
         var inserted = new ReplayOutcome[rows.Count];
         await Parallel.ForEachAsync(
             Enumerable.Range(0, rows.Count),
-            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.InsertParallelism), CancellationToken = ct },
-            async (i, c) => inserted[i] = await InsertAsync(encoded, rows[i], byOffset[encoded.RowOffsets[rows[i]]], giveUpAt, c));
+            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.InsertParallelism), CancellationToken = retrier.Token },
+            async (i, _) => inserted[i] = await InsertAsync(sender, encoded, rows[i], byOffset[encoded.RowOffsets[rows[i]]]));
         outcomes.AddRange(inserted);
 
         // Neither a row nor rejected: a tombstone the sink now skips.
@@ -156,20 +158,16 @@ public sealed class ReplayHandler : IInvocationHandler
     }
 
     /// <summary>One dead letter, one insert, one token: the row lands once however often it is replayed.</summary>
-    private async Task<ReplayOutcome> InsertAsync(EncodedPartition encoded, int row, DeadLetterRecord letter, DateTimeOffset giveUpAt, CancellationToken ct)
+    private async Task<ReplayOutcome> InsertAsync(PartitionSender sender, EncodedPartition encoded, int row, DeadLetterRecord letter)
     {
-        var body = encoded.Row(row);
-        var settings = InsertSettings.For(_options.ExtraInsertSettings, ReplayToken.ForRecord(_options.SinkId, letter), body.Length);
-        var sql = $"INSERT INTO {encoded.Table.Sql} FORMAT JSONEachRow";
         try
         {
-            await _retrier.RunAsync(c => _gateway.InsertAsync(sql, [body], settings, c), giveUpAt, OnRetry, ct);
+            await sender.InsertUnderTokenAsync([row], ReplayToken.ForRecord(_options.SinkId, letter));
             return new ReplayOutcome(letter, ReplayOutcomeKind.Landed);
         }
         catch (ClickHouseException e) when (e.Kind == ClickHouseErrorKind.Data)
         {
-            // The same reason text as the sink's (PartitionDelivery.Reject): a filter on it finds both.
-            return Failed(letter, $"rejected by ClickHouse (code {e.ServerCode}): {e.Message}", encoded.Table, e.ServerCode);
+            return Failed(letter, PartitionSender.RejectedReason(e), encoded.Table, e.ServerCode);
         }
     }
 
@@ -179,7 +177,7 @@ public sealed class ReplayHandler : IInvocationHandler
         return new ReplayOutcome(letter, ReplayOutcomeKind.Failed, reason);
     }
 
-    private async Task WriteMarksAsync(List<ReplayOutcome> outcomes, TableName table, DateTimeOffset markBy, CancellationToken ct)
+    private async Task WriteMarksAsync(List<ReplayOutcome> outcomes, TableName table, Retrier marking)
     {
         if (outcomes.Count == 0)
         {
@@ -190,18 +188,9 @@ public sealed class ReplayHandler : IInvocationHandler
         ReplayMarks.Encode(body, outcomes, _options.SinkId, table, _time.GetUtcNow());
         var settings = InsertSettings.For(_options.ExtraInsertSettings, ReplayToken.ForMarks(_options.SinkId, outcomes), body.WrittenCount);
         var sql = $"INSERT INTO {_options.DeadLetterTable.Sql} FORMAT JSONEachRow";
-        await _retrier.RunAsync(async c => await _gateway.InsertAsync(sql, [body.WrittenMemory], settings, c), markBy, OnRetry, ct);
+        await marking.RunAsync(c => _gateway.InsertAsync(sql, [body.WrittenMemory], settings, c));
     }
-
-    private Task<byte[]> Query(string sql, DateTimeOffset giveUpAt, CancellationToken ct) =>
-        _retrier.RunAsync(c => _gateway.QueryAsync(sql, c), giveUpAt, OnRetry, ct);
-
-    private static HashSet<long> ParseOffsets(byte[] tsv) =>
-        Encoding.UTF8.GetString(tsv).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => long.Parse(l, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture)).ToHashSet();
 
     private static long ParseCount(string[] fields, int i) =>
         fields.Length > i && long.TryParse(fields[i], NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
-
-    private void OnRetry(ClickHouseException e, int attempt, TimeSpan delay) =>
-        _log.Write(LogLevel.Warning, $"transient ClickHouse failure during the replay, retrying: {e.Message}", new LogFields(ErrorCode: e.ServerCode, Numbers: [new("attempt", attempt), new("delay_ms", (long)delay.TotalMilliseconds)]));
 }

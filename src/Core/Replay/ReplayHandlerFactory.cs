@@ -11,30 +11,20 @@ public static class ReplayHandlerFactory
 {
     private static readonly TimeSpan InitRetryBudget = TimeSpan.FromSeconds(10);
 
-    /// <param name="fetchPassword">Reads the password secret again when ClickHouse refuses it (rotated secret).</param>
-    public static Task<IInvocationHandler> CreateAsync(SinkOptions options, ISinkLog log, TimeProvider time, CancellationToken cancellationToken, Func<CancellationToken, Task<string>>? fetchPassword = null, Formats.Registry.SchemaCache? schemas = null)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        IClickHouseGateway gateway = fetchPassword is null
-            ? new DriverClickHouseGateway(options.Connection)
-            : new ReauthenticatingGateway(options.Password, password => new DriverClickHouseGateway(options.Connection with { Password = password }), fetchPassword, log, time);
-        return CreateAsync(options, gateway, log, time, cancellationToken, schemas);
-    }
-
     /// <summary>
-    /// Over a given gateway. Creates the dead-letter table if missing (a replay before any dead letter answers an empty
+    /// Over the gateway the bootstrap built. Creates the dead-letter table if missing (a replay before any dead letter answers an empty
     /// summary) and adds the replay's columns to a table of an earlier version (additive, idempotent).
     /// </summary>
     public static async Task<IInvocationHandler> CreateAsync(SinkOptions options, IClickHouseGateway gateway, ISinkLog log, TimeProvider time, CancellationToken cancellationToken, Formats.Registry.SchemaCache? schemas = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(log);
-        var retrier = new Retrier(RetryPolicy.Default, time, Random.Shared.NextDouble);
-        var giveUpAt = time.GetUtcNow() + InitRetryBudget;
+        using var budget = InvocationBudget.StartUp(InitRetryBudget, time, cancellationToken);
+        var retrier = new Retrier(budget, log, Random.Shared.NextDouble);
         try
         {
-            await retrier.RunAsync(async c => { await gateway.ExecuteAsync(DeadLetters.CreateTableSql(options.DeadLetterTable), c); return true; }, giveUpAt, null, cancellationToken);
-            await retrier.RunAsync(c => DeadLetterTableSetup.MigrateAsync(gateway, options.DeadLetterTable, c), giveUpAt, null, cancellationToken);
+            await retrier.RunAsync(c => gateway.ExecuteAsync(DeadLetters.CreateTableSql(options.DeadLetterTable), c));
+            await retrier.RunAsync(c => DeadLetterTableSetup.MigrateAsync(gateway, options.DeadLetterTable, c));
         }
         catch (ClickHouseException e)
         {

@@ -1,6 +1,7 @@
 using MskClickHouse.Core.Audit;
 using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Delivery;
+using MskClickHouse.Core.Delivery.State;
 
 namespace MskClickHouse.Core.Tests.Audit;
 

@@ -1,5 +1,6 @@
 using MskClickHouse.Core.Audit;
 using MskClickHouse.Core.Delivery;
+using MskClickHouse.Core.Delivery.State;
 
 namespace MskClickHouse.Core.Tests.Audit;
 

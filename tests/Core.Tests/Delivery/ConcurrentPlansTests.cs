@@ -1,5 +1,5 @@
 using MskClickHouse.Core.ClickHouse;
-using MskClickHouse.Core.Delivery;
+using MskClickHouse.Core.Delivery.State;
 using MskClickHouse.Simulation;
 using MskClickHouse.TestSupport;
 
@@ -40,12 +40,12 @@ public class ConcurrentPlansTests(ClickHouseFixture fixture)
         var planB = Plan(0, 19);
 
         var va = await a.SaveNewAsync(Source, [new StateWrite(planA, 0)]);
-        Assert.Empty((await a.ConcurrentPlansAsync(Source, [(planA, 0)], va, CancellationToken.None)).Conflicts);
+        Assert.Empty((await a.ConcurrentPlansAsync(Source, [(planA, 0)], va, evenSamePlan: false, CancellationToken.None)).Conflicts);
         var vb = await b.SaveNewAsync(Source, [new StateWrite(planB, va)]);
         Assert.True(vb > va);
         await h.TextAsync($"OPTIMIZE TABLE {h.Options.StateTable.Sql} FINAL");
 
-        var seen = await b.ConcurrentPlansAsync(Source, [(planB, 0)], vb, CancellationToken.None);
+        var seen = await b.ConcurrentPlansAsync(Source, [(planB, 0)], vb, evenSamePlan: false, CancellationToken.None);
 
         Assert.True(seen.Conflicts.TryGetValue(Key, out var theirs), "B did not see A's plan after the merge");
         Assert.True(theirs.SamePlanAs(planA));
@@ -75,8 +75,8 @@ public class ConcurrentPlansTests(ClickHouseFixture fixture)
         var vb = await b.SaveNewAsync(Source, [new StateWrite(planB, va)]);
         Assert.Equal(va, vb);
 
-        Assert.True((await b.ConcurrentPlansAsync(Source, [(planB, 0)], vb, CancellationToken.None)).Conflicts.ContainsKey(Key));
-        Assert.True((await a.ConcurrentPlansAsync(Source, [(planA, 0)], va, CancellationToken.None)).Conflicts.ContainsKey(Key));
+        Assert.True((await b.ConcurrentPlansAsync(Source, [(planB, 0)], vb, evenSamePlan: false, CancellationToken.None)).Conflicts.ContainsKey(Key));
+        Assert.True((await a.ConcurrentPlansAsync(Source, [(planA, 0)], va, evenSamePlan: false, CancellationToken.None)).Conflicts.ContainsKey(Key));
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using MskClickHouse.Core.Delivery;
+using MskClickHouse.Core.Delivery.State;
 using MskClickHouse.Core.Hosting;
 
 namespace MskClickHouse.Core.Tests.Delivery;
@@ -84,18 +85,18 @@ public class GiveUpAtTests
     [Fact]
     public void GiveUpAt_LongTimeout_KeepsTheConfiguredMargin()
     {
-        Assert.Equal(Now + TimeSpan.FromSeconds(57), SinkHandler.GiveUpAt(Now + TimeSpan.FromSeconds(60), Now, TimeSpan.FromSeconds(3)));
+        Assert.Equal(Now + TimeSpan.FromSeconds(57), InvocationBudget.GiveUpAtFor(Now + TimeSpan.FromSeconds(60), Now, TimeSpan.FromSeconds(3)));
     }
 
     [Fact]
     public void GiveUpAt_ShortTimeout_KeepsAQuarterSoRetriesStillHappen()
     {
-        Assert.Equal(Now + TimeSpan.FromSeconds(3), SinkHandler.GiveUpAt(Now + TimeSpan.FromSeconds(4), Now, TimeSpan.FromSeconds(3)));
+        Assert.Equal(Now + TimeSpan.FromSeconds(3), InvocationBudget.GiveUpAtFor(Now + TimeSpan.FromSeconds(4), Now, TimeSpan.FromSeconds(3)));
     }
 
     [Fact]
     public void GiveUpAt_DeadlinePassed_IsTheDeadline()
     {
-        Assert.Equal(Now - TimeSpan.FromSeconds(1), SinkHandler.GiveUpAt(Now - TimeSpan.FromSeconds(1), Now, TimeSpan.FromSeconds(3)));
+        Assert.Equal(Now - TimeSpan.FromSeconds(1), InvocationBudget.GiveUpAtFor(Now - TimeSpan.FromSeconds(1), Now, TimeSpan.FromSeconds(3)));
     }
 }

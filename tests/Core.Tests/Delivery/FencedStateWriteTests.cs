@@ -1,4 +1,5 @@
 using MskClickHouse.Core.Delivery;
+using MskClickHouse.Core.Delivery.State;
 using MskClickHouse.Simulation;
 using MskClickHouse.TestSupport;
 
@@ -37,11 +38,11 @@ public class FencedStateWriteTests(ClickHouseFixture fixture)
         Assert.Equal(2, await StateRowsAsync(h, va)); // state row and plan record
         Assert.Equal(0, await StateRowsAsync(h, vb));
         Assert.True((await b.LoadAsync(Source, [Key], CancellationToken.None)).States[Key].SamePlanAs(Plan(0, 29)));
-        var readBack = await b.ConcurrentPlansAsync(Source, [(Plan(0, 19), 0)], vb, CancellationToken.None);
+        var readBack = await b.ConcurrentPlansAsync(Source, [(Plan(0, 19), 0)], vb, evenSamePlan: false, CancellationToken.None);
         Assert.True(readBack.Conflicts[Key].SamePlanAs(Plan(0, 29)));
         Assert.Empty(readBack.Recorded);
         Assert.Empty(readBack.NotApplied);
-        Assert.Empty((await a.ConcurrentPlansAsync(Source, [(Plan(0, 29), 0)], va, CancellationToken.None)).Conflicts);
+        Assert.Empty((await a.ConcurrentPlansAsync(Source, [(Plan(0, 29), 0)], va, evenSamePlan: false, CancellationToken.None)).Conflicts);
     }
 
     /// <summary>A retry after a lost answer re-sends the same version: the copy that landed first is recognised as ours.</summary>
@@ -56,7 +57,7 @@ public class FencedStateWriteTests(ClickHouseFixture fixture)
         await a.SaveAsync(Source, [new StateWrite(Plan(0, 9), 0)], version, CancellationToken.None);
 
         Assert.Equal(2, await StateRowsAsync(h, version));
-        var readBack = await a.ConcurrentPlansAsync(Source, [(Plan(0, 9), 0)], version, CancellationToken.None);
+        var readBack = await a.ConcurrentPlansAsync(Source, [(Plan(0, 9), 0)], version, evenSamePlan: false, CancellationToken.None);
         Assert.Equal([Key], readBack.Recorded);
         Assert.Empty(readBack.Conflicts);
         Assert.Empty(readBack.NotApplied);
@@ -74,7 +75,7 @@ public class FencedStateWriteTests(ClickHouseFixture fixture)
         var vb = await b.SaveNewAsync(Source, [new StateWrite(Plan(10, 19), va)]);
 
         Assert.Equal(0, await StateRowsAsync(h, vb));
-        var readBack = await b.ConcurrentPlansAsync(Source, [(Plan(10, 19), va)], vb, CancellationToken.None);
+        var readBack = await b.ConcurrentPlansAsync(Source, [(Plan(10, 19), va)], vb, evenSamePlan: false, CancellationToken.None);
         Assert.Equal([Key], readBack.NotApplied);
     }
 

@@ -1,6 +1,7 @@
 using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Configuration;
 using MskClickHouse.Core.Delivery;
+using MskClickHouse.Core.Delivery.State;
 using MskClickHouse.Core.Rows;
 using MskClickHouse.Core.Tests.Events;
 

@@ -1,4 +1,4 @@
-using MskClickHouse.Core.Delivery;
+using MskClickHouse.Core.Delivery.State;
 using MskClickHouse.Simulation;
 using MskClickHouse.TestSupport;
 

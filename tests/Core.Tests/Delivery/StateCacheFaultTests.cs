@@ -1,5 +1,5 @@
 using System.Text;
-using MskClickHouse.Core.Delivery;
+using MskClickHouse.Core.Delivery.State;
 using MskClickHouse.Core.Hosting;
 using MskClickHouse.Simulation;
 using MskClickHouse.TestSupport;
@@ -112,7 +112,7 @@ public class StateCacheFaultTests(ClickHouseFixture fixture)
         await b.SaveNewAsync(Source, [new StateWrite(Plan(10, 19), cachedVersion)]);
         var ours = await a.SaveNewAsync(Source, [new StateWrite(Plan(10, 19), cachedVersion)], cachedVersion);
 
-        var equal = await a.ConcurrentPlansAsync(Source, [(Plan(10, 19), cachedVersion)], ours, CancellationToken.None);
+        var equal = await a.ConcurrentPlansAsync(Source, [(Plan(10, 19), cachedVersion)], ours, evenSamePlan: false, CancellationToken.None);
         Assert.Empty(equal.Conflicts);
         Assert.Empty(equal.NotApplied); // not applied (the fence), but an equal plan recorded since explains it
         var seen = await a.ConcurrentPlansAsync(Source, [(Plan(10, 19), cachedVersion)], ours, evenSamePlan: true, CancellationToken.None);

@@ -1,4 +1,5 @@
 using MskClickHouse.Core.Delivery;
+using MskClickHouse.Core.Delivery.State;
 using MskClickHouse.Simulation;
 
 namespace MskClickHouse.Core.Tests.Delivery;

@@ -1,6 +1,6 @@
 using MskClickHouse.Core.Logging;
 
-namespace MskClickHouse.Core.Delivery;
+namespace MskClickHouse.Core.Delivery.State;
 
 /// <summary>
 /// What a table engine guarantees to the sink's reads that decide what to insert (state read, presence probes,

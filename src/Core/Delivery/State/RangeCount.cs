@@ -2,7 +2,7 @@ using MskClickHouse.Core.Configuration;
 using MskClickHouse.Core.Events;
 using MskClickHouse.Core.Rows;
 
-namespace MskClickHouse.Core.Delivery;
+namespace MskClickHouse.Core.Delivery.State;
 
 /// <summary>
 /// What one recorded range held when a batch delivered it: <see cref="Records"/> records received (distinct offsets;

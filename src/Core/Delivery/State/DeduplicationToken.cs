@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace MskClickHouse.Core.Delivery;
+namespace MskClickHouse.Core.Delivery.State;
 
 /// <summary>
 /// Derives <c>insert_deduplication_token</c> values. Pure. A token names a sink, a source cluster, a topic-partition,

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using MskClickHouse.Core.ClickHouse;
 
-namespace MskClickHouse.Core.Delivery;
+namespace MskClickHouse.Core.Delivery.State;
 
 /// <summary>The recorded states of an invocation's partitions, for one source.</summary>
 /// <param name="States">This source's state per partition (or an adopted state written before sources existed).</param>
@@ -34,7 +34,7 @@ public interface IStateStore
     /// Records the states of an invocation's partitions in one insert of <paramref name="version"/> (from
     /// <see cref="NewVersion"/>). Fenced: the server keeps a partition's rows only if its newest recorded version is still
     /// <see cref="StateWrite.Expected"/> when it applies the insert; whether it did is read back with
-    /// <see cref="ConcurrentPlansAsync(SourceIdentity, IReadOnlyCollection{ValueTuple{PartitionState, long}}, long, bool, CancellationToken)"/>.
+    /// <see cref="ConcurrentPlansAsync"/>.
     /// </summary>
     Task SaveAsync(SourceIdentity source, IReadOnlyCollection<StateWrite> writes, long version, CancellationToken cancellationToken);
 
@@ -43,8 +43,6 @@ public interface IStateStore
     /// were loaded (two pollers delivering different batches of one partition at once), and whether our own write of
     /// <paramref name="ownVersion"/> was applied; read after our own write.
     /// </summary>
-    Task<PlanReadBack> ConcurrentPlansAsync(SourceIdentity source, IReadOnlyCollection<(PartitionState Planned, long LoadedVersion)> planned, long ownVersion, CancellationToken cancellationToken);
-
     /// <param name="evenSamePlan">Planned from the <see cref="StateCache"/>: any plan another writer recorded since is a
     /// conflict, even one equal to ours (the cache did not see it, so ours may skip a fill or a replay it needs).</param>
     Task<PlanReadBack> ConcurrentPlansAsync(SourceIdentity source, IReadOnlyCollection<(PartitionState Planned, long LoadedVersion)> planned, long ownVersion, bool evenSamePlan, CancellationToken cancellationToken);
@@ -255,9 +253,6 @@ public sealed partial class ClickHouseStateStore : IStateStore
         await _gateway.ExecuteAsync(sql, FencedWriteSettings(sql), cancellationToken);
     }
 
-    public Task<PlanReadBack> ConcurrentPlansAsync(SourceIdentity source, IReadOnlyCollection<(PartitionState Planned, long LoadedVersion)> planned, long ownVersion, CancellationToken cancellationToken) =>
-        ConcurrentPlansAsync(source, planned, ownVersion, evenSamePlan: false, cancellationToken);
-
     public async Task<PlanReadBack> ConcurrentPlansAsync(SourceIdentity source, IReadOnlyCollection<(PartitionState Planned, long LoadedVersion)> planned, long ownVersion, bool evenSamePlan, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(source);
@@ -353,23 +348,5 @@ public sealed partial class ClickHouseStateStore : IStateStore
         }
         while (Interlocked.CompareExchange(ref _lastVersion, next, last) != last);
         return next;
-    }
-}
-
-internal static class MemoryLines
-{
-    /// <summary>Non-empty '\n'-separated lines.</summary>
-    public static IEnumerable<ReadOnlyMemory<byte>> Split(this ReadOnlyMemory<byte> text)
-    {
-        while (!text.IsEmpty)
-        {
-            var i = text.Span.IndexOf((byte)'\n');
-            var line = i < 0 ? text : text[..i];
-            text = i < 0 ? ReadOnlyMemory<byte>.Empty : text[(i + 1)..];
-            if (!line.Span.Trim((byte)' ').IsEmpty)
-            {
-                yield return line;
-            }
-        }
     }
 }

@@ -1,4 +1,4 @@
-namespace MskClickHouse.Core.Delivery;
+namespace MskClickHouse.Core.Delivery.State;
 
 /// <summary>What the read of the plan records after a state write found, per partition.</summary>
 /// <param name="Conflicts">The newest plan another invocation recorded since ours was loaded that differs from ours

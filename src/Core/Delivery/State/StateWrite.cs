@@ -1,4 +1,4 @@
-namespace MskClickHouse.Core.Delivery;
+namespace MskClickHouse.Core.Delivery.State;
 
 /// <summary>
 /// One partition's state to record, and the version the server must still find recorded for the partition when it

@@ -1,4 +1,4 @@
-namespace MskClickHouse.Core.Delivery;
+namespace MskClickHouse.Core.Delivery.State;
 
 /// <summary>Identifies a topic-partition (of one source cluster: the state store and tokens add the source).</summary>
 public readonly record struct PartitionKey(string Topic, int Partition);

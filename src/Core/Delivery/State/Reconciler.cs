@@ -1,4 +1,4 @@
-namespace MskClickHouse.Core.Delivery;
+namespace MskClickHouse.Core.Delivery.State;
 
 /// <summary>Why a range is sent, which decides its token and what it means for duplicates.</summary>
 public enum SendKind

@@ -4,7 +4,7 @@ using System.Text.Json;
 using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Rows;
 
-namespace MskClickHouse.Core.Delivery;
+namespace MskClickHouse.Core.Delivery.State;
 
 /// <summary>
 /// The state table's row format: how a partition's state is written (entries, rounds, range counts) and how the state

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using MskClickHouse.Core.ClickHouse;
 
-namespace MskClickHouse.Core.Delivery;
+namespace MskClickHouse.Core.Delivery.State;
 
 /// <summary>
 /// The fenced state write: one <c>INSERT … SELECT</c> that keeps a partition's rows only if the partition's newest

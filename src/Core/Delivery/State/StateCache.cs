@@ -1,4 +1,4 @@
-namespace MskClickHouse.Core.Delivery;
+namespace MskClickHouse.Core.Delivery.State;
 
 /// <summary>The states a cached invocation plans from, and the version of the write that recorded them.</summary>
 /// <param name="Snapshot">What <see cref="IStateStore.LoadAsync"/> would have answered had nobody written since.</param>

@@ -1,0 +1,406 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
+using MskClickHouse.Core.ClickHouse;
+using MskClickHouse.Core.Delivery.State;
+using MskClickHouse.Core.Events;
+using MskClickHouse.Core.Logging;
+using MskClickHouse.Core.Rows;
+
+namespace MskClickHouse.Core.Delivery;
+
+/// <summary>
+/// Sends one partition's encoded rows: the plan's sends (<see cref="SendAsync"/>), one insert of rows under a token
+/// with bad-row isolation (<see cref="InsertRowsAsync"/>), the fill path (<see cref="FillAsync"/>), the reads that
+/// decide what to insert (<see cref="PresentOffsetsAsync"/>) and the dead letters. Every request goes through the
+/// partition's <see cref="Retrier"/>. Replay sends through the same operations.
+/// </summary>
+internal sealed class PartitionSender
+{
+    private static readonly IComparer<KafkaRecord> ByOffset = Comparer<KafkaRecord>.Create((x, y) => x.Offset.CompareTo(y.Offset));
+
+    private readonly SenderServices _io;
+    private readonly Retrier _retrier;
+    private readonly KafkaBatch _batch;
+    private readonly SourceIdentity _source;
+    private readonly EncodedPartition _encoded;
+    private readonly PartitionOutcome _outcome;
+    private readonly TokenScope? _scope;
+    private readonly string _insertSql;
+
+    /// <param name="retrier">The invocation's retrier; its retries are logged with this partition.</param>
+    /// <param name="scope">The data tokens' scope (from the plan); null for a sender that only inserts under given tokens.</param>
+    public PartitionSender(SenderServices io, Retrier retrier, KafkaBatch batch, SourceIdentity source, EncodedPartition encoded, PartitionOutcome outcome, TokenScope? scope = null)
+    {
+        ArgumentNullException.ThrowIfNull(retrier);
+        ArgumentNullException.ThrowIfNull(encoded);
+        _io = io;
+        _batch = batch;
+        _source = source;
+        _encoded = encoded;
+        _outcome = outcome;
+        _scope = scope;
+        _retrier = retrier.About(new LogFields(encoded.Source.Topic, encoded.Source.Partition, Table: encoded.Table.ToString()));
+        _insertSql = $"INSERT INTO {encoded.Table.Sql} FORMAT JSONEachRow";
+    }
+
+    /// <summary>The partition's records, as decoded.</summary>
+    private PartitionRecords Records => _encoded.Source;
+
+    /// <summary>Carries out a partition's plan, send by send.</summary>
+    public async Task SendPlanAsync(PartitionPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        foreach (var send in plan.Sends)
+        {
+            await SendAsync(send);
+        }
+    }
+
+    /// <summary>
+    /// Carries out one <see cref="PlannedSend"/> by its kind: nothing for a landed range, the fill path for a recorded
+    /// range on a table with offset columns, otherwise one insert of the send's rows under its token followed by the
+    /// send's dead letters.
+    /// </summary>
+    public async Task SendAsync(PlannedSend send)
+    {
+        ArgumentNullException.ThrowIfNull(send);
+        var from = _encoded.LowerBound(send.Records.First);
+        var to = _encoded.LowerBound(send.Records.Last + 1);
+        var rejected = _encoded.Rejected
+            .Where(r => send.Records.Contains(Records.Records[r.RecordIndex].Offset))
+            .Select(r => new DeadLetter(r.RecordIndex, r.Reason))
+            .ToList();
+
+        if (send.Kind == SendKind.AlreadyLanded)
+        {
+            _outcome.Replayed += to - from;
+            return;
+        }
+
+        if (send.Kind == SendKind.FillMissing)
+        {
+            await FillAsync(send, from, to, rejected);
+            return;
+        }
+
+        var token = Token(send.TokenRange, send.Generation, 0);
+        var rows = Enumerable.Range(from, to - from).ToList();
+        var attempted = rows.Count;
+        if (send.Kind == SendKind.Tail && attempted > 0)
+        {
+            // Counted before the insert: an insert that fails without an answer (deadline, lost connection) may
+            // still be applied, and its retry goes under the same token as a replay, which is not counted again.
+            _outcome.PossibleDuplicates += attempted;
+            _io.Log.Write(
+                LogLevel.Warning,
+                "PossibleDuplicates: inserting the unresolved tail of a range whose token was spent on a subset; these rows may already have landed with the original insert. Add _topic, _partition and _offset columns to the table to make this exact.",
+                new LogFields(Records.Topic, Records.Partition, send.Records.First, send.Records.Last, _encoded.Table.ToString(), Numbers: [new("rows", attempted)]));
+        }
+
+        var written = await InsertRowsAsync(rows, token, rejected);
+        switch (send.Kind)
+        {
+            case SendKind.Replay:
+                _outcome.Replayed += rows.Count;
+                break;
+            case SendKind.Tail:
+                // Rows the server rejected as data went to the dead letters, not to the table.
+                _outcome.PossibleDuplicates -= attempted - written;
+                break;
+            case SendKind.Rewound:
+                _io.Log.Write(
+                    LogLevel.Warning,
+                    "offsets lie before the recorded range or start before it (consumer group rewound or topic recreated): inserting the whole batch as new rows under a new nonce",
+                    new LogFields(Records.Topic, Records.Partition, send.Records.First, send.Records.Last, _encoded.Table.ToString(), Strings: [new("nonce", Scope.Nonce.ToString("x16", CultureInfo.InvariantCulture))]));
+                break;
+            default:
+                break;
+        }
+
+        if (send.Kind == SendKind.Tail && rejected.Count > 0)
+        {
+            // The tail's dead letters may have landed with the original range: the table says which.
+            rejected = await NotYetDeadLetteredAsync(rejected, send.Records);
+        }
+
+        await WriteDeadLettersAsync(rejected, DeduplicationToken.ForDeadLetters(token));
+    }
+
+    /// <summary>
+    /// The fill path (<see cref="SendKind.FillMissing"/>, tables with offset columns): a batch that repeats a recorded
+    /// range sends only the rows ClickHouse does not hold yet. Fencing (docs/exactly-once.md): rounds 0..r of the
+    /// range's token may have been sent before and may still be applied late, so nothing goes under a later round until
+    /// an insert under each earlier one was acknowledged. Ask which offsets are present; for each round in order, send
+    /// the rows still missing under it (dropped if the round was spent, applied otherwise; either way spent once
+    /// answered) and ask again; then send what is still missing under round r+1, which the state recorded before this
+    /// insert; ask once more and fail the partition (retried) if a row is still missing, which only a concurrent
+    /// invocation spending r+1 on other rows can cause.
+    /// </summary>
+    public async Task FillAsync(PlannedSend send, int from, int to, List<DeadLetter> rejected)
+    {
+        ArgumentNullException.ThrowIfNull(send);
+        ArgumentNullException.ThrowIfNull(rejected);
+        var present = await PresentOffsetsAsync(send.Records);
+        var missing = RowsNotIn(from, to, present, rejected);
+        var presentAtStart = (to - from) - missing.Count;
+
+        // Every round up to r may have been used by an earlier attempt and may still be applied late (an attempt
+        // that stopped at round j left j in flight and never reached the rounds after it, which an attempt before
+        // it may have used): each is consumed in order, with only the rows still missing, before round r+1.
+        for (var round = 0; round <= send.Round && missing.Count > 0; round++)
+        {
+            await InsertRowsAsync([.. missing], Token(send.TokenRange, send.Generation, round), rejected);
+            present = await PresentOffsetsAsync(send.Records);
+            missing = RowsNotIn(from, to, present, rejected);
+        }
+
+        var filled = 0;
+        if (missing.Count > 0)
+        {
+            filled = missing.Count;
+            await InsertRowsAsync([.. missing], Token(send.TokenRange, send.Generation, send.Round + 1), rejected);
+            present = await PresentOffsetsAsync(send.Records);
+            missing = RowsNotIn(from, to, present, rejected);
+            if (missing.Count > 0)
+            {
+                throw new FillIncompleteException(Records.Topic, Records.Partition, _encoded.RowOffsets[missing[0]], _encoded.RowOffsets[missing[^1]], _encoded.Table);
+            }
+        }
+
+        _outcome.Replayed += presentAtStart;
+        _io.Log.Write(
+            LogLevel.Information,
+            "batch repeats a recorded range: asked ClickHouse which offsets are present, consumed the range's token with the missing ones, then filled what was still missing",
+            new LogFields(Records.Topic, Records.Partition, send.Records.First, send.Records.Last, _encoded.Table.ToString(), Numbers: [new("present", presentAtStart), new("filled_next_round", filled), new("round", send.Round)]));
+
+        if (rejected.Count > 0)
+        {
+            // The same fencing for the dead letters, round by round under dlq: tokens.
+            var letters = await NotYetDeadLetteredAsync(rejected, send.Records);
+            for (var round = 0; round <= send.Round + 1 && letters.Count > 0; round++)
+            {
+                await WriteDeadLettersAsync(letters, DeduplicationToken.ForDeadLetters(Token(send.TokenRange, send.Generation, round)));
+                letters = await NotYetDeadLetteredAsync(letters, send.Records);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Inserts the given rows under one token: one JSONEachRow insert whose body is the encoded rows (slices of the
+    /// encoder's buffer, no copy). When ClickHouse rejects rows as data, <see cref="BadRowIsolation"/> moves them to
+    /// <paramref name="rejected"/> at a bounded cost and lands the rest as one block under the same token.
+    /// </summary>
+    public async Task<long> InsertRowsAsync(List<int> rows, string token, List<DeadLetter> rejected)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(rejected);
+        if (rows.Count == 0)
+        {
+            // Every record of the range was rejected by the encoder (they go to the dead letters): ClickHouse
+            // answers an empty INSERT with code 108 NO_DATA_TO_INSERT, which failed the partition on every retry.
+            // The token stays unused, so there is nothing to fence.
+            return 0;
+        }
+
+        try
+        {
+            return await InsertUnderTokenAsync(rows, token);
+        }
+        catch (ClickHouseException e) when (e.Kind == ClickHouseErrorKind.Data)
+        {
+            var isolation = new BadRowIsolation(IsolationIoFor(token, rejected), _io.Time, _retrier.Budget.IsolationStopAt);
+            return await isolation.InsertAsync(rows, token, e);
+        }
+    }
+
+    /// <summary>
+    /// One insert of the rows under the token, retried while transient; a data error (ClickHouse rejects a row) is
+    /// the caller's. Returns the rows sent.
+    /// </summary>
+    public Task<long> InsertUnderTokenAsync(List<int> rows, string token) => InsertOnceAsync(rows, token, probe: false);
+
+    /// <summary>
+    /// The offsets of this partition (of this source, when the table has <c>_source</c>) in <paramref name="range"/>
+    /// (and among <paramref name="only"/> when given) present in the table, read with sequential consistency so that
+    /// every acknowledged insert is seen.
+    /// </summary>
+    public Task<HashSet<long>> PresentOffsetsAsync(OffsetRange range, IReadOnlyCollection<long>? only = null)
+    {
+        var bySource = (_encoded.Shape.Metadata & MetadataColumns.Source) != 0 ? $"AND _source = {SqlIdentifier.Literal(_source.Name)} " : string.Empty;
+        var among = only is null ? string.Empty : $"AND _offset IN ({string.Join(", ", only.Select(Num))}) ";
+        return OffsetsAsync(
+            $"SELECT _offset FROM {_encoded.Table.Sql} WHERE _topic = {SqlIdentifier.Literal(Records.Topic)} AND _partition = {Num(Records.Partition)} {bySource}" +
+            $"AND _offset BETWEEN {Num(range.First)} AND {Num(range.Last)} {among}SETTINGS {ClickHouseStateStore.SequentialConsistency} FORMAT TSV");
+    }
+
+    /// <summary>The offsets of a TSV answer of one offset per line.</summary>
+    public static HashSet<long> ParseOffsets(ReadOnlyMemory<byte> tsv)
+    {
+        var set = new HashSet<long>();
+        foreach (var line in tsv.Split())
+        {
+            set.Add(long.Parse(line.Span, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture));
+        }
+
+        return set;
+    }
+
+    private TokenScope Scope => _scope ?? throw new InvalidOperationException("this sender inserts under given tokens only: it has no plan's token scope");
+
+    /// <summary>The data token of a range of this partition at a fencing round.</summary>
+    private string Token(OffsetRange range, int generation, int round) =>
+        DeduplicationToken.ForData(Scope, Records.Topic, Records.Partition, range, generation, round);
+
+    /// <summary>What bad-row isolation may do with this partition's rows: insert, probe, reject, read and flush dead letters.</summary>
+    private IsolationIo IsolationIoFor(string token, List<DeadLetter> rejected)
+    {
+        var found = new List<DeadLetter>();
+        return new IsolationIo(
+            InsertUnderTokenAsync,
+            (r, t) => InsertOnceAsync(r, t, probe: true),
+            (row, error) => { Reject(row, error, rejected); found.Add(rejected[^1]); },
+            row => _encoded.RowOffsets[row],
+            MarkedDeadLettersAsync,
+            async (offsets, suffix, mark) =>
+            {
+                var letters = found.Where(f => offsets.Contains(Records.Records[f.RecordIndex].Offset)).Select(f => f with { Reason = f.Reason + " " + mark }).ToList();
+                await WriteDeadLettersAsync(letters, DeduplicationToken.ForDeadLetters(token) + suffix);
+                return letters.Count;
+            },
+            r => ParseClassification.RunAsync(BytesAsync, _encoded.Table, r, i => _encoded.Rows(i, i + 1), InsertSettings.For(_io.Options.ExtraInsertSettings, token, 0)),
+            r => _io.DryRun.InsertAsync(_encoded.Table, Segments(r), token, _retrier));
+    }
+
+    /// <param name="probe">Append a line that never parses: the rows are checked by the parser and nothing lands.</param>
+    private async Task<long> InsertOnceAsync(List<int> rows, string token, bool probe)
+    {
+        var segments = Segments(rows);
+        if (probe)
+        {
+            segments.Add(BadRowIsolation.Sentinel);
+            token = "probe:" + token;
+        }
+
+        long bytes = 0;
+        foreach (var s in segments)
+        {
+            bytes += s.Length;
+        }
+
+        var settings = InsertSettings.For(_io.Options.ExtraInsertSettings, token, bytes);
+        if (probe)
+        {
+            settings["input_format_parallel_parsing"] = "0";
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        await _retrier.RunAsync(ct => _io.Gateway.InsertAsync(_insertSql, segments, settings, ct));
+        lock (_outcome)
+        {
+            _outcome.Inserts++;
+            _outcome.InsertMilliseconds += Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+
+            // What the sink sent and the server accepted, not the server's written_rows: a server may omit the summary
+            // header (it would read 0), and a dropped duplicate still reports its rows.
+            _outcome.RowsInserted += rows.Count;
+        }
+
+        return rows.Count;
+    }
+
+    /// <summary>Consecutive rows become one slice: a body without rejected rows is a single segment.</summary>
+    private List<ReadOnlyMemory<byte>> Segments(List<int> rows)
+    {
+        var segments = new List<ReadOnlyMemory<byte>>();
+        var i = 0;
+        while (i < rows.Count)
+        {
+            var j = i;
+            while (j + 1 < rows.Count && rows[j + 1] == rows[j] + 1)
+            {
+                j++;
+            }
+
+            segments.Add(_encoded.Rows(rows[i], rows[j] + 1));
+            i = j + 1;
+        }
+
+        return segments;
+    }
+
+    private void Reject(int row, ClickHouseException e, List<DeadLetter> rejected)
+    {
+        var offset = _encoded.RowOffsets[row];
+        var index = Array.BinarySearch(Records.Records, new KafkaRecord { Offset = offset }, ByOffset);
+        rejected.Add(new DeadLetter(index, RejectedReason(e)));
+        _io.Log.Write(LogLevel.Warning, "row rejected by ClickHouse: sent to the dead-letter table", new LogFields(Records.Topic, Records.Partition, offset, Table: _encoded.Table.ToString(), ErrorCode: e.ServerCode));
+    }
+
+    /// <summary>The reason of a row ClickHouse rejected: the same text for the sink's and the replay's dead letters, so a filter on it finds both.</summary>
+    public static string RejectedReason(ClickHouseException e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return $"rejected by ClickHouse (code {e.ServerCode}): {e.Message}";
+    }
+
+    /// <summary>Row indexes in [from, to) whose offset is not present and that are not dead letters.</summary>
+    private List<int> RowsNotIn(int from, int to, HashSet<long> present, List<DeadLetter> rejected)
+    {
+        var lettered = rejected.Select(r => Records.Records[r.RecordIndex].Offset).ToHashSet();
+        var rows = new List<int>();
+        for (var i = from; i < to; i++)
+        {
+            var offset = _encoded.RowOffsets[i];
+            if (!present.Contains(offset) && !lettered.Contains(offset))
+            {
+                rows.Add(i);
+            }
+        }
+
+        return rows;
+    }
+
+    /// <summary>Inserts dead letters of this partition into the dead-letter table under a <c>dlq:</c> token.</summary>
+    private async Task WriteDeadLettersAsync(List<DeadLetter> letters, string token)
+    {
+        if (letters.Count == 0)
+        {
+            return;
+        }
+
+        letters.Sort((a, b) => a.RecordIndex.CompareTo(b.RecordIndex));
+        var body = new ArrayBufferWriter<byte>(letters.Count * 512);
+        var options = _io.Options;
+        DeadLetters.Encode(body, _batch, Records, letters, options.SinkId, _source.Name, _encoded.Table, _io.Time.GetUtcNow());
+        var settings = InsertSettings.For(options.ExtraInsertSettings, token, body.WrittenCount);
+        var dlqSql = $"INSERT INTO {options.DeadLetterTable.Sql} FORMAT JSONEachRow";
+        await _retrier.RunAsync(ct => _io.Gateway.InsertAsync(dlqSql, [body.WrittenMemory], settings, ct));
+        _outcome.DeadLettered += letters.Count;
+    }
+
+    /// <summary>The dead-letter table has offsets: ask it which of these records it holds already (sequentially consistent).</summary>
+    private async Task<List<DeadLetter>> NotYetDeadLetteredAsync(List<DeadLetter> letters, OffsetRange range)
+    {
+        var options = _io.Options;
+        var present = await OffsetsAsync(
+            $"SELECT offset FROM {options.DeadLetterTable.Sql} WHERE sink_id = {SqlIdentifier.Literal(options.SinkId)} AND source = {SqlIdentifier.Literal(_source.Name)} " +
+            $"AND topic = {SqlIdentifier.Literal(Records.Topic)} AND partition = {Num(Records.Partition)} AND offset BETWEEN {Num(range.First)} AND {Num(range.Last)} " +
+            $"SETTINGS {ClickHouseStateStore.SequentialConsistency} FORMAT TSV");
+        return letters.Where(r => !present.Contains(Records.Records[r.RecordIndex].Offset)).ToList();
+    }
+
+    /// <summary>The offsets in [first, last] whose dead letters carry <paramref name="mark"/> in their error (bad-row isolation).</summary>
+    private Task<HashSet<long>> MarkedDeadLettersAsync(long first, long last, string mark) =>
+        OffsetsAsync(
+            $"SELECT offset FROM {_io.Options.DeadLetterTable.Sql} WHERE sink_id = {SqlIdentifier.Literal(_io.Options.SinkId)} AND topic = {SqlIdentifier.Literal(Records.Topic)} " +
+            $"AND partition = {Num(Records.Partition)} AND offset BETWEEN {Num(first)} AND {Num(last)} AND position(error, {SqlIdentifier.Literal(mark)}) > 0 FORMAT TSV");
+
+    /// <summary>A query's raw answer (retried like every request of the partition).</summary>
+    private Task<byte[]> BytesAsync(string sql) => _retrier.RunAsync(ct => _io.Gateway.QueryAsync(sql, ct));
+
+    private async Task<HashSet<long>> OffsetsAsync(string sql) => ParseOffsets(await BytesAsync(sql));
+
+    /// <summary>A number in SQL text.</summary>
+    private static string Num(long n) => n.ToString(CultureInfo.InvariantCulture);
+}
