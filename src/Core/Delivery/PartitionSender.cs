@@ -250,7 +250,7 @@ internal sealed class PartitionSender
 
     /// <summary>The data token of a range of this partition at a fencing round.</summary>
     private string Token(OffsetRange range, int generation, int round) =>
-        DeduplicationToken.ForData(Scope, Records.Topic, Records.Partition, range, generation, round);
+        DeduplicationToken.ForData(Scope, _outcome.StateTopic, Records.Partition, range, generation, round);
 
     /// <summary>What bad-row isolation may do with this partition's rows: insert, probe, reject, read and flush dead letters.</summary>
     private IsolationIo IsolationIoFor(string token, List<DeadLetter> rejected)
@@ -386,6 +386,7 @@ internal sealed class PartitionSender
         var present = await OffsetsAsync(
             $"SELECT offset FROM {options.DeadLetterTable.Sql} WHERE sink_id = {SqlIdentifier.Literal(options.SinkId)} AND source = {SqlIdentifier.Literal(_source.Name)} " +
             $"AND topic = {SqlIdentifier.Literal(Records.Topic)} AND partition = {Num(Records.Partition)} AND offset BETWEEN {Num(range.First)} AND {Num(range.Last)} " +
+            $"AND target_table = {SqlIdentifier.Literal(_encoded.Table.ToString())} " +
             $"SETTINGS {ClickHouseStateStore.SequentialConsistency} FORMAT TSV");
         return letters.Where(r => !present.Contains(Records.Records[r.RecordIndex].Offset)).ToList();
     }
@@ -394,7 +395,8 @@ internal sealed class PartitionSender
     private Task<HashSet<long>> MarkedDeadLettersAsync(long first, long last, string mark) =>
         OffsetsAsync(
             $"SELECT offset FROM {_io.Options.DeadLetterTable.Sql} WHERE sink_id = {SqlIdentifier.Literal(_io.Options.SinkId)} AND topic = {SqlIdentifier.Literal(Records.Topic)} " +
-            $"AND partition = {Num(Records.Partition)} AND offset BETWEEN {Num(first)} AND {Num(last)} AND position(error, {SqlIdentifier.Literal(mark)}) > 0 FORMAT TSV");
+            $"AND partition = {Num(Records.Partition)} AND offset BETWEEN {Num(first)} AND {Num(last)} AND target_table = {SqlIdentifier.Literal(_encoded.Table.ToString())} " +
+            $"AND position(error, {SqlIdentifier.Literal(mark)}) > 0 FORMAT TSV");
 
     /// <summary>A query's raw answer (retried like every request of the partition).</summary>
     private Task<byte[]> BytesAsync(string sql) => _retrier.RunAsync(ct => _io.Gateway.QueryAsync(sql, ct));

@@ -56,8 +56,21 @@ public sealed class SinkHandler : IInvocationHandler
         using var batch = KafkaEventDecoder.Decode(payload.Span);
         using var budget = InvocationBudget.FromDeadline(context.Deadline, _options.DeadlineSafetyMargin, _time, cancellationToken);
         var retrier = new Retrier(budget, _log, _random);
-        var ledger = new PartitionLedger(_state, _cache, _options, _log, retrier, batch, Fail);
-        var outcomes = batch.Partitions.Select(p => new PartitionOutcome(p, _tables.TableOf(p.Topic))).ToList();
+        RoutedUnits? units = null;
+        List<PartitionOutcome> outcomes;
+        try
+        {
+            units = await RoutedUnits.RouteAsync(batch, _tables.Router, _options, _schemas, budget, _time, Fail);
+            outcomes = units.Outcomes;
+        }
+        catch (Exception e) when (e is Errors.SinkException or OperationCanceledException)
+        {
+            // The schemas could not be looked up in time: nothing was routed, every partition is retried.
+            outcomes = batch.Partitions.Select(p => new PartitionOutcome(p, _tables.TableOf(p.Topic))).ToList();
+            outcomes.ForEach(o => Fail(o, Explain(e, o)));
+        }
+
+        var ledger = new PartitionLedger(_state, _cache, _options, _log, retrier, batch, outcomes, Fail);
         var sample = _unknownFields?.NewSample(); // null when UNKNOWN_FIELDS_SAMPLE=0: no per-record work at all
         var encoded = Array.Empty<EncodedPartition?>();
         List<PlannedPartition> planned = [];
@@ -65,12 +78,12 @@ public sealed class SinkHandler : IInvocationHandler
         {
             try
             {
-                var candidates = await _tables.ShapesAsync(outcomes, retrier, Fail);
+                var candidates = units is null ? new List<PlanCandidate>() : await _tables.ShapesAsync(outcomes.Where(o => !units.IsUnrouted(o)).ToList(), retrier, Fail);
+                candidates.AddRange(outcomes.Where(o => units!.IsUnrouted(o) && o.Failure is null).Select(o => units!.CandidateOf(o, _options)));
                 if (candidates.Count > 0)
                 {
-                    var schemas = await Formats.SchemaResolution.ResolveAllAsync(_schemas, batch, candidates, c => c.Outcome.Source, c => c.Shape, (c, e) => Fail(c.Outcome, e), budget.GiveUpAt, _time, budget.Work);
                     encoded = new EncodedPartition?[candidates.Count];
-                    planned = await EncodeWhilePlanningAsync(batch, candidates, schemas, encoded, sample, ledger);
+                    planned = await EncodeWhilePlanningAsync(batch, candidates, units!, encoded, sample, ledger);
                     await DeliverAllAsync(batch, ledger, planned, encoded, retrier);
                 }
             }
@@ -95,7 +108,7 @@ public sealed class SinkHandler : IInvocationHandler
             }
         }
 
-        var answer = _summary.Answer(context, batch, outcomes, Stopwatch.GetElapsedTime(started));
+        var answer = _summary.Answer(context, batch, outcomes, Stopwatch.GetElapsedTime(started), units?.UnroutedSkipped ?? 0, units?.TombstonesSkipped ?? 0);
         if (sample is not null && _unknownFields is not null)
         {
             // Informational, after the answer is decided: bounded by the budget's report-by mark.
@@ -109,14 +122,20 @@ public sealed class SinkHandler : IInvocationHandler
     /// Planning needs the offsets and the table shapes, not the rows: the partitions are encoded (CPU, in parallel across
     /// partitions) while the ledger reads, records and reads back the state. No insert starts before both are done.
     /// </summary>
-    private async Task<List<PlannedPartition>> EncodeWhilePlanningAsync(KafkaBatch batch, List<PlanCandidate> candidates, Dictionary<PartitionRecords, Formats.ResolvedSchemas> schemas, EncodedPartition?[] encoded, Drift.FieldSample? sample, PartitionLedger ledger)
+    private async Task<List<PlannedPartition>> EncodeWhilePlanningAsync(KafkaBatch batch, List<PlanCandidate> candidates, RoutedUnits units, EncodedPartition?[] encoded, Drift.FieldSample? sample, PartitionLedger ledger)
     {
         var toEncode = Enumerable.Range(0, candidates.Count).Where(i => candidates[i].Outcome.Failure is null).ToList();
         Task encoding = Task.Run(
             () => Parallel.ForEach(toEncode, i =>
             {
                 var c = candidates[i];
-                encoded[i] = RowEncoder.Encode(batch, c.Outcome.Source, c.Shape, _options.Tombstones, schemas.GetValueOrDefault(c.Outcome.Source));
+                if (units.IsUnrouted(c.Outcome))
+                {
+                    encoded[i] = units.EncodedOf(c.Outcome, c.Shape);
+                    return;
+                }
+
+                encoded[i] = RowEncoder.Encode(batch, c.Outcome.Source, c.Shape, _options.Tombstones, units.Schemas.GetValueOrDefault(c.Outcome.Partition));
                 sample?.Add(encoded[i]!);
             }),
             CancellationToken.None);

@@ -17,6 +17,9 @@ internal sealed class TargetTables(TopicRouter router, TableCatalog catalog, ISi
 
     public TableName TableOf(string topic) => router.TableOf(topic);
 
+    /// <summary>The router the units of a batch come from.</summary>
+    public TopicRouter Router => router;
+
     /// <summary>The partitions whose table exists, with its shape, in the order of <paramref name="outcomes"/>.</summary>
     public async Task<List<PlanCandidate>> ShapesAsync(List<PartitionOutcome> outcomes, Retrier retrier, Action<PartitionOutcome, Exception> fail)
     {
@@ -45,7 +48,7 @@ internal sealed class TargetTables(TopicRouter router, TableCatalog catalog, ISi
             {
                 catalog.Forget(o.Table);
                 fail(o, new ClickHouseException(
-                    $"table {o.Table} does not exist: create it (docs/configuration.md shows a schema) or route topic '{o.Source.Topic}' elsewhere with TOPIC_TABLES",
+                    $"table {o.Table} does not exist: create it (docs/configuration.md shows a schema) or route topic '{o.Source.Topic}' elsewhere with TOPIC_TABLES or ROUTES",
                     ClickHouseErrorKind.MissingTable,
                     serverCode: 60));
                 continue;
@@ -53,7 +56,7 @@ internal sealed class TargetTables(TopicRouter router, TableCatalog catalog, ISi
 
             WarnIfCannotDeduplicate(info, outcomes.Count(x => x.Table == o.Table));
             o.TableDeduplicates = info.CanDeduplicate;
-            candidates.Add(new PlanCandidate(o, router.ShapeFor(o.Source.Topic, info.Columns)));
+            candidates.Add(new PlanCandidate(o, router.ShapeFor(o.Source.Topic, o.Table, info.Columns)));
         }
 
         return candidates;

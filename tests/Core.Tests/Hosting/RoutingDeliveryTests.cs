@@ -92,7 +92,9 @@ public sealed class RoutingDeliveryTests(ClickHouseFixture fixture)
     public async Task AFailingTable_IsRetriedAlone_TheOtherTablesAreNotInsertedAgain()
     {
         using var h = await RoutingSink.CreateAsync(fixture);
-        var events = Events(partitions: 1, records: 30);
+        // Good records only: a redelivered range whose rows the server rejected is sent again by the fill path (and
+        // rejected again: one dead letter), which is not what this test looks at.
+        var events = Events(partitions: 1, records: 30).Where(Good).ToList();
         h.Faults.Decide = r => FaultInjectingHandler.IsInsert(r) && FaultInjectingHandler.SqlText(r).Contains("`views`", StringComparison.Ordinal) ? Fault.RefuseBeforeSending : Fault.None;
 
         var first = await h.InvokeAsync(events, timeout: TimeSpan.FromSeconds(3));
@@ -127,7 +129,8 @@ public sealed class RoutingDeliveryTests(ClickHouseFixture fixture)
         Assert.Empty((await h.InvokeAsync(events)).Failures);
 
         await AssertEachRecordOncePerTableAsync(h, events, []);
-        Assert.DoesNotContain(inserts, sql => complete.Any(t => sql.Contains($"`{t}`", StringComparison.Ordinal)));
+        var again = inserts.Where(sql => complete.Any(t => sql.Contains($"`{t}`", StringComparison.Ordinal))).ToList();
+        Assert.True(again.Count == 0, "inserted again into a complete table:\n" + string.Join("\n", again));
         Assert.Contains(inserts, sql => sql.Contains("`views`", StringComparison.Ordinal));
     }
 
