@@ -1,4 +1,3 @@
-using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Configuration;
 using MskClickHouse.Core.Delivery;
 using MskClickHouse.Core.Delivery.State;
@@ -32,13 +31,6 @@ internal sealed class RoutedUnits
     /// <summary>Tombstones no rule matched, skipped (TOMBSTONES=skip).</summary>
     public long TombstonesSkipped { get; private set; }
 
-    /// <summary>The target_table of unrouted records' dead letters and the table part of their state name: no table has it.</summary>
-    public static TableName UnroutedTable(SinkOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        return new TableName(options.Database, "(unrouted)");
-    }
-
     public static async Task<RoutedUnits> RouteAsync(KafkaBatch batch, TopicRouter router, SinkOptions options, Formats.Registry.SchemaCache? cache, InvocationBudget budget, TimeProvider time, Action<PartitionOutcome, Exception> fail)
     {
         var failures = new Dictionary<PartitionRecords, Exception>();
@@ -53,7 +45,7 @@ internal sealed class RoutedUnits
             time,
             budget.Work);
         var units = new RoutedUnits(schemas);
-        var unroutedTable = UnroutedTable(options);
+        var unroutedTable = TopicRoutes.UnroutedTable(options.Database);
         foreach (var p in batch.Partitions)
         {
             if (failures.TryGetValue(p, out var e))

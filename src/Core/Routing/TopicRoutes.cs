@@ -89,6 +89,23 @@ public sealed class TopicRoutes
         return table == home ? topic : topic + "@" + table;
     }
 
+    /// <summary>
+    /// The target_table of unrouted records' dead letters, and the table part of their state name: no route resolves to
+    /// it (parentheses: not a name anyone gives a table by accident) and no replay or audit reads it as a table.
+    /// </summary>
+    public static TableName UnroutedTable(string database) => new(database, "(unrouted)");
+
+    /// <summary>
+    /// The topic and table a state name was kept for: <c>topic@database.table</c> names both; a bare topic names the
+    /// topic's home table, which only the options know (null here).
+    /// </summary>
+    public static (string Topic, TableName? Table) OfStateTopic(string stateTopic, string database)
+    {
+        ArgumentNullException.ThrowIfNull(stateTopic);
+        var at = stateTopic.IndexOf('@', StringComparison.Ordinal);
+        return at < 0 ? (stateTopic, null) : (stateTopic[..at], TableName.Parse(stateTopic[(at + 1)..], database));
+    }
+
     /// <summary><see cref="Fields"/> as UTF-8.</summary>
     public IReadOnlyList<byte[]> FieldsUtf8 { get; }
 

@@ -192,4 +192,19 @@ public sealed class PartitionRouterTests
             return true;
         }
     }
+
+    [Theory]
+    [InlineData("orders", "orders", null)]
+    [InlineData("events@db.clicks", "events", "db.clicks")]
+    [InlineData("events@other.all_events", "events", "other.all_events")]
+    public void OfStateTopic_ReadsTheTopicAndTheTableOfAStateName(string state, string topic, string? table)
+    {
+        var (t, tableOf) = TopicRoutes.OfStateTopic(state, "db");
+        Assert.Equal(topic, t);
+        Assert.Equal(table, tableOf?.ToString());
+        if (tableOf is not null)
+        {
+            Assert.Equal(state, TopicRoutes.StateTopic(topic, tableOf, home: null)); // round trip
+        }
+    }
 }
