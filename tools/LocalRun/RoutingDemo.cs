@@ -125,7 +125,7 @@ internal static class RoutingDemo
 
         var letters = await ScalarAsync(engine, $"SELECT count() FROM {database}.{DemoTables.DeadLetters} WHERE topic IN ('events', 'audit')", ct);
         var reasons = await ScalarAsync(engine, $"SELECT countIf(position(error, 'unrouted: no rule of topic') > 0) FROM {database}.{DemoTables.DeadLetters} WHERE topic IN ('events', 'audit')", ct);
-        var sample = (await engine.QueryAsync($"SELECT any(error) FROM {database}.{DemoTables.DeadLetters} WHERE topic = 'audit'", ct)).Trim();
+        var sample = (await engine.QueryAsync($"SELECT any(error) FROM {database}.{DemoTables.DeadLetters} WHERE topic = 'audit' FORMAT TSVRaw", ct)).Trim();
         ok &= letters == unrouted && reasons == unrouted;
         await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  unrouted: {letters} dead letters (expected {unrouted}), e.g. {sample}"));
         await output.WriteLineAsync((ok ? "OK    " : "FAILED ") + "routing: each record landed exactly once in every table it matches, after a redelivery and a re-batched subset; unrouted records dead-lettered with the reason");
