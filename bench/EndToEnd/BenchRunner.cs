@@ -95,6 +95,9 @@ public static class BenchRunner
                 var unknownFields = UnknownFieldsCost.Run(options);
                 md.UnknownFieldsCost(unknownFields);
                 json.UnknownFieldsCost(unknownFields);
+                var routing = RoutingCost.Run(options, workload);
+                md.RoutingCost(routing);
+                json.RoutingCost(routing);
                 await output.FlushAsync(ct);
             }
 

@@ -109,6 +109,27 @@ public sealed class LocalRunTests(PublishedBootstrap published, ClickHouseFixtur
         Assert.Contains("OK    every generated record landed exactly once (rows + dead letters = 1500, produced 1500)", text, StringComparison.Ordinal);
     }
 
+    /// <summary>./run.sh --routing: one topic by field with an all-events table, another by header and key prefix.</summary>
+    [Fact]
+    public async Task LocalRun_Routing_LandsEachRecordOnceInEveryTableItMatches()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var code = await LocalRunner.RunAsync(
+            ["--generate", "200", "--partitions", "1", "--routing", "--clickhouse-url", clickHouse.Server.BaseUri.ToString(), "--bootstrap", published.AotBootstrap],
+            output,
+            error,
+            TestContext.Current.CancellationToken);
+
+        var text = output + "\n" + error;
+        Assert.True(code == 0, text);
+        Assert.Contains("  events_click: 40 rows, 40 distinct offsets (expected 40)", text, StringComparison.Ordinal);
+        Assert.Contains("  all_events: 100 rows, 100 distinct offsets (expected 100)", text, StringComparison.Ordinal);
+        Assert.Contains("  unrouted: 13 dead letters (expected 13), e.g. unrouted: no rule of topic 'audit' matches this record", text, StringComparison.Ordinal);
+        Assert.Contains("OK    routing: each record landed exactly once in every table it matches", text, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task LocalRun_MissingOrMalformedEventFile_ExitsTwoNamingIt()
     {

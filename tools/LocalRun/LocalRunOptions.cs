@@ -7,7 +7,7 @@ public sealed record LocalRunOptions
 {
     public const string Usage = """
         usage: ./run.sh [--events FILE...] [--generate N [--record-bytes B] [--topics T,..] [--partitions P] [--bad-ratio R] [--value-format F]]
-                        [--batch-size N] [--chaos SEED] [--clickhouse-url URL] [--bootstrap PATH] [--keep]
+                        [--batch-size N] [--chaos SEED] [--routing] [--clickhouse-url URL] [--bootstrap PATH] [--keep]
                ./run.sh --cdc [--partitions P] [--batch-size N] [--clickhouse-url URL] [--bootstrap PATH]
           --events FILE...     MSK event JSON files, one invocation each (default: events/*.json)
           --generate N         N synthetic records (realistic JSON, ~1% deliberately bad) over --topics x --partitions
@@ -19,6 +19,8 @@ public sealed record LocalRunOptions
           --batch-size N       records per invocation (default 500; capped so that the event stays under 6 MB)
           --chaos SEED         deliver through a simulated event-source mapping (re-batching, bisects, redeliveries,
                                concurrent different batches) with ClickHouse faults (late apply, lagging replica, ...)
+          --routing            also run the content-routing example: one topic into several tables by field, another
+                               by header and key prefix (ROUTES), delivered, redelivered and re-batched
           --clickhouse-url URL use this ClickHouse (CLICKHOUSE_USER/CLICKHOUSE_PASSWORD) instead of the embedded one
           --bootstrap PATH     use this published bootstrap instead of publishing src/Function
           --keep               leave ClickHouse and the function running and print how to query them
@@ -46,6 +48,9 @@ public sealed record LocalRunOptions
     public int? ChaosSeed { get; private set; }
 
     public Uri? ClickHouseUrl { get; private set; }
+
+    /// <summary>--routing: run the content-routing example (<see cref="RoutingDemo"/>).</summary>
+    public bool Routing { get; private set; }
 
     public string? Bootstrap { get; private set; }
 
@@ -117,6 +122,7 @@ public sealed record LocalRunOptions
                 case "--bootstrap": o.Bootstrap = Value(); break;
                 case "--keep": o.Keep = true; break;
                 case "--cdc": o.Cdc = true; break;
+                case "--routing": o.Routing = true; break;
                 case "-h" or "--help": throw new UsageException(null);
                 default: throw new UsageException($"unknown option '{name}'");
             }

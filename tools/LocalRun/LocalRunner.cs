@@ -110,6 +110,10 @@ public static class LocalRunner
         ok &= await UnknownFieldsDemo.RunAsync(invoker, function, options, output, ct);
         ok &= await ReplayDemo.RunAsync(engine, database, bootstrap, env, output, ct);
         ok &= await AuditDemo.RunAsync(engine, database, bootstrap, env, output, ct);
+        if (options.Routing)
+        {
+            ok &= await RoutingDemo.RunAsync(engine, database, bootstrap, env, output, ct);
+        }
 
         if (options.Keep)
         {

@@ -53,6 +53,18 @@ internal sealed class JsonReport
         ["scan_sample_1_us_per_batch"] = r.Scan1Us,
     };
 
+    public void RoutingCost(RoutingCostResult r) => _json["routing"] = new JsonObject
+    {
+        ["records"] = r.Records,
+        ["event_bytes"] = r.EventBytes,
+        ["by_topic_ms_median"] = Stats.Median(r.TopicMs),
+        ["by_field_ms_median"] = Stats.Median(r.FieldMs),
+        ["fan_out_ms_median"] = Stats.Median(r.FanOutMs),
+        ["ratio_by_field_over_by_topic_median"] = Stats.Median(r.FieldRatio),
+        ["ratio_fan_out_over_by_topic_median"] = Stats.Median(r.FanOutRatio),
+        ["split_by_field_us_per_batch"] = r.SplitByFieldUs,
+    };
+
     public void EndToEnd(EndToEndResult r)
     {
         var smm = Stats.Median(r.SmallSink);

@@ -42,6 +42,18 @@ internal sealed class MarkdownReport(TextWriter output)
         Line();
     }
 
+    public void RoutingCost(RoutingCostResult r)
+    {
+        Line($"ROUTES: route + RowEncoder.Encode of every partition of the end-to-end batch ({r.Records:N0} records, event {r.EventBytes / 1e6:0.00} MB, decoded once), in rotation; ratios per repetition. By topic: one table ({r.RowsByTopic:N0} rows). By field: the value's `event` field, one table per type ({r.RowsByField:N0} rows, the same split six ways). Fan-out: those six tables plus an all-events table ({r.RowsFanOut:N0} rows). Split alone = TopicRouter.Route by field over every partition, without encoding.");
+        Line();
+        Line("| routing | route + encode ms | / by topic | split alone per batch |");
+        Line("|---|---:|---:|---:|");
+        Line($"| by topic | {Stats.Range(r.TopicMs, "0.00")} | 1 | 0 |");
+        Line($"| by field | {Stats.Range(r.FieldMs, "0.00")} | **{Stats.Range(r.FieldRatio, "0.000")}** | {F(r.SplitByFieldUs, "0")} µs |");
+        Line($"| by field + all-events fan-out | {Stats.Range(r.FanOutMs, "0.00")} | {Stats.Range(r.FanOutRatio, "0.000")} | |");
+        Line();
+    }
+
     public void EndToEnd(EndToEndResult r)
     {
         Line(BenchRunner.Sections[1]);

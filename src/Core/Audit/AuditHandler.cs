@@ -45,7 +45,8 @@ public sealed class AuditHandler : IInvocationHandler
         }
 
         var tables = request.Tables
-            ?? _options.TopicTables.Values.Concat((plans ?? []).Select(p => _options.RouteOf(p.Key.Topic))).Distinct().OrderBy(t => t.ToString(), StringComparer.Ordinal).ToList();
+            ?? _options.Routes.Select(r => r.Table).Concat((plans ?? []).Select(p => TableOfState(p.Key.Topic)))
+                .Where(t => t != Routing.TopicRoutes.UnroutedTable(_options.Database)).Distinct().OrderBy(t => t.ToString(), StringComparer.Ordinal).ToList();
         var audits = new List<TableAudit>();
         foreach (var table in tables)
         {
@@ -92,7 +93,7 @@ public sealed class AuditHandler : IInvocationHandler
             return audit;
         }
 
-        var plan = AuditPlan.For(table, hasSource, plans, _options.RouteOf);
+        var plan = AuditPlan.For(table, hasSource, plans, TableOfState, state => Routing.TopicRoutes.OfStateTopic(state, _options.Database).Topic);
         audit.Skipped.AddRange(plan.Skipped);
         var ranges = plan.Flattened();
         audit.AuditedRanges = ranges.Count;
@@ -142,4 +143,8 @@ public sealed class AuditHandler : IInvocationHandler
 
         _log.Write(LogLevel.Information, "table audited", new LogFields(Table: table, Numbers: [new("duplicate_offsets", audit.DuplicateOffsets), new("missing_records", audit.MissingRecords), new("audited_ranges", audit.AuditedRanges)]));
     }
+
+    /// <summary>The table a state row was kept for: named in a routed state name (<c>topic@db.table</c>), else the topic's home table.</summary>
+    private TableName TableOfState(string stateTopic) =>
+        Routing.TopicRoutes.OfStateTopic(stateTopic, _options.Database).Table ?? _options.RouteOf(stateTopic);
 }

@@ -13,8 +13,11 @@ public sealed record AuditPlan(
     IReadOnlyDictionary<(string Topic, int Partition), string> DeadLetterSources,
     IReadOnlyList<string> Skipped)
 {
-    public static AuditPlan For(TableName table, bool hasSource, IReadOnlyList<PlanRecord> records, Func<string, TableName> routeOf)
+    /// <param name="routeOf">The table a state name's rows were written to.</param>
+    /// <param name="topicOf">The Kafka topic of a state name (<c>topic@db.table</c> with ROUTES); the name itself by default.</param>
+    public static AuditPlan For(TableName table, bool hasSource, IReadOnlyList<PlanRecord> records, Func<string, TableName> routeOf, Func<string, string>? topicOf = null)
     {
+        topicOf ??= static t => t;
         ArgumentNullException.ThrowIfNull(records);
         ArgumentNullException.ThrowIfNull(routeOf);
         var ranges = new Dictionary<AuditPartition, IReadOnlyList<AuditedRange>>();
@@ -39,10 +42,10 @@ public sealed record AuditPlan(
                     continue;
                 }
 
-                ranges[new AuditPartition(hasSource ? source : string.Empty, byPartition.Key.Topic, byPartition.Key.Partition)] = acknowledged;
+                ranges[new AuditPartition(hasSource ? source : string.Empty, topicOf(byPartition.Key.Topic), byPartition.Key.Partition)] = acknowledged;
                 if (!hasSource)
                 {
-                    dlqSources[(byPartition.Key.Topic, byPartition.Key.Partition)] = source;
+                    dlqSources[(topicOf(byPartition.Key.Topic), byPartition.Key.Partition)] = source;
                 }
             }
         }

@@ -48,6 +48,8 @@ public static class SinkOptionTable
         new("CLICKHOUSE_TIMEOUT_MS", "30000", "`30000`", TemplateUse.NotSet, "the default suits every deployment so far", 100, 900_000),
         new("TOPIC_TABLES", null, "–", TemplateUse.Set, "topic → table routes"),
         new("DEFAULT_ROUTE", "topic", "`topic`", TemplateUse.Set, "`topic`: a topic without a TOPIC_TABLES entry goes to the table named like it; `none`: only TOPIC_TABLES topics, others dead-lettered"),
+        new("ROUTES", null, "–", TemplateUse.Set, "content routing and fan-out rules (a JSON array)"),
+        new("UNROUTED", "dead-letter", "`dead-letter`", TemplateUse.Set, "records no rule matches: dead-letter or skip"),
         new("VALUE_FORMAT", "json", "`json`", TemplateUse.Set, "value format, default and per topic"),
         new("CDC_FORMAT", "none", "`none`", TemplateUse.Set, "`debezium`: values are change events"),
         new("CDC_TOPICS", null, "all routed topics", TemplateUse.Set, "topics whose values are change events"),

@@ -36,6 +36,18 @@ public sealed record SinkOptions
     /// <summary>Explicit topic → table routes; topics not listed go to the table named like the topic.</summary>
     public FrozenDictionary<string, TableName> TopicTables { get; init; } = FrozenDictionary<string, TableName>.Empty;
 
+    /// <summary>
+    /// Every routing rule: the ROUTES rules in order, then each TOPIC_TABLES pair as a rule without a condition. A topic
+    /// no rule names goes to the table named like it (<see cref="RouteOf"/>).
+    /// </summary>
+    public IReadOnlyList<RouteRule> Routes { get; init; } = [];
+
+    /// <summary>UNROUTED: what happens to a record of a routed topic that no rule matches.</summary>
+    public UnroutedPolicy Unrouted { get; init; } = UnroutedPolicy.DeadLetter;
+
+    /// <summary>The check every routed table passes: never the sink's own tables.</summary>
+    public TableGuard Guard => new(StateTable, DeadLetterTable);
+
     public ValueFormat DefaultValueFormat { get; init; } = ValueFormat.Json;
 
     public FrozenDictionary<string, ValueFormat> TopicValueFormats { get; init; } = FrozenDictionary<string, ValueFormat>.Empty;
@@ -122,5 +134,5 @@ public sealed record SinkOptions
     /// <summary>Never print the password, nor anything of the URL but scheme, host, port and path.</summary>
     public override string ToString() =>
         $"SinkOptions {{ ClickHouseUrl = {SinkOptionsParser.Redact(ClickHouseUrl)}, User = {User}, Database = {Database}, SinkId = {SinkId}, " +
-        $"DeadLetterTable = {DeadLetterTable}, StateTable = {StateTable}, Routes = {TopicTables.Count}, Password = {(Password is null ? "unset" : "***")} }}";
+        $"DeadLetterTable = {DeadLetterTable}, StateTable = {StateTable}, Routes = {Routes.Count}, Password = {(Password is null ? "unset" : "***")} }}";
 }

@@ -48,6 +48,12 @@ public static class SinkOptionsParser
 
         var (defaultFormat, topicFormats) = ParseValueFormats(Get("VALUE_FORMAT"));
         var (changeEvents, changeEventTopics) = ParseChangeEvents(Get("CDC_FORMAT"), Get("CDC_TOPICS"), defaultFormat, topicFormats);
+        var topicTables = ParseTopicTables(Get("TOPIC_TABLES"), database);
+        var deadLetterTable = ParseTable("DEAD_LETTER_TABLE", Get("DEAD_LETTER_TABLE") ?? SinkOptionTable.Default("DEAD_LETTER_TABLE"), database);
+        var stateTable = ParseTable("STATE_TABLE", Get("STATE_TABLE") ?? SinkOptionTable.Default("STATE_TABLE"), database);
+        var routes = RoutesParser.Parse(Get("ROUTES"), database);
+        routes.AddRange(topicTables.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => new RouteRule(p.Key, p.Value, null, -1)));
+        CheckRoutes(routes, new TableGuard(stateTable, deadLetterTable), topic => topicFormats.GetValueOrDefault(topic, defaultFormat));
 
         return new SinkOptions
         {
@@ -57,7 +63,9 @@ public static class SinkOptionsParser
             PasswordSecretArn = secretArn,
             Database = database,
             CaFile = ParseCaFile(Get("CLICKHOUSE_CA_FILE")),
-            TopicTables = ParseTopicTables(Get("TOPIC_TABLES"), database),
+            TopicTables = topicTables,
+            Routes = routes,
+            Unrouted = ParseUnrouted(Get("UNROUTED")),
             DefaultValueFormat = defaultFormat,
             TopicValueFormats = topicFormats,
             ChangeEvents = changeEvents,
@@ -65,8 +73,8 @@ public static class SinkOptionsParser
             SchemaRegistry = SchemaRegistryOptions.Parse(Get),
             StringColumn = Get("STRING_VALUE_COLUMN") ?? SinkOptionTable.Default("STRING_VALUE_COLUMN"),
             Tombstones = ParseTombstones(Get("TOMBSTONES")),
-            DeadLetterTable = ParseTable("DEAD_LETTER_TABLE", Get("DEAD_LETTER_TABLE") ?? SinkOptionTable.Default("DEAD_LETTER_TABLE"), database),
-            StateTable = ParseTable("STATE_TABLE", Get("STATE_TABLE") ?? SinkOptionTable.Default("STATE_TABLE"), database),
+            DeadLetterTable = deadLetterTable,
+            StateTable = stateTable,
             SinkId = sinkId,
             ExtraInsertSettings = ParseSettings(Get("CLICKHOUSE_SETTINGS")),
             StrictOffsets = ParseBool("STRICT_OFFSETS", Get("STRICT_OFFSETS"), false),
@@ -173,6 +181,40 @@ public static class SinkOptionsParser
 
         return map.ToFrozenDictionary(StringComparer.Ordinal);
     }
+
+    /// <summary>
+    /// What no single rule can show: a rule repeated (same topic, table and condition), a table the guard refuses, a
+    /// field condition on a topic whose values are read as text (VALUE_FORMAT string). Errors name the rule.
+    /// </summary>
+    private static void CheckRoutes(List<RouteRule> routes, TableGuard guard, Func<string, ValueFormat> formatOf)
+    {
+        var seen = new Dictionary<(string Topic, TableName Table, string? Where), RouteRule>();
+        foreach (var rule in routes)
+        {
+            var variable = rule.Index >= 0 ? "ROUTES" : "TOPIC_TABLES";
+            if (guard.Refusal(rule.Table) is { } refusal)
+            {
+                throw new ConfigurationException(variable, $"{rule.Origin} (topic '{rule.Topic}'): {refusal}");
+            }
+
+            if (rule.Where is FieldEquals field && formatOf(rule.Topic) == ValueFormat.String)
+            {
+                throw new ConfigurationException(variable, $"{rule.Origin} routes topic '{rule.Topic}' by field '{field.Name}', but VALUE_FORMAT reads that topic's values as string (no fields): route it by header or key, or read it as json, avro, protobuf or json-schema");
+            }
+
+            if (!seen.TryAdd((rule.Topic, rule.Table, rule.Where?.ToString()), rule))
+            {
+                throw new ConfigurationException(variable, $"{rule.Origin} repeats {seen[(rule.Topic, rule.Table, rule.Where?.ToString())].Origin} (topic '{rule.Topic}' to table {rule.Table}{(rule.Where is null ? string.Empty : ", " + rule.Where)}): remove one");
+            }
+        }
+    }
+
+    private static UnroutedPolicy ParseUnrouted(string? value) => value?.ToUpperInvariant() switch
+    {
+        null or "DEAD-LETTER" or "DEAD_LETTER" or "DEADLETTER" => UnroutedPolicy.DeadLetter,
+        "SKIP" => UnroutedPolicy.Skip,
+        _ => throw new ConfigurationException("UNROUTED", $"expected dead-letter or skip, got '{value}'"),
+    };
 
     private static (ValueFormat Default, FrozenDictionary<string, ValueFormat> PerTopic) ParseValueFormats(string? value)
     {

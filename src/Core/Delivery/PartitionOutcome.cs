@@ -3,18 +3,39 @@ using MskClickHouse.Core.Events;
 
 namespace MskClickHouse.Core.Delivery;
 
-/// <summary>What happened to one partition of an invocation.</summary>
+/// <summary>
+/// What happened to one partition of an invocation in one table: with ROUTES a partition is delivered to each of its
+/// tables as a unit of its own (<see cref="Source"/> the records routed there, <see cref="StateTopic"/> the name its
+/// state and tokens are kept under); the partition is answered as undelivered if any of its units failed.
+/// </summary>
 public sealed class PartitionOutcome
 {
     public PartitionOutcome(PartitionRecords source, TableName table)
+        : this(source, table, source?.Topic ?? throw new ArgumentNullException(nameof(source)), source)
+    {
+    }
+
+    /// <param name="source">The records of the partition this unit delivers (all of them, or those routed to <paramref name="table"/>).</param>
+    /// <param name="stateTopic">The name the unit's state and tokens are kept under (the topic's own for its home table).</param>
+    /// <param name="partition">The whole partition as the event delivered it: what the answer reports.</param>
+    public PartitionOutcome(PartitionRecords source, TableName table, string stateTopic, PartitionRecords partition)
     {
         Source = source;
         Table = table;
+        StateTopic = stateTopic;
+        Partition = partition;
     }
 
+    /// <summary>The records this unit delivers, in offset order.</summary>
     public PartitionRecords Source { get; }
 
     public TableName Table { get; }
+
+    /// <summary>The name of this unit's state row and the topic part of its tokens (<c>topic</c>, or <c>topic@db.table</c>).</summary>
+    public string StateTopic { get; }
+
+    /// <summary>The whole partition of the event (batchItemFailures names it, from its first offset).</summary>
+    public PartitionRecords Partition { get; }
 
     public long RowsInserted { get; set; }
 

@@ -301,7 +301,7 @@ internal sealed class PartitionSender
 
     /// <summary>The data token of a range of this partition at a fencing round.</summary>
     private string Token(OffsetRange range, int generation, int round) =>
-        DeduplicationToken.ForData(Scope, Records.Topic, Records.Partition, range, generation, round);
+        DeduplicationToken.ForData(Scope, _outcome.StateTopic, Records.Partition, range, generation, round);
 
     /// <summary>What bad-row isolation may do with this partition's rows: insert, probe, reject, read and flush dead letters.</summary>
     private IsolationIo IsolationIoFor(string token, List<DeadLetter> rejected)
@@ -467,7 +467,7 @@ internal sealed class PartitionSender
     private async Task<List<DeadLetter>> NotYetDeadLetteredAsync(List<DeadLetter> letters, OffsetRange range)
     {
         var options = _io.Options;
-        var answer = await BytesAsync(RecordPresence.DeadLetterQuery(options.DeadLetterTable, options.SinkId, _source.Name, Records.Topic, Records.Partition, range));
+        var answer = await BytesAsync(RecordPresence.DeadLetterQuery(options.DeadLetterTable, options.SinkId, _source.Name, Records.Topic, Records.Partition, range, _encoded.Table));
         var present = RecordPresence.Present(answer, RecordsIn(range));
         return letters.Where(r => !present.Contains(Records.Records[r.RecordIndex].Offset)).ToList();
     }
@@ -476,7 +476,8 @@ internal sealed class PartitionSender
     private Task<HashSet<long>> MarkedDeadLettersAsync(long first, long last, string mark) =>
         OffsetsAsync(
             $"SELECT offset FROM {_io.Options.DeadLetterTable.Sql} WHERE sink_id = {SqlIdentifier.Literal(_io.Options.SinkId)} AND topic = {SqlIdentifier.Literal(Records.Topic)} " +
-            $"AND partition = {Num(Records.Partition)} AND offset BETWEEN {Num(first)} AND {Num(last)} AND position(error, {SqlIdentifier.Literal(mark)}) > 0 FORMAT TSV");
+            $"AND partition = {Num(Records.Partition)} AND offset BETWEEN {Num(first)} AND {Num(last)} AND target_table = {SqlIdentifier.Literal(_encoded.Table.ToString())} " +
+            $"AND position(error, {SqlIdentifier.Literal(mark)}) > 0 FORMAT TSV");
 
     /// <summary>A query's raw answer (retried like every request of the partition).</summary>
     private Task<byte[]> BytesAsync(string sql) => _retrier.RunAsync(ct => _io.Gateway.QueryAsync(sql, ct));

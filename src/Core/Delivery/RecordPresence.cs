@@ -28,11 +28,14 @@ public static class RecordPresence
     }
 
     /// <summary>The dead letters of this sink and source at these offsets: <c>offset \t unix seconds</c>.</summary>
-    public static string DeadLetterQuery(TableName deadLetters, string sinkId, string source, string topic, int partition, OffsetRange range)
+    public static string DeadLetterQuery(TableName deadLetters, string sinkId, string source, string topic, int partition, OffsetRange range, TableName? target = null)
     {
         ArgumentNullException.ThrowIfNull(deadLetters);
+        // A record fanned out to several tables may be rejected by one and land in another: its dead letter is per table.
+        var forTable = target is null ? string.Empty : $"AND target_table = {SqlIdentifier.Literal(target.ToString())} ";
         return $"SELECT offset, toUnixTimestamp(timestamp) FROM {deadLetters.Sql} WHERE sink_id = {SqlIdentifier.Literal(sinkId)} AND source = {SqlIdentifier.Literal(source)} " +
             $"AND topic = {SqlIdentifier.Literal(topic)} AND partition = {Num(partition)} AND offset BETWEEN {Num(range.First)} AND {Num(range.Last)} " +
+            forTable +
             $"SETTINGS {ClickHouseStateStore.SequentialConsistency} FORMAT TSV";
     }
 

@@ -24,7 +24,6 @@ public sealed class SinkHandler : IInvocationHandler
     private readonly IStateStore _state;
     private readonly StateCache _cache;
     private readonly SenderServices _senders;
-    private readonly DetachedDeadLetters _detached;
     private readonly ISinkLog _log;
     private readonly InvocationSummary _summary;
     private readonly TimeProvider _time;
@@ -32,6 +31,7 @@ public sealed class SinkHandler : IInvocationHandler
     private readonly Formats.Registry.SchemaCache? _schemas;
     private readonly Drift.UnknownFieldsReporter? _unknownFields;
     private readonly Evolution.SchemaEvolver? _evolution;
+    private readonly DetachedDeadLetters _detached;
 
     public SinkHandler(SinkOptions options, IClickHouseGateway gateway, TableCatalog catalog, IStateStore state, ISinkLog log, IMetricsSink metrics, TimeProvider time, Func<double> random, Formats.Registry.SchemaCache? schemas = null)
     {
@@ -60,23 +60,35 @@ public sealed class SinkHandler : IInvocationHandler
         using var batch = KafkaEventDecoder.Decode(payload.Span);
         using var budget = InvocationBudget.FromDeadline(context.Deadline, _options.DeadlineSafetyMargin, _time, cancellationToken);
         var retrier = new Retrier(budget, _log, _random);
-        var ledger = new PartitionLedger(_state, _cache, _options, _log, retrier, batch, Fail);
-        var routes = batch.Partitions.Select(p => (Partition: p, Route: _tables.RouteOf(p.Topic))).ToList();
-        // Unidentified records and unrouted partitions first, outside the protocol: if they cannot be written the
-        // invocation fails as a whole before anything else was done, and is retried.
-        var settled = await WriteDetachedAsync(batch, ledger.Source, routes, retrier);
-        var outcomes = new List<PartitionOutcome>();
-        foreach (var (partition, route) in routes.Where(r => r.Route.Kind != RouteKind.Unrouted))
+        var gates = batch.Partitions.Select(p => (Partition: p, Route: _tables.Router.Gate(p.Topic))).ToList();
+        // Unidentified records and partitions without a route first, outside the protocol: if they cannot be written
+        // the invocation fails as a whole before anything else was done, and is retried.
+        var settled = await WriteDetachedAsync(batch, SourceIdentity.Of(batch), gates, retrier);
+        var refused = new List<PartitionOutcome>();
+        foreach (var (partition, route) in gates.Where(g => g.Route.Kind == RouteKind.Refused))
         {
             var outcome = new PartitionOutcome(partition, route.Table);
-            if (route.Kind == RouteKind.Refused)
-            {
-                Fail(outcome, new RouteRefusedException(route.Reason!));
-            }
-
-            outcomes.Add(outcome);
+            Fail(outcome, new RouteRefusedException(route.Reason!));
+            refused.Add(outcome);
         }
 
+        var routable = gates.Where(g => g.Route.Kind == RouteKind.Table).Select(g => g.Partition).ToList();
+        RoutedUnits? units = null;
+        List<PartitionOutcome> outcomes;
+        try
+        {
+            units = await RoutedUnits.RouteAsync(batch, routable, _tables.Router, _options, _schemas, budget, _time, Fail);
+            outcomes = [.. units.Outcomes, .. refused];
+        }
+        catch (Exception e) when (e is Errors.SinkException or OperationCanceledException)
+        {
+            // The schemas could not be looked up in time: nothing was routed, every partition is retried.
+            outcomes = routable.Select(p => new PartitionOutcome(p, _tables.TableOf(p.Topic))).ToList();
+            outcomes.ForEach(o => Fail(o, Explain(e, o)));
+            outcomes.AddRange(refused);
+        }
+
+        var ledger = new PartitionLedger(_state, _cache, _options, _log, retrier, batch, outcomes, Fail);
         var sample = _unknownFields?.NewSample(); // null when UNKNOWN_FIELDS_SAMPLE=0: no per-record work at all
         var encoded = Array.Empty<EncodedPartition?>();
         List<PlannedPartition> planned = [];
@@ -85,13 +97,13 @@ public sealed class SinkHandler : IInvocationHandler
             try
             {
                 var tables = new Dictionary<TableName, TableInfo>();
-                var candidates = await _tables.ShapesAsync(outcomes, retrier, Fail, tables);
+                var candidates = units is null ? new List<PlanCandidate>() : await _tables.ShapesAsync(outcomes.Where(o => !units.IsUnrouted(o)).ToList(), retrier, Fail, tables);
+                candidates.AddRange(outcomes.Where(o => units!.IsUnrouted(o) && o.Failure is null).Select(o => units!.CandidateOf(o, _options)));
                 if (candidates.Count > 0)
                 {
-                    var schemas = await Formats.SchemaResolution.ResolveAllAsync(_schemas, batch, candidates, c => c.Outcome.Source, c => c.Shape.Format, (c, e) => Fail(c.Outcome, e), budget.GiveUpAt, _time, budget.Work);
                     encoded = new EncodedPartition?[candidates.Count];
-                    planned = await EncodeWhilePlanningAsync(batch, candidates, schemas, encoded, sample, ledger);
-                    await EvolveAsync(candidates, encoded, schemas, tables, budget);
+                    planned = await EncodeWhilePlanningAsync(batch, candidates, units!, encoded, sample, ledger);
+                    await EvolveAsync(candidates, encoded, units!, tables, budget);
                     await DeliverAllAsync(batch, ledger, planned, encoded, retrier);
                 }
             }
@@ -116,7 +128,7 @@ public sealed class SinkHandler : IInvocationHandler
             }
         }
 
-        var answer = _summary.Answer(context, batch, [.. outcomes, .. settled], Stopwatch.GetElapsedTime(started));
+        var answer = _summary.Answer(context, batch, [.. outcomes, .. settled], Stopwatch.GetElapsedTime(started), units?.UnroutedSkipped ?? 0, units?.TombstonesSkipped ?? 0);
         if (sample is not null && _unknownFields is not null)
         {
             // Informational, after the answer is decided: bounded by the budget's report-by mark.
@@ -130,14 +142,20 @@ public sealed class SinkHandler : IInvocationHandler
     /// Planning needs the offsets and the table shapes, not the rows: the partitions are encoded (CPU, in parallel across
     /// partitions) while the ledger reads, records and reads back the state. No insert starts before both are done.
     /// </summary>
-    private async Task<List<PlannedPartition>> EncodeWhilePlanningAsync(KafkaBatch batch, List<PlanCandidate> candidates, Dictionary<PartitionRecords, Formats.ResolvedSchemas> schemas, EncodedPartition?[] encoded, Drift.FieldSample? sample, PartitionLedger ledger)
+    private async Task<List<PlannedPartition>> EncodeWhilePlanningAsync(KafkaBatch batch, List<PlanCandidate> candidates, RoutedUnits units, EncodedPartition?[] encoded, Drift.FieldSample? sample, PartitionLedger ledger)
     {
         var toEncode = Enumerable.Range(0, candidates.Count).Where(i => candidates[i].Outcome.Failure is null).ToList();
         Task encoding = Task.Run(
             () => Parallel.ForEach(toEncode, i =>
             {
                 var c = candidates[i];
-                encoded[i] = RowEncoder.Encode(batch, c.Outcome.Source, c.Shape, _options.Tombstones, schemas.GetValueOrDefault(c.Outcome.Source));
+                if (units.IsUnrouted(c.Outcome))
+                {
+                    encoded[i] = units.EncodedOf(c.Outcome, c.Shape);
+                    return;
+                }
+
+                encoded[i] = RowEncoder.Encode(batch, c.Outcome.Source, c.Shape, _options.Tombstones, units.Schemas.GetValueOrDefault(c.Outcome.Partition));
                 sample?.Add(encoded[i]!);
             }),
             CancellationToken.None);
@@ -169,7 +187,7 @@ public sealed class SinkHandler : IInvocationHandler
     /// SCHEMA_EVOLUTION / AUTO_CREATE_TABLES: the columns and tables the encoded rows need exist before any insert; the
     /// partitions of a table that could not be prepared fail (retried).
     /// </summary>
-    private async Task EvolveAsync(List<PlanCandidate> candidates, EncodedPartition?[] encoded, Dictionary<PartitionRecords, Formats.ResolvedSchemas> schemas, Dictionary<TableName, TableInfo> tables, InvocationBudget budget)
+    private async Task EvolveAsync(List<PlanCandidate> candidates, EncodedPartition?[] encoded, RoutedUnits units, Dictionary<TableName, TableInfo> tables, InvocationBudget budget)
     {
         if (_evolution is null)
         {
@@ -177,8 +195,8 @@ public sealed class SinkHandler : IInvocationHandler
         }
 
         var inputs = Enumerable.Range(0, candidates.Count)
-            .Where(i => candidates[i].Outcome.Failure is null && encoded[i] is not null)
-            .Select(i => new Evolution.EvolutionInput(encoded[i]!, schemas.GetValueOrDefault(candidates[i].Outcome.Source)))
+            .Where(i => candidates[i].Outcome.Failure is null && encoded[i] is not null && !units.IsUnrouted(candidates[i].Outcome))
+            .Select(i => new Evolution.EvolutionInput(encoded[i]!, units.Schemas.GetValueOrDefault(candidates[i].Outcome.Partition)))
             .ToList();
         var refused = await _evolution.ApplyAsync(inputs, tables, budget.GiveUpAt, budget.Work);
         foreach (var c in candidates.Where(c => c.Outcome.Failure is null && refused.ContainsKey(c.Outcome.Table)))

@@ -47,7 +47,7 @@ public static class SinkHandlerFactory
 
         LogReadAfterWrite(log, options.StateTable, state.Engine, "state");
         var catalog = new TableCatalog(gateway);
-        foreach (var (topic, table) in options.TopicTables)
+        foreach (var (topic, table) in options.Routes.GroupBy(r => r.Table).Select(g => (g.First().Topic, g.Key)))
         {
             var info = await retrier.RunAsync(c => catalog.GetAsync(table, c));
             if (!info.Exists && options.AutoCreateTables)
@@ -58,7 +58,7 @@ public static class SinkHandlerFactory
 
             if (!info.Exists)
             {
-                throw new ConfigurationException("TOPIC_TABLES", $"table {table} (for topic '{topic}') does not exist in ClickHouse at {SinkOptionsParser.Redact(options.ClickHouseUrl)}: create it first");
+                throw new ConfigurationException(options.Routes.First(r => r.Table == table).Index >= 0 ? "ROUTES" : "TOPIC_TABLES", $"table {table} (for topic '{topic}') does not exist in ClickHouse at {SinkOptionsParser.Redact(options.ClickHouseUrl)}: create it first");
             }
 
             LogReadAfterWrite(log, table, info.Engine, "target");

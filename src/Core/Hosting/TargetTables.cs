@@ -17,11 +17,14 @@ internal sealed class TargetTables(TopicRouter router, TableCatalog catalog, ISi
 {
     private readonly HashSet<TableName> _warned = [];
 
-    /// <summary>Where a topic's records go: a table, nowhere (DEFAULT_ROUTE=none), or a refused table (<see cref="RouteGuard"/>).</summary>
-    public Route RouteOf(string topic) => router.Route(topic);
+    /// <summary>The table of a topic without content routes.</summary>
+    public TableName TableOf(string topic) => router.TableOf(topic);
+
+    /// <summary>The router the units of a batch come from.</summary>
+    public TopicRouter Router => router;
 
     /// <summary>
-    /// The partitions whose table exists (or, with AUTO_CREATE_TABLES, will be created before the inserts), with its
+    /// The units whose table exists (or, with AUTO_CREATE_TABLES, will be created before the inserts), with its
     /// shape, in the order of <paramref name="outcomes"/>; <paramref name="found"/> receives what the catalog said of
     /// each table.
     /// </summary>
@@ -57,7 +60,7 @@ internal sealed class TargetTables(TopicRouter router, TableCatalog catalog, ISi
                 // AUTO_CREATE_TABLES: encoded for the table the schema evolver creates before the inserts.
                 catalog.Forget(o.Table);
                 o.TableDeduplicates = true;
-                candidates.Add(new PlanCandidate(o, router.ShapeFor(o.Source.Topic, Evolution.SchemaEvolver.CreatedTableColumns)));
+                candidates.Add(new PlanCandidate(o, router.ShapeFor(o.Source.Topic, o.Table, Evolution.SchemaEvolver.CreatedTableColumns)));
                 continue;
             }
 
@@ -65,7 +68,7 @@ internal sealed class TargetTables(TopicRouter router, TableCatalog catalog, ISi
             {
                 catalog.Forget(o.Table);
                 fail(o, new ClickHouseException(
-                    $"table {o.Table} does not exist: create it (docs/configuration.md shows a schema) or route topic '{o.Source.Topic}' elsewhere with TOPIC_TABLES",
+                    $"table {o.Table} does not exist: create it (docs/configuration.md shows a schema) or route topic '{o.Source.Topic}' elsewhere with TOPIC_TABLES or ROUTES",
                     ClickHouseErrorKind.MissingTable,
                     serverCode: 60));
                 continue;
@@ -80,7 +83,7 @@ internal sealed class TargetTables(TopicRouter router, TableCatalog catalog, ISi
 
             o.TableDeduplicates = deduplicating.All(t => t.CanDeduplicate);
             var stored = info.StoredBehind is { } b ? behind[o.Table].FirstOrDefault(t => t.Table == b) : null;
-            candidates.Add(new PlanCandidate(o, router.ShapeFor(o.Source.Topic, info.Columns).WithTopology(info, stored)));
+            candidates.Add(new PlanCandidate(o, router.ShapeFor(o.Source.Topic, o.Table, info.Columns).WithTopology(info, stored)));
         }
 
         return candidates;

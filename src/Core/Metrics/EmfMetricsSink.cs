@@ -53,6 +53,7 @@ public sealed partial class EmfMetricsSink : IMetricsSink, IInvocationObserver
         Definition(w, "Replayed", "Count");
         Definition(w, "PossibleDuplicates", "Count");
         Definition(w, "TombstonesSkipped", "Count");
+        Definition(w, "UnroutedSkipped", "Count");
         Definition(w, "FailedPartitions", "Count");
         Definition(w, "NonDeduplicatingTables", "Count");
         Definition(w, "RefusedPartitions", "Count");
@@ -73,6 +74,7 @@ public sealed partial class EmfMetricsSink : IMetricsSink, IInvocationObserver
         w.WriteNumber("Replayed", m.Replayed);
         w.WriteNumber("PossibleDuplicates", m.PossibleDuplicates);
         w.WriteNumber("TombstonesSkipped", m.TombstonesSkipped);
+        w.WriteNumber("UnroutedSkipped", m.UnroutedSkipped);
         w.WriteNumber("FailedPartitions", m.FailedPartitions);
         w.WriteNumber("NonDeduplicatingTables", m.NonDeduplicatingTables);
         w.WriteNumber("RefusedPartitions", m.RefusedPartitions);

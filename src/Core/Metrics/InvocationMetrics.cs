@@ -20,6 +20,8 @@ public sealed record InvocationMetrics
 
     /// <summary>Partitions whose route reached a table no topic may write (the sink's own tables, another database): retried, nothing written.</summary>
     public long RefusedRoutes { get; init; }
+    /// <summary>Records of a routed topic that no ROUTES rule matched, skipped (UNROUTED=skip).</summary>
+    public long UnroutedSkipped { get; init; }
 
     public double InsertLatencyMs { get; init; }
 

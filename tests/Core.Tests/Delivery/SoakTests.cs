@@ -152,6 +152,15 @@ public class SoakTests(ClickHouseFixture fixture)
                     continue;
                 }
 
+                if (table == "nowindow")
+                {
+                    // Without a deduplication window nothing can drop an insert the server applies after its invocation
+                    // gave up on it (docs/exactly-once.md, per topology): every offset lands, and a duplicate is possible
+                    // only for an insert the client abandoned in flight.
+                    Assert.True(offsets == good && rows - offsets <= h.Faults.AbandonedInserts, $"{table}: {rows} rows, {offsets} distinct offsets, {good} good records, {h.Faults.AbandonedInserts} inserts abandoned in flight");
+                    continue;
+                }
+
                 Assert.True(rows == good && offsets == good, $"{table}: {rows} rows, {offsets} distinct offsets, {good} good records");
             }
         }

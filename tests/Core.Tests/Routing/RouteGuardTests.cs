@@ -33,7 +33,7 @@ public sealed class RouteGuardTests
     [InlineData("system", "outside CLICKHOUSE_DATABASE (analytics)")]
     public void Route_ToTheSinksOwnTablesOrAnotherDatabase_IsRefusedByDefaultNamingAndByTopicTables(string topic, string why)
     {
-        var route = new TopicRouter(Options()).Route(topic);
+        var route = new TopicRouter(Options()).Gate(topic);
         Assert.Equal(RouteKind.Refused, route.Kind);
         Assert.Contains($"topic '{topic}' is refused", route.Reason, StringComparison.Ordinal);
         Assert.Contains(why, route.Reason, StringComparison.Ordinal);
@@ -54,7 +54,7 @@ public sealed class RouteGuardTests
     [InlineData("kafka_sink_state_archive", "analytics.kafka_sink_state_archive")]
     public void Route_OrdinaryTopics_GoToTheirTable(string topic, string table)
     {
-        var route = new TopicRouter(Options()).Route(topic);
+        var route = new TopicRouter(Options()).Gate(topic);
         Assert.Equal(RouteKind.Table, route.Kind);
         Assert.Equal(table, route.Table.ToString());
     }
@@ -63,10 +63,10 @@ public sealed class RouteGuardTests
     public void Route_DefaultRouteNone_LeavesUnlistedTopicsUnroutedAndListedOnesRouted()
     {
         var router = new TopicRouter(Options(DefaultRoute.None));
-        var clicks = router.Route("clicks");
+        var clicks = router.Gate("clicks");
         Assert.Equal(RouteKind.Unrouted, clicks.Kind);
         Assert.StartsWith("no route for topic 'clicks'", clicks.Reason, StringComparison.Ordinal);
-        Assert.Equal(RouteKind.Table, router.Route("orders").Kind);
-        Assert.Equal(RouteKind.Unrouted, router.Route("kafka_sink_state").Kind); // nothing written to it either way
+        Assert.Equal(RouteKind.Table, router.Gate("orders").Kind);
+        Assert.Equal(RouteKind.Unrouted, router.Gate("kafka_sink_state").Kind); // nothing written to it either way
     }
 }

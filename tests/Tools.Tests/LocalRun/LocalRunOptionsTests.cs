@@ -16,7 +16,11 @@ public sealed class LocalRunOptionsTests
         Assert.Equal((4, 500, 200, 0.01, "json"), (o.Partitions, o.BatchSize, o.RecordBytes, o.BadRatio, o.ValueFormat));
         Assert.Null(o.ChaosSeed);
         Assert.Null(o.ClickHouseUrl);
+        Assert.False(o.Routing);
     }
+
+    [Fact]
+    public void Parse_Routing_AddsTheRoutingExample() => Assert.True(LocalRunOptions.Parse(["--routing"]).Routing);
 
     [Fact]
     public void Parse_GenerateWithEveryOption_TakesThem()

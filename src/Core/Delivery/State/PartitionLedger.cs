@@ -47,8 +47,10 @@ public sealed class PartitionLedger
     /// <summary>Taken out of the cache for this invocation, put back only if it ends cleanly: a failed or crashed one leaves none behind.</summary>
     private readonly CachedStates? _cached;
 
-    public PartitionLedger(IStateStore store, StateCache cache, SinkOptions options, ISinkLog log, Retrier retrier, KafkaBatch batch, Action<PartitionOutcome, Exception> fail)
+    /// <param name="units">Every unit (partition, table) of the batch: the cache plans the batch only if it holds them all.</param>
+    public PartitionLedger(IStateStore store, StateCache cache, SinkOptions options, ISinkLog log, Retrier retrier, KafkaBatch batch, IReadOnlyCollection<PartitionOutcome> units, Action<PartitionOutcome, Exception> fail)
     {
+        ArgumentNullException.ThrowIfNull(units);
         ArgumentNullException.ThrowIfNull(cache);
         ArgumentNullException.ThrowIfNull(batch);
         _store = store;
@@ -58,7 +60,17 @@ public sealed class PartitionLedger
         _retrier = retrier;
         _fail = fail;
         Source = SourceIdentity.Of(batch);
-        _cached = cache.Take(Source, batch.Partitions.Select(p => (new PartitionKey(p.Topic, p.Partition), p.FirstOffset)).ToList());
+        _cached = cache.Take(Source, units.Select(u => (KeyOf(u), u.Source.FirstOffset)).ToList());
+    }
+
+    /// <summary>
+    /// The state key of a unit: its state name (the topic's own for its home table, <c>topic@db.table</c> for another
+    /// table of ROUTES: docs/exactly-once.md, "Routing") and the partition.
+    /// </summary>
+    public static PartitionKey KeyOf(PartitionOutcome unit)
+    {
+        ArgumentNullException.ThrowIfNull(unit);
+        return new PartitionKey(unit.StateTopic, unit.Source.Partition);
     }
 
     /// <summary>
@@ -69,7 +81,7 @@ public sealed class PartitionLedger
     public async Task<List<PlannedPartition>> PlanAsync(IReadOnlyList<PlanCandidate> candidates)
     {
         ArgumentNullException.ThrowIfNull(candidates);
-        var keys = candidates.Select(c => new PartitionKey(c.Outcome.Source.Topic, c.Outcome.Source.Partition)).ToList();
+        var keys = candidates.Select(c => KeyOf(c.Outcome)).ToList();
         if (_cached is not null)
         {
             _log.Write(LogLevel.Debug, "state planned from this environment's last write (in-process state cache): no state read", new LogFields(Numbers: [new("partitions", keys.Count)]));
@@ -166,7 +178,7 @@ public sealed class PartitionLedger
                 continue;
             }
 
-            var key = new PartitionKey(o.Source.Topic, o.Source.Partition);
+            var key = KeyOf(o);
             try
             {
                 var recorded = snapshot.States.GetValueOrDefault(key);

@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using MskClickHouse.Core.Configuration;
+using MskClickHouse.Core.Events;
+using MskClickHouse.Core.Routing;
+using MskClickHouse.Core.Rows;
+
+namespace MskClickHouse.Bench.EndToEnd.Sections;
+
+/// <summary>
+/// Routing's CPU cost on the end-to-end batch (the 6 MB event of <see cref="Workload"/>): route and encode every
+/// partition routed by topic (one table), by field (the value's <c>event</c> field, one table per event type: the same
+/// rows as by topic, split six ways), and by field with fan-out (the six tables plus one all-events table: twice the
+/// rows), timed in rotation on the same decoded batch; plus the split alone (<see cref="TopicRouter.Route"/>, many rounds).
+/// </summary>
+internal sealed record RoutingCostResult(int Records, int EventBytes, List<double> TopicMs, List<double> FieldMs, List<double> FanOutMs, List<double> FieldRatio, List<double> FanOutRatio, double SplitByFieldUs, long RowsByTopic, long RowsByField, long RowsFanOut);
+
+/// <summary>Section 1's row for ROUTES: what routing by a field adds to the sink's CPU path (route + encode).</summary>
+internal static class RoutingCost
+{
+    private static readonly string[] EventTypes = ["page_view", "click", "purchase", "signup", "logout", "search"];
+
+    public static RoutingCostResult Run(BenchOptions options, Workload workload)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(workload);
+        var payload = workload.Event(0);
+        using var batch = KafkaEventDecoder.Decode(payload);
+        var byTopic = Router(null, allEvents: false);
+        var byField = Router(EventTypes, allEvents: false);
+        var fanOut = Router(EventTypes, allEvents: true);
+        long rowsTopic = 0, rowsField = 0, rowsFanOut = 0;
+        double Time(TopicRouter router, ref long rows)
+        {
+            var w = Stopwatch.StartNew();
+            rows = 0;
+            foreach (var p in batch.Partitions)
+            {
+                foreach (var routed in router.Route(batch, p).Routed)
+                {
+                    using var encoded = RowEncoder.Encode(batch, routed.Records, router.ShapeFor(p.Topic, routed.Table, MetadataColumnSets.ClickPipes), TombstonePolicy.Skip);
+                    rows += encoded.RowCount;
+                }
+            }
+
+            return w.Elapsed.TotalMilliseconds;
+        }
+
+        var topicMs = new List<double>();
+        var fieldMs = new List<double>();
+        var fanOutMs = new List<double>();
+        var fieldRatio = new List<double>();
+        var fanOutRatio = new List<double>();
+        for (var i = 0; i < options.DecodeIterations + 2; i++)
+        {
+            // Rotate which goes first so that warm caches and GC favour none of them.
+            double t = 0, f = 0, o = 0;
+            foreach (var which in Enumerable.Range(0, 3).Select(k => (k + i) % 3))
+            {
+                switch (which)
+                {
+                    case 0: t = Time(byTopic, ref rowsTopic); break;
+                    case 1: f = Time(byField, ref rowsField); break;
+                    default: o = Time(fanOut, ref rowsFanOut); break;
+                }
+            }
+
+            if (i >= 2)
+            {
+                topicMs.Add(t);
+                fieldMs.Add(f);
+                fanOutMs.Add(o);
+                fieldRatio.Add(f / t);
+                fanOutRatio.Add(o / t);
+            }
+        }
+
+        return new RoutingCostResult(workload.Records, payload.Length, topicMs, fieldMs, fanOutMs, fieldRatio, fanOutRatio, SplitAlone(batch, byField), rowsTopic, rowsField, rowsFanOut);
+    }
+
+    /// <summary>The mean time of splitting every partition by field, without encoding.</summary>
+    private static double SplitAlone(KafkaBatch batch, TopicRouter router)
+    {
+        void Round()
+        {
+            foreach (var p in batch.Partitions)
+            {
+                router.Route(batch, p);
+            }
+        }
+
+        Round();
+        var rounds = 20;
+        var w = Stopwatch.StartNew();
+        for (var r = 0; r < rounds; r++)
+        {
+            Round();
+        }
+
+        return w.Elapsed.TotalMilliseconds * 1000 / rounds;
+    }
+
+    /// <summary>Both topics of the workload into one table (types null), or by the <c>event</c> field into a table per type.</summary>
+    internal static TopicRouter Router(string[]? types, bool allEvents)
+    {
+        var rules = new List<string>();
+        foreach (var topic in new[] { "topic-a", "topic-b" })
+        {
+            rules.AddRange(types is null
+                ? [$$"""{"topic":"{{topic}}","table":"events"}"""]
+                : types.Select(t => $$$"""{"topic":"{{{topic}}}","table":"events_{{{t}}}","where":{"field":"event","equals":"{{{t}}}"}}"""));
+            if (allEvents)
+            {
+                rules.Add($$"""{"topic":"{{topic}}","table":"all_events"}""");
+            }
+        }
+
+        var env = new Dictionary<string, string?> { ["CLICKHOUSE_URL"] = "https://bench.invalid", ["SINK_ID"] = "bench", ["ROUTES"] = "[" + string.Join(',', rules) + "]" };
+        return new TopicRouter(SinkOptionsParser.Parse(env));
+    }
+}

@@ -1,0 +1,229 @@
+using System.Text;
+using MskClickHouse.Core.Configuration;
+using MskClickHouse.Core.Events;
+using MskClickHouse.Core.Rows;
+
+namespace MskClickHouse.Core.Routing;
+
+/// <summary>
+/// Decodes, for a registry-framed value, the JSON object a field condition reads (the record the transcoders produce);
+/// false when the value cannot be decoded (its fields are then absent). The span is valid until the next call on the thread.
+/// </summary>
+public delegate bool ValueJson(ReadOnlySpan<byte> value, out ReadOnlySpan<byte> json);
+
+/// <summary>
+/// Splits one partition's records among the topic's tables. Pure. Reads only what the conditions need: a header, the
+/// key, or each field name once by a byte scan of the value that stops at it; a topic routed by topic only (every table
+/// takes all) reads nothing and copies nothing.
+/// </summary>
+public static class PartitionRouter
+{
+    private const int ShownValueLength = 64;
+
+    /// <param name="json">For registry-framed values: their decoded JSON; null when the values are JSON themselves.</param>
+    public static PartitionRouting Route(KafkaBatch batch, PartitionRecords partition, TopicRoutes routes, TombstonePolicy tombstones, UnroutedPolicy unrouted, ValueJson? json = null)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(partition);
+        ArgumentNullException.ThrowIfNull(routes);
+        if (routes.TakesAll && routes.Tables.Count > 0)
+        {
+            return new PartitionRouting(partition, routes.Tables.Select((t, i) => new RoutedRecords(t, partition, routes.StateTopics[i])).ToList(), null, [], 0, 0);
+        }
+
+        var records = partition.Records;
+        var perTable = new List<KafkaRecord>?[routes.Tables.Count];
+        List<KafkaRecord>? unroutedRecords = null;
+        List<RejectedRecord>? reasons = null;
+        int skipped = 0, tombstonesSkipped = 0;
+        Span<FieldValue> fields = routes.Fields.Count <= 8 ? stackalloc FieldValue[routes.Fields.Count] : new FieldValue[routes.Fields.Count];
+        for (var i = 0; i < records.Length; i++)
+        {
+            ref readonly var record = ref records[i];
+            var value = ReadFields(batch, in record, routes, json, fields);
+            var matched = false;
+            for (var t = 0; t < routes.Tables.Count; t++)
+            {
+                if (Matches(batch, in record, routes, routes.Conditions[t], value, fields))
+                {
+                    (perTable[t] ??= []).Add(record);
+                    matched = true;
+                }
+            }
+
+            if (matched)
+            {
+                continue;
+            }
+
+            string? reason = record.Error;
+            if (record.IsTombstone)
+            {
+                if (tombstones == TombstonePolicy.Skip)
+                {
+                    tombstonesSkipped++;
+                    continue;
+                }
+
+                reason = "tombstone (null value)";
+            }
+            else if (unrouted == UnroutedPolicy.Skip && reason is null)
+            {
+                skipped++;
+                continue;
+            }
+
+            reason = reason is null ? NoRoute(batch, in record, routes, value, fields) : reason + "; " + NoRoute(batch, in record, routes, value, fields);
+            (unroutedRecords ??= []).Add(record);
+            (reasons ??= []).Add(new RejectedRecord(unroutedRecords.Count - 1, reason));
+        }
+
+        var routed = new List<RoutedRecords>();
+        for (var t = 0; t < perTable.Length; t++)
+        {
+            if (perTable[t] is { } list)
+            {
+                routed.Add(new RoutedRecords(routes.Tables[t], list.Count == records.Length ? partition : Subset(partition, list), routes.StateTopics[t]));
+            }
+        }
+
+        return new PartitionRouting(
+            partition,
+            routed,
+            unroutedRecords is null ? null : Subset(partition, unroutedRecords),
+            reasons is null ? [] : reasons,
+            skipped,
+            tombstonesSkipped);
+    }
+
+    private static PartitionRecords Subset(PartitionRecords partition, List<KafkaRecord> records) =>
+        new(partition.Topic, partition.Partition, partition.MapKey, records.ToArray(), duplicateOffsetsDropped: 0);
+
+    /// <summary>Finds each field the conditions read, once; returns the JSON they were read from.</summary>
+    private static ReadOnlySpan<byte> ReadFields(KafkaBatch batch, in KafkaRecord record, TopicRoutes routes, ValueJson? json, Span<FieldValue> fields)
+    {
+        if (fields.Length == 0)
+        {
+            return default;
+        }
+
+        var value = record.IsTombstone || record.Error is not null ? default : batch.Bytes(record.Value);
+        if (json is not null && !value.IsEmpty && !json(value, out value))
+        {
+            value = default;
+        }
+
+        for (var f = 0; f < fields.Length; f++)
+        {
+            fields[f] = !value.IsEmpty && TopLevelField.Find(value, routes.FieldsUtf8[f], out var start, out var length, out var isString)
+                ? new FieldValue(true, start, length, isString)
+                : default;
+        }
+
+        return value;
+    }
+
+    private static bool Matches(KafkaBatch batch, in KafkaRecord record, TopicRoutes routes, IReadOnlyList<RouteCondition>? conditions, ReadOnlySpan<byte> value, ReadOnlySpan<FieldValue> fields)
+    {
+        if (conditions is null)
+        {
+            return true;
+        }
+
+        foreach (var condition in conditions)
+        {
+            var hit = condition switch
+            {
+                HeaderEquals h => HeaderMatches(batch, in record, h),
+                KeyMatches k => !record.Key.IsNull && (k.Prefix ? batch.Bytes(record.Key).StartsWith(k.ValueUtf8) : batch.Bytes(record.Key).SequenceEqual(k.ValueUtf8)),
+                FieldEquals f => FieldMatches(value, fields[routes.FieldIndex(f)], f.ValueUtf8),
+                _ => false,
+            };
+            if (hit)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool HeaderMatches(KafkaBatch batch, in KafkaRecord record, HeaderEquals condition)
+    {
+        foreach (var header in batch.HeadersOf(in record))
+        {
+            if (!header.Value.IsNull && batch.Bytes(header.Name).SequenceEqual(condition.NameUtf8) && batch.Bytes(header.Value).SequenceEqual(condition.ValueUtf8))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool FieldMatches(ReadOnlySpan<byte> value, FieldValue field, ReadOnlySpan<byte> text)
+    {
+        if (!field.Found)
+        {
+            return false;
+        }
+
+        return TopLevelField.ValueEquals(value.Slice(field.Start, field.Length), field.IsString, text);
+    }
+
+    /// <summary>
+    /// Why a record has no route, naming what the rules test and what the record holds there (values cut to 64
+    /// characters), so the reason names the missing route: <c>field 'type' = "signup"</c>.
+    /// </summary>
+    private static string NoRoute(KafkaBatch batch, in KafkaRecord record, TopicRoutes routes, ReadOnlySpan<byte> value, ReadOnlySpan<FieldValue> fields)
+    {
+        if (routes.Refused is { } refused)
+        {
+            return $"no route for topic '{routes.Topic}': {refused}";
+        }
+
+        var seen = new List<string>();
+        foreach (var condition in routes.Conditions.Where(c => c is not null).SelectMany(c => c!))
+        {
+            var shown = condition switch
+            {
+                HeaderEquals h => $"header '{h.Name}' {Shown(FirstHeader(batch, in record, h.NameUtf8))}",
+                KeyMatches => "key " + (record.Key.IsNull ? "absent" : Shown(batch.Bytes(record.Key))),
+                FieldEquals f => $"field '{f.Name}' {ShownField(value, fields[routes.FieldIndex(f)])}",
+                _ => string.Empty,
+            };
+            if (!seen.Contains(shown))
+            {
+                seen.Add(shown);
+            }
+        }
+
+        return $"unrouted: no rule of topic '{routes.Topic}' matches this record ({string.Join(", ", seen)}): add a rule for it to ROUTES, or set UNROUTED=skip";
+    }
+
+    private static byte[]? FirstHeader(KafkaBatch batch, in KafkaRecord record, byte[] name)
+    {
+        foreach (var header in batch.HeadersOf(in record))
+        {
+            if (batch.Bytes(header.Name).SequenceEqual(name))
+            {
+                return header.Value.IsNull ? null : batch.Bytes(header.Value).ToArray();
+            }
+        }
+
+        return null;
+    }
+
+    private static string Shown(ReadOnlySpan<byte> text) => "= '" + Cut(Encoding.UTF8.GetString(text)) + "'";
+
+    private static string Shown(byte[]? text) => text is null ? "absent" : Shown(text.AsSpan());
+
+    private static string ShownField(ReadOnlySpan<byte> value, FieldValue field) => !field.Found
+        ? "absent"
+        : field.IsString ? "= \"" + Cut(Encoding.UTF8.GetString(value.Slice(field.Start, field.Length))) + "\"" : "= " + Cut(Encoding.UTF8.GetString(value.Slice(field.Start, field.Length)));
+
+    private static string Cut(string text) => text.Length <= ShownValueLength ? text : text[..ShownValueLength] + "…";
+
+    /// <summary>Where one field's raw value lies in the record's JSON.</summary>
+    private readonly record struct FieldValue(bool Found, int Start, int Length, bool IsString);
+}

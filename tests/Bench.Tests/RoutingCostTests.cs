@@ -1,0 +1,40 @@
+using MskClickHouse.Bench.EndToEnd;
+using MskClickHouse.Bench.EndToEnd.Sections;
+
+namespace MskClickHouse.Bench.Tests;
+
+/// <summary>The routing-cost section at a tiny size: it routes what it says it routes (timings are not asserted).</summary>
+public sealed class RoutingCostTests
+{
+    [Fact]
+    public void RoutingCost_ByFieldSplitsTheSameRowsAsByTopic_AndFanOutAddsTheAllEventsCopy()
+    {
+        var options = BenchOptions.Parse(["--decode-iterations", "1"]);
+        var workload = new Workload(records: 60, valueBytes: 200);
+
+        var r = RoutingCost.Run(options, workload);
+
+        Assert.Equal(60, r.RowsByTopic);
+        Assert.Equal(r.RowsByTopic, r.RowsByField);
+        Assert.Equal(2 * r.RowsByTopic, r.RowsFanOut);
+        Assert.Single(r.TopicMs);
+        Assert.Single(r.FieldRatio);
+        Assert.True(r.SplitByFieldUs > 0);
+    }
+
+    [Fact]
+    public void RoutingCost_ByFieldRouter_SendsEachRecordToTheTableOfItsEventType()
+    {
+        var workload = new Workload(records: 30, valueBytes: 200);
+        using var batch = MskClickHouse.Core.Events.KafkaEventDecoder.Decode(workload.Event(0));
+        var router = RoutingCost.Router(["click"], allEvents: false);
+
+        foreach (var p in batch.Partitions)
+        {
+            var routing = router.Route(batch, p);
+            var clicks = routing.Routed.SingleOrDefault()?.Records.Records ?? [];
+            Assert.All(clicks, r => Assert.Contains("\"event\":\"click\"", System.Text.Encoding.UTF8.GetString(batch.Bytes(r.Value)), StringComparison.Ordinal));
+            Assert.Equal(p.Records.Length, clicks.Length + (routing.Unrouted?.Records.Length ?? 0));
+        }
+    }
+}
