@@ -55,7 +55,6 @@ public sealed partial class FaultInjectingHandler : DelegatingHandler
     private int _lost;
     private int _delayed;
     private int _late;
-    private int _abandoned;
     private int _lagged;
     private int _lagFlushes;
 
@@ -92,9 +91,6 @@ public sealed partial class FaultInjectingHandler : DelegatingHandler
 
     /// <summary>Inserts whose answer was dropped and that were applied later.</summary>
     public int LateApplied => _late;
-
-    /// <summary>Inserts the client abandoned in flight (cancelled): each may have been applied by the server all the same.</summary>
-    public int AbandonedInserts => _abandoned;
 
     /// <summary>Inserts acknowledged before they became visible to ordinary reads.</summary>
     public int Lagged => _lagged;
@@ -178,19 +174,7 @@ public sealed partial class FaultInjectingHandler : DelegatingHandler
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        HttpResponseMessage response;
-        try
-        {
-            response = await SendFaultyAsync(request, cancellationToken);
-        }
-        catch (OperationCanceledException) when (IsInsert(request))
-        {
-            // The client gave up on an insert the server may have had whole: it may still apply it (a late apply that
-            // no fault injected, e.g. an invocation's deadline on a loaded machine).
-            Interlocked.Increment(ref _abandoned);
-            throw;
-        }
-
+        var response = await SendFaultyAsync(request, cancellationToken);
         if (StripSummary)
         {
             response.Headers.Remove("X-ClickHouse-Summary");

@@ -39,13 +39,13 @@ public sealed class TopicRouter
     {
         ArgumentNullException.ThrowIfNull(topic);
         var table = options.RouteOf(topic);
-        var named = configured.TryGetValue(topic, out var routes);
+        var named = configured.TryGetValue(topic, out var routes) || options.TopicTables.ContainsKey(topic);
         if (!named && options.DefaultRoute == DefaultRoute.None)
         {
             return new Route(RouteKind.Unrouted, table, $"no route for topic '{topic}': DEFAULT_ROUTE=none and neither TOPIC_TABLES nor ROUTES names it");
         }
 
-        foreach (var t in named ? routes!.Tables : [table])
+        foreach (var t in routes?.Tables ?? [table])
         {
             if (guard.Refusal(topic, t) is { } refusal)
             {

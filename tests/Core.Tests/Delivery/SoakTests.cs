@@ -154,10 +154,11 @@ public class SoakTests(ClickHouseFixture fixture)
 
                 if (table == "nowindow")
                 {
-                    // Without a deduplication window nothing can drop an insert the server applies after its invocation
-                    // gave up on it (docs/exactly-once.md, per topology): every offset lands, and a duplicate is possible
-                    // only for an insert the client abandoned in flight.
-                    Assert.True(offsets == good && rows - offsets <= h.Faults.AbandonedInserts, $"{table}: {rows} rows, {offsets} distinct offsets, {good} good records, {h.Faults.AbandonedInserts} inserts abandoned in flight");
+                    // Without a deduplication window nothing drops a second insert of the same rows: two deliveries of
+                    // one batch running at once (the simulated mapping sends such duplicates) both find the rows absent
+                    // and both insert, and an insert the server applies after its invocation gave up lands again
+                    // (docs/exactly-once.md, per topology; alarmed as NonDeduplicatingTables). What holds: nothing is lost.
+                    Assert.True(offsets == good, $"{table}: {rows} rows, {offsets} distinct offsets, {good} good records");
                     continue;
                 }
 
