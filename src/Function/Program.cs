@@ -3,6 +3,7 @@ using MskClickHouse.Core.Configuration;
 using MskClickHouse.Core.Hosting;
 using MskClickHouse.Core.Logging;
 using MskClickHouse.Core.Metrics;
+using MskClickHouse.Core.Runtime;
 using MskClickHouse.Core.Secrets;
 
 namespace MskClickHouse.Function;

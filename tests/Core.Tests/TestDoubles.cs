@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
-using MskClickHouse.Core.Hosting;
 using MskClickHouse.Core.Logging;
+using MskClickHouse.Core.Runtime;
 
 namespace MskClickHouse.Core.Tests;
 

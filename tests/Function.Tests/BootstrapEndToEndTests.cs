@@ -173,7 +173,9 @@ public sealed class BootstrapEndToEndTests(PublishedBootstrap published, ClickHo
         Assert.Equal("ConfigurationException", report.ErrorType);
         Assert.Contains("CLICKHOUSE_URL", report.ErrorMessage, StringComparison.Ordinal);
         Assert.NotEqual(0, await process.WaitForExitAsync(Timeout));
-        Assert.Contains(process.StandardOutputLines, l => l.Contains("\"Critical\"", StringComparison.Ordinal) && l.Contains("CLICKHOUSE_URL", StringComparison.Ordinal));
+        // Before the options exist the runtime logs with the service name read from the process environment.
+        Assert.Contains(process.StandardOutputLines, l => l.Contains("\"Critical\"", StringComparison.Ordinal) && l.Contains("CLICKHOUSE_URL", StringComparison.Ordinal)
+            && l.Contains("\"service\":\"e2e-sink\"", StringComparison.Ordinal));
     }
 
     [Fact]

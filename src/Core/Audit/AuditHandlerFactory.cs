@@ -1,8 +1,8 @@
 using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Configuration;
-using MskClickHouse.Core.Hosting;
 using MskClickHouse.Core.Logging;
 using MskClickHouse.Core.Metrics;
+using MskClickHouse.Core.Runtime;
 
 namespace MskClickHouse.Core.Audit;
 

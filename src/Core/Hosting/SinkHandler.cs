@@ -8,6 +8,7 @@ using MskClickHouse.Core.Logging;
 using MskClickHouse.Core.Metrics;
 using MskClickHouse.Core.Routing;
 using MskClickHouse.Core.Rows;
+using MskClickHouse.Core.Runtime;
 
 namespace MskClickHouse.Core.Hosting;
 

@@ -5,6 +5,7 @@ using MskClickHouse.Core.Delivery.State;
 using MskClickHouse.Core.Errors;
 using MskClickHouse.Core.Logging;
 using MskClickHouse.Core.Metrics;
+using MskClickHouse.Core.Runtime;
 
 namespace MskClickHouse.Core.Hosting;
 

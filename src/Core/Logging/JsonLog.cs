@@ -27,7 +27,15 @@ public sealed record JsonLogOptions
     public static JsonLogOptions FromEnvironment(IReadOnlyDictionary<string, string?> env)
     {
         ArgumentNullException.ThrowIfNull(env);
-        string? Get(string name) => env.TryGetValue(name, out var v) && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null;
+        return FromVariables(name => env.TryGetValue(name, out var v) ? v : null);
+    }
+
+    /// <summary>The same, read from the process environment (the runtime's log for a failed init, before any options).</summary>
+    public static JsonLogOptions FromProcessEnvironment() => FromVariables(Environment.GetEnvironmentVariable);
+
+    private static JsonLogOptions FromVariables(Func<string, string?> variable)
+    {
+        string? Get(string name) => variable(name) is { } v && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null;
         return new JsonLogOptions
         {
             Service = Get("POWERTOOLS_SERVICE_NAME") ?? "msk-clickhouse",

@@ -6,9 +6,9 @@ using MskClickHouse.Core.Configuration;
 using MskClickHouse.Core.Delivery;
 using MskClickHouse.Core.Events;
 using MskClickHouse.Core.Formats;
-using MskClickHouse.Core.Hosting;
 using MskClickHouse.Core.Logging;
 using MskClickHouse.Core.Rows;
+using MskClickHouse.Core.Runtime;
 
 namespace MskClickHouse.Core.Replay;
 

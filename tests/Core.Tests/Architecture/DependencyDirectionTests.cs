@@ -18,7 +18,7 @@ public partial class DependencyDirectionTests
     [
         "Audit",         // SINK_MODE=audit: a handler of its own over the state, target and dead-letter tables
         "Replay",        // SINK_MODE=replay: dead letters back through the sink's decoder and encoder (a handler, like Hosting's)
-        "Hosting",       // runtime loop, invocation handler, composition root: drives the pipeline
+        "Hosting",       // the sink's invocation handler and composition root: drives the pipeline
         "Delivery",      // reconcile, token, state, insert, dead letters, retries
         "Evolution",     // SCHEMA_EVOLUTION / AUTO_CREATE_TABLES: new fields of the batch → ALTER/CREATE before the insert
         "Drift",         // sampled top-level field names vs the table's columns (UnknownFields)
@@ -31,6 +31,7 @@ public partial class DependencyDirectionTests
         "Configuration", // the options record and its parser
         "ClickHouse",    // gateway, catalog, identifiers, SQL text, error classification
         "Metrics",       // EMF
+        "Runtime",       // the Lambda Runtime API client, loop and bootstrap: a handler plugs in, nothing of the sink
         "Logging",       // structured log lines, invocation context
         "Json",          // the JSON text writer and the pooled buffer rows are written into
         "Errors",        // the sink's exception base
@@ -131,6 +132,30 @@ public partial class DependencyDirectionTests
         var found = Violations("Logging/X.cs", "using R = MskClickHouse.Core.Replay.ReplayHandler;\n\nnamespace MskClickHouse.Core.Logging;\n");
 
         Assert.Equal(["src/Core/Logging/X.cs: Logging imports Replay (MskClickHouse.Core.Replay.), which is upstream of it"], found);
+    }
+
+    [Fact]
+    public void Runtime_MayNotImportTheSinksStagesOrOptions()
+    {
+        // The Lambda transport a handler plugs into: only logging, JSON and the error base rank after it.
+        const string source = """
+            using MskClickHouse.Core.Configuration;
+            using MskClickHouse.Core.Errors;
+            using MskClickHouse.Core.Logging;
+
+            namespace MskClickHouse.Core.Runtime;
+
+            public sealed class X { public object Y() => Hosting.InvocationAnswer.For(default, []); }
+            """;
+
+        var found = Violations("Runtime/X.cs", source);
+
+        Assert.Equal(
+            [
+                "src/Core/Runtime/X.cs: Runtime imports Configuration (using MskClickHouse.Core.Configuration), which is upstream of it",
+                "src/Core/Runtime/X.cs: Runtime imports Hosting (Hosting.), which is upstream of it",
+            ],
+            found);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Configuration;
 using MskClickHouse.Core.Formats.Registry;
 using MskClickHouse.Core.Hosting;
+using MskClickHouse.Core.Runtime;
 using MskClickHouse.Core.Tests.Delivery;
 using MskClickHouse.SchemaRegistryEmulator;
 using MskClickHouse.Simulation;

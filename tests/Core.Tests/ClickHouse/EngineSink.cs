@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Text;
 using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Configuration;
-using MskClickHouse.Core.Hosting;
+using MskClickHouse.Core.Runtime;
 using MskClickHouse.Core.Tests.Delivery;
 using MskClickHouse.Simulation;
 using MskClickHouse.TestSupport;

@@ -4,6 +4,7 @@ using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Configuration;
 using MskClickHouse.Core.Hosting;
 using MskClickHouse.Core.Logging;
+using MskClickHouse.Core.Runtime;
 using MskClickHouse.DevHarness;
 using MskClickHouse.TestSupport;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using MskClickHouse.Core.Runtime;
 using MskClickHouse.Simulation;
 using MskClickHouse.TestSupport;
 
@@ -185,7 +186,7 @@ public class SoakTests(ClickHouseFixture fixture)
                 return x < 0.03 ? Fault.RefuseBeforeSending : x < 0.06 ? Fault.LoseAnswerAfterApplying : x < 0.07 ? Fault.Delay : Fault.None;
             }
         };
-        var environments = new List<MskClickHouse.Core.Hosting.IInvocationHandler> { h.Handler };
+        var environments = new List<IInvocationHandler> { h.Handler };
         for (var i = 0; i < 2; i++)
         {
             environments.Add(await MskClickHouse.Core.Hosting.SinkHandlerFactory.CreateAsync(h.Options, h.Gateway, h.Log, h.Metrics, TimeProvider.System, CancellationToken.None));

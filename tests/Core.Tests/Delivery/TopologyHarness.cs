@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Configuration;
-using MskClickHouse.Core.Hosting;
+using MskClickHouse.Core.Runtime;
 using MskClickHouse.DevHarness;
 using MskClickHouse.Simulation;
 using MskClickHouse.TestSupport;

@@ -7,6 +7,7 @@ using MskClickHouse.Core.Drift;
 using MskClickHouse.Core.Hosting;
 using MskClickHouse.Core.Logging;
 using MskClickHouse.Core.Metrics;
+using MskClickHouse.Core.Runtime;
 using MskClickHouse.Core.Tests.Delivery;
 using MskClickHouse.Core.Tests.Events;
 using MskClickHouse.TestSupport;

@@ -8,6 +8,7 @@ using MskClickHouse.Core.Formats.Registry;
 using MskClickHouse.Core.Hosting;
 using MskClickHouse.Core.Logging;
 using MskClickHouse.Core.Metrics;
+using MskClickHouse.Core.Runtime;
 using MskClickHouse.Core.Tests.Delivery;
 using MskClickHouse.TestSupport;
 

@@ -11,6 +11,7 @@ using MskClickHouse.Core.Formats.Framing;
 using MskClickHouse.Core.Formats.Registry;
 using MskClickHouse.Core.Hosting;
 using MskClickHouse.Core.Logging;
+using MskClickHouse.Core.Runtime;
 using MskClickHouse.Core.Secrets;
 using MskClickHouse.Core.Tests.Delivery;
 using MskClickHouse.Core.Tests.Events;

@@ -1,7 +1,7 @@
 using System.Text;
 using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Configuration;
-using MskClickHouse.Core.Hosting;
+using MskClickHouse.Core.Runtime;
 using MskClickHouse.Core.Tests.Delivery;
 using MskClickHouse.DevHarness;
 using MskClickHouse.Simulation;

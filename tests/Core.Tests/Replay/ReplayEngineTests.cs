@@ -6,6 +6,7 @@ using MskClickHouse.Core.Configuration;
 using MskClickHouse.Core.Hosting;
 using MskClickHouse.Core.Logging;
 using MskClickHouse.Core.Replay;
+using MskClickHouse.Core.Runtime;
 using MskClickHouse.Core.Tests.Delivery;
 using MskClickHouse.Simulation;
 using MskClickHouse.TestSupport;

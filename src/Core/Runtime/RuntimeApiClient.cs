@@ -6,7 +6,7 @@ using System.Text;
 using System.Text.Json;
 using MskClickHouse.Core.Logging;
 
-namespace MskClickHouse.Core.Hosting;
+namespace MskClickHouse.Core.Runtime;
 
 /// <summary>
 /// Lambda Runtime API client over one keep-alive <see cref="HttpClient"/> with an infinite timeout

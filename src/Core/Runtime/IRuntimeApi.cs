@@ -3,7 +3,7 @@ using MskClickHouse.Core.Logging;
 
 
 
-namespace MskClickHouse.Core.Hosting;
+namespace MskClickHouse.Core.Runtime;
 
 /// <summary>
 /// One invocation handed out by <see cref="IRuntimeApi.GetNextInvocationAsync"/>.

@@ -3,7 +3,7 @@ using MskClickHouse.Core.Logging;
 
 
 
-namespace MskClickHouse.Core.Hosting;
+namespace MskClickHouse.Core.Runtime;
 
 /// <summary>Handles one invocation: the raw event bytes in, the raw response JSON out.</summary>
 public interface IInvocationHandler

@@ -1,10 +1,10 @@
 using System.Text;
 using System.Text.Json;
-using MskClickHouse.Core.Hosting;
+using MskClickHouse.Core.Runtime;
 using MskClickHouse.RuntimeApiEmulator;
 using Emulator = MskClickHouse.RuntimeApiEmulator.RuntimeApiEmulator;
 
-namespace MskClickHouse.Core.Tests.Hosting;
+namespace MskClickHouse.Core.Tests.Runtime;
 
 public sealed class RuntimeApiClientTests
 {

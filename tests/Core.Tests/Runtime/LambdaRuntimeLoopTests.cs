@@ -1,12 +1,12 @@
 using System.Diagnostics;
 using System.Text;
 using MskClickHouse.Core.Errors;
-using MskClickHouse.Core.Hosting;
+using MskClickHouse.Core.Runtime;
 using MskClickHouse.Core.Logging;
 using MskClickHouse.RuntimeApiEmulator;
 using Emulator = MskClickHouse.RuntimeApiEmulator.RuntimeApiEmulator;
 
-namespace MskClickHouse.Core.Tests.Hosting;
+namespace MskClickHouse.Core.Tests.Runtime;
 
 public sealed class LambdaRuntimeLoopTests
 {

@@ -4,7 +4,7 @@ using MskClickHouse.Core.Logging;
 
 
 
-namespace MskClickHouse.Core.Hosting;
+namespace MskClickHouse.Core.Runtime;
 
 /// <summary>How the loop runs invocations.</summary>
 public sealed record LambdaRuntimeLoopOptions

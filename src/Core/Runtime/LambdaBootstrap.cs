@@ -1,9 +1,8 @@
 using System.Runtime.InteropServices;
-using MskClickHouse.Core.Configuration;
 using MskClickHouse.Core.Errors;
 using MskClickHouse.Core.Logging;
 
-namespace MskClickHouse.Core.Hosting;
+namespace MskClickHouse.Core.Runtime;
 
 /// <summary>What init builds: the handler, the log the loop reports to, and who is told of each invocation.</summary>
 public sealed record LambdaApplication(IInvocationHandler Handler, ISinkLog Log, IReadOnlyList<IInvocationObserver> Observers);
@@ -124,7 +123,7 @@ public static class LambdaBootstrap
 
     private static ISinkLog DefaultFallbackLog()
     {
-        return new JsonLog(JsonLineWriter.StandardOutput(), JsonLogOptions.FromEnvironment(SinkOptionsParser.EnvironmentSnapshot()));
+        return new JsonLog(JsonLineWriter.StandardOutput(), JsonLogOptions.FromProcessEnvironment());
     }
 
     private static PosixSignalRegistration? Register(PosixSignal signal, CancellationTokenSource stopping)
