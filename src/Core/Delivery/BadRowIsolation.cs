@@ -63,7 +63,7 @@ public sealed record IsolationIo(
 /// under a mark naming the unit's token; the retry reads them back and continues where this attempt stopped.
 /// </para>
 /// </summary>
-public sealed partial class BadRowIsolation
+public sealed class BadRowIsolation
 {
     /// <summary>Block-level rejections re-sent as a whole block before the rest is found by halving.</summary>
     public const int BlockLevelRowLimit = 64;
@@ -82,6 +82,7 @@ public sealed partial class BadRowIsolation
     public const int FlushChunk = 128;
 
     private readonly IsolationIo _io;
+    private readonly Halving _halving;
     private readonly TimeProvider _time;
     private readonly DateTimeOffset _stopAt;
     private readonly List<int> _scanRejected = [];
@@ -89,6 +90,7 @@ public sealed partial class BadRowIsolation
     private int _frontier;
     private bool _classified;
     private bool _dryRan;
+    private int _probes;
 
     /// <param name="stopAt">No isolation step starts after this instant; the dead letters found are written instead.</param>
     public BadRowIsolation(IsolationIo io, TimeProvider time, DateTimeOffset stopAt)
@@ -96,13 +98,14 @@ public sealed partial class BadRowIsolation
         _io = io;
         _time = time;
         _stopAt = stopAt;
+        _halving = new Halving(io, CheckTimeAsync);
     }
 
     /// <summary>Probes and inserts made (for tests and metrics).</summary>
-    public int Probes { get; private set; }
+    public int Probes => _probes + _halving.Requests;
 
     /// <summary>Halves sent for real under a sub-token (the unfenced fallback; 0 with a dry-run copy).</summary>
-    public int SubTokenHalves { get; private set; }
+    public int SubTokenHalves => _halving.SubTokenHalves;
 
     /// <summary>Classification requests made (SELECTs, see <see cref="ParseClassification"/>).</summary>
     public int Classifications { get; private set; }
@@ -194,7 +197,7 @@ public sealed partial class BadRowIsolation
             await CheckTimeAsync(token);
             try
             {
-                Probes++;
+                _probes++;
                 await _io.Probe([row], token);
                 return false;
             }
@@ -244,7 +247,7 @@ public sealed partial class BadRowIsolation
         await CheckTimeAsync(token);
         try
         {
-            Probes++;
+            _probes++;
             await _io.Probe(rows, token);
             return false;
         }
@@ -265,7 +268,7 @@ public sealed partial class BadRowIsolation
             var slice = candidates.GetRange(cursor, Math.Min(window, candidates.Count - cursor));
             try
             {
-                Probes++;
+                _probes++;
                 await _io.Probe(slice, token);
 
                 // The sentinel did not fail (a front that skips bad lines): probing cannot tell anything here.
@@ -317,7 +320,7 @@ public sealed partial class BadRowIsolation
             await CheckTimeAsync(token);
             try
             {
-                Probes++;
+                _probes++;
                 return await _io.Insert(candidates, token);
             }
             catch (ClickHouseException e) when (e.Kind == ClickHouseErrorKind.Data)
@@ -328,13 +331,13 @@ public sealed partial class BadRowIsolation
                     if (_io.DryRun is not null && !_dryRan)
                     {
                         _dryRan = true;
-                        if (await DryBisectAsync(candidates, token) is > 0)
+                        if (await _halving.DryAsync(candidates, token) is > 0)
                         {
                             continue;
                         }
                     }
 
-                    return await BisectAsync(candidates, token);
+                    return await _halving.InsertAsync(candidates, token);
                 }
 
                 if (IsBlockLevel(e))
