@@ -84,7 +84,7 @@ internal sealed class PartitionSender
             return;
         }
 
-        var token = Token(send.TokenRange, send.Generation, 0);
+        var token = Token(send, 0);
         var rows = Enumerable.Range(from, to - from).ToList();
         if (send.ProbeFirst && _encoded.Shape.CanProbe && (rows.Count > 0 || rejected.Count > 0))
         {
@@ -169,7 +169,7 @@ internal sealed class PartitionSender
             // range's records go again under round 0 first, the token of the range's first insert: the table drops
             // them if that insert landed, each view's table drops its own copy if it landed there (the token is passed
             // on, deduplicate_blocks_in_dependent_materialized_views), and takes it if its view had failed.
-            await InsertRowsAsync(RowsNotIn(from, to, [], rejected), Token(send.TokenRange, send.Generation, 0), rejected);
+            await InsertRowsAsync(RowsNotIn(from, to, [], rejected), Token(send, 0), rejected);
         }
 
         var present = await PresentForFillAsync(send);
@@ -181,7 +181,7 @@ internal sealed class PartitionSender
         // it may have used): each is consumed in order, with only the rows still missing, before round r+1.
         for (var round = 0; round <= send.Round && missing.Count > 0; round++)
         {
-            await InsertRowsAsync([.. missing], Token(send.TokenRange, send.Generation, round), rejected);
+            await InsertRowsAsync([.. missing], Token(send, round), rejected);
             present = await PresentForFillAsync(send);
             missing = RowsNotIn(from, to, present, rejected);
         }
@@ -190,7 +190,7 @@ internal sealed class PartitionSender
         if (missing.Count > 0)
         {
             filled = missing.Count;
-            await InsertRowsAsync([.. missing], Token(send.TokenRange, send.Generation, send.Round + 1), rejected);
+            await InsertRowsAsync([.. missing], Token(send, send.Round + 1), rejected);
             present = await PresentForFillAsync(send);
             missing = RowsNotIn(from, to, present, rejected);
             if (missing.Count > 0)
@@ -211,7 +211,7 @@ internal sealed class PartitionSender
             var letters = await NotYetDeadLetteredAsync(rejected, send.Records);
             for (var round = 0; round <= send.Round + 1 && letters.Count > 0; round++)
             {
-                await WriteDeadLettersAsync(letters, DeduplicationToken.ForDeadLetters(Token(send.TokenRange, send.Generation, round)));
+                await WriteDeadLettersAsync(letters, DeduplicationToken.ForDeadLetters(Token(send, round)));
                 letters = await NotYetDeadLetteredAsync(letters, send.Records);
             }
         }
@@ -299,9 +299,10 @@ internal sealed class PartitionSender
 
     private TokenScope Scope => _scope ?? throw new InvalidOperationException("this sender inserts under given tokens only: it has no plan's token scope");
 
-    /// <summary>The data token of a range of this partition at a fencing round.</summary>
-    private string Token(OffsetRange range, int generation, int round) =>
-        DeduplicationToken.ForData(Scope, _outcome.StateTopic, Records.Partition, range, generation, round);
+    /// <summary>The data token of a send at a fencing round: round 0 of a range sent in an insert group is the group's.</summary>
+    private string Token(PlannedSend send, int round) => round == 0 && send.Group != 0
+        ? DeduplicationToken.ForGroup(Scope, _encoded.Table.ToString(), send.Group)
+        : DeduplicationToken.ForData(Scope, _outcome.StateTopic, Records.Partition, send.TokenRange, send.Generation, round);
 
     /// <summary>What bad-row isolation may do with this partition's rows: insert, probe, reject, read and flush dead letters.</summary>
     private IsolationIo IsolationIoFor(string token, List<DeadLetter> rejected)
