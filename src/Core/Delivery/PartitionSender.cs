@@ -119,7 +119,23 @@ internal sealed class PartitionSender
                 new LogFields(Records.Topic, Records.Partition, send.Records.First, send.Records.Last, _encoded.Table.ToString(), Numbers: [new("rows", attempted)]));
         }
 
+        var forgotten = send.Kind is SendKind.Replay or SendKind.Subset && attempted > 0 && await MayHaveForgottenAsync(send);
+        if (forgotten)
+        {
+            // The window guard: the table may no longer remember the token, so the re-send may land a second time.
+            _outcome.PossibleDuplicates += attempted;
+            _io.Log.Write(
+                LogLevel.Warning,
+                "PossibleDuplicates: re-sending a recorded range whose token may have left the table's deduplication window (more inserts into the table, or more time, since it was first sent than the window holds); these rows may land a second time. Add _topic, _partition and _offset columns to the table to make this exact, or raise the window.",
+                new LogFields(Records.Topic, Records.Partition, send.Records.First, send.Records.Last, _encoded.Table.ToString(), Numbers: [new("rows", attempted)]));
+        }
+
         var written = await InsertRowsAsync(rows, token, rejected);
+        if (forgotten)
+        {
+            _outcome.PossibleDuplicates -= attempted - written;
+        }
+
         switch (send.Kind)
         {
             case SendKind.Replay:
@@ -162,7 +178,16 @@ internal sealed class PartitionSender
     {
         ArgumentNullException.ThrowIfNull(send);
         ArgumentNullException.ThrowIfNull(rejected);
-        if (_encoded.Shape.HasMaterializedViews)
+        if (_encoded.Shape.HasMaterializedViews && await MayHaveForgottenAsync(send))
+        {
+            // Past the window the table would take the range again: it is asked first, like any other table. A view
+            // that failed on the first insert does not get the records the table holds (logged for the operator).
+            _io.Log.Write(
+                LogLevel.Warning,
+                "a range of a table with materialized views is retried after its token may have left the table's deduplication window: not re-sent whole (the table would store it twice); the views' tables get only the records the table lacks",
+                new LogFields(Records.Topic, Records.Partition, send.Records.First, send.Records.Last, _encoded.Table.ToString()));
+        }
+        else if (_encoded.Shape.HasMaterializedViews)
         {
             // An insert into a table with views may have landed in the table and failed in a view (the engine commits
             // the table's block, then answers the view's error): a presence read of the table cannot tell. So the
@@ -280,6 +305,22 @@ internal sealed class PartitionSender
         var present = await PresentOffsetsAsync(new OffsetRange(send.Records.First, Math.Max(send.Records.Last, Records.LastOffset)));
         present.UnionWith(SupersededVersions.Of(_batch, Records, present));
         return present;
+    }
+
+    /// <summary>
+    /// The window guard (<see cref="WindowGuard"/>): whether the send's recorded token may have left its table's
+    /// deduplication window, from the table's block number now (one small read) and the range's mark.
+    /// </summary>
+    private async Task<bool> MayHaveForgottenAsync(PlannedSend send)
+    {
+        if (send.Mark is null || _outcome.DeduplicatingTable is not { } table)
+        {
+            return false;
+        }
+
+        var answer = await BytesAsync(WindowGuard.BlockNumberSql(table.Table));
+        var now = long.Parse(System.Text.Encoding.ASCII.GetString(answer).Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+        return WindowGuard.MayHaveForgotten(send.Mark, now, _io.Time.GetUtcNow(), table.DeduplicationWindow, table.DeduplicationWindowSeconds);
     }
 
     /// <summary>The offsets of a TSV answer of one offset per line.</summary>

@@ -88,7 +88,7 @@ public sealed class SinkHandler : IInvocationHandler
             outcomes.AddRange(refused);
         }
 
-        var ledger = new PartitionLedger(_state, _cache, _options, _log, retrier, batch, outcomes, Fail);
+        var ledger = new PartitionLedger(_state, _cache, _options, _log, retrier, batch, outcomes, Fail, _time);
         var sample = _unknownFields?.NewSample(); // null when UNKNOWN_FIELDS_SAMPLE=0: no per-record work at all
         var encoded = Array.Empty<EncodedPartition?>();
         List<PlannedPartition> planned = [];

@@ -45,6 +45,8 @@ public sealed class PartitionLedger
     private readonly SinkOptions _options;
     private readonly ISinkLog _log;
     private readonly Retrier _retrier;
+    private readonly TimeProvider _time;
+
     /// <summary>The cluster the batch came from.</summary>
     public SourceIdentity Source { get; }
 
@@ -54,8 +56,9 @@ public sealed class PartitionLedger
     private readonly CachedStates? _cached;
 
     /// <param name="units">Every unit (partition, table) of the batch: the cache plans the batch only if it holds them all.</param>
-    public PartitionLedger(IStateStore store, StateCache cache, SinkOptions options, ISinkLog log, Retrier retrier, KafkaBatch batch, IReadOnlyCollection<PartitionOutcome> units, Action<PartitionOutcome, Exception> fail)
+    public PartitionLedger(IStateStore store, StateCache cache, SinkOptions options, ISinkLog log, Retrier retrier, KafkaBatch batch, IReadOnlyCollection<PartitionOutcome> units, Action<PartitionOutcome, Exception> fail, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         ArgumentNullException.ThrowIfNull(units);
         ArgumentNullException.ThrowIfNull(cache);
         ArgumentNullException.ThrowIfNull(batch);
@@ -201,6 +204,12 @@ public sealed class PartitionLedger
                 // Change events skip their tombstones whatever TOMBSTONES says (src/Core/Cdc).
                 var tombstones = shape.ChangeEvents == Configuration.ChangeEventFormat.None ? _options.Tombstones : Configuration.TombstonePolicy.Skip;
                 plan = plan with { NewState = RangeCount.Stamp(plan.NewState, o.Source, tombstones) };
+                if (o.DeduplicatingTable is { BlockNumber: >= 0 } window)
+                {
+                    // New ranges remember where their tokens stand against the table's window (read at most a minute
+                    // ago, so never ahead of the table): the window guard of a later retry counts from there.
+                    plan = plan with { NewState = WindowGuard.Stamp(plan.NewState, new WindowMark(window.BlockNumber, _time.GetUtcNow().ToUnixTimeMilliseconds())) };
+                }
                 var sharedWithoutSource = snapshot.SharedWithOtherSources.Contains(key) && (shape.PresenceMetadata & MetadataColumns.Source) == 0;
                 if (sharedWithoutSource)
                 {

@@ -14,9 +14,10 @@ public readonly record struct PartitionKey(string Topic, int Partition);
 /// <see cref="Count"/>: what the range held when a batch covering it was planned (null: not known, e.g. a pending tail
 /// or a row written before counts were recorded); read by the completeness audit only. <see cref="Group"/>: nonzero when
 /// the range went out in one insert with other partitions' ranges of its table (<see cref="InsertGroups"/>): round 0 of
-/// its token is then that insert's token, shared by every member.
+/// its token is then that insert's token, shared by every member. <see cref="Mark"/>: where the range's token stood against
+/// the table's deduplication window when it was first recorded (<see cref="WindowGuard"/>; null: not known).
 /// </summary>
-public sealed record StateEntry(OffsetRange Range, OffsetRange TokenRange, int Generation, bool Pending, bool Landed = false, int Round = 0, RangeCount? Count = null, ulong Group = 0);
+public sealed record StateEntry(OffsetRange Range, OffsetRange TokenRange, int Generation, bool Pending, bool Landed = false, int Round = 0, RangeCount? Count = null, ulong Group = 0, WindowMark? Mark = null);
 
 /// <summary>
 /// What the state table holds for one (sink, source, topic, partition). <see cref="Nonce"/> is part of every token:

@@ -36,7 +36,11 @@ public enum SendKind
 /// or a batch before the recorded range). <see cref="Group"/>: the insert group of the range (<see cref="InsertGroups"/>):
 /// round 0 of its token is the group's insert token.
 /// </summary>
-public sealed record PlannedSend(SendKind Kind, OffsetRange Records, OffsetRange TokenRange, int Generation, int Round = 0, bool ProbeFirst = false, ulong Group = 0);
+public sealed record PlannedSend(SendKind Kind, OffsetRange Records, OffsetRange TokenRange, int Generation, int Round = 0, bool ProbeFirst = false, ulong Group = 0)
+{
+    /// <summary>For a recorded range re-sent under its token: where that token stood against the table's window (<see cref="WindowGuard"/>).</summary>
+    public WindowMark? Mark { get; init; }
+}
 
 /// <summary>What to send for one partition, and the state to record before sending it.</summary>
 public sealed record PartitionPlan(IReadOnlyList<PlannedSend> Sends, PartitionState NewState);
@@ -125,7 +129,7 @@ public static class Reconciler
             {
                 // Whole range or part of it, sent before or not: consume the range's current token round with the rows
                 // that are missing, then fill what is still missing under the next round (recorded here, before use).
-                sends.Add(new PlannedSend(SendKind.FillMissing, overlap, e.TokenRange, e.Generation, e.Round, Group: e.Group));
+                sends.Add(new PlannedSend(SendKind.FillMissing, overlap, e.TokenRange, e.Generation, e.Round, Group: e.Group) { Mark = e.Mark });
                 entries.Add(e with { Round = e.Round + 1 });
             }
             else if (e.Group != 0)
@@ -147,7 +151,7 @@ public static class Reconciler
                 }
                 else
                 {
-                    sends.Add(new PlannedSend(SendKind.Replay, e.Range, e.TokenRange, e.Generation));
+                    sends.Add(new PlannedSend(SendKind.Replay, e.Range, e.TokenRange, e.Generation) { Mark = e.Mark });
                     entries.Add(e);
                 }
             }
@@ -159,8 +163,8 @@ public static class Reconciler
             }
             else
             {
-                sends.Add(new PlannedSend(SendKind.Subset, overlap, e.TokenRange, e.Generation));
-                entries.Add(new StateEntry(overlap, e.TokenRange, e.Generation, false));
+                sends.Add(new PlannedSend(SendKind.Subset, overlap, e.TokenRange, e.Generation) { Mark = e.Mark });
+                entries.Add(new StateEntry(overlap, e.TokenRange, e.Generation, false, Mark: e.Mark));
                 AddPendingRest(entries, e, overlap);
             }
 

@@ -144,10 +144,14 @@ public sealed partial class ClickHouseStateStore : IStateStore
                 await _gateway.ExecuteAsync($"ALTER TABLE {_table.Sql} ADD COLUMN IF NOT EXISTS {RangeCountsColumn} Array(Tuple(records Int32, skipped Int32)) AFTER rounds", cancellationToken);
             }
 
-            if (doc.RootElement.GetProperty("create_table_query").GetString() is { } grouped && !grouped.Contains(GroupsColumn, StringComparison.Ordinal))
+            if (doc.RootElement.GetProperty("create_table_query").GetString() is { } marked && !marked.Contains(WindowMarksColumn, StringComparison.Ordinal))
             {
-                // A table created before insert groups: old rows read [] (no entry was sent in a group).
-                await _gateway.ExecuteAsync($"ALTER TABLE {_table.Sql} ADD COLUMN IF NOT EXISTS {GroupsColumn} Array(UInt64) AFTER {RangeCountsColumn}", cancellationToken);
+                // A table created before insert groups and window marks: old rows read [] (no entry was sent in a group;
+                // their tokens' place in the window is not known and they are trusted, as before).
+                await _gateway.ExecuteAsync(
+                    $"ALTER TABLE {_table.Sql} ADD COLUMN IF NOT EXISTS {GroupsColumn} Array(UInt64) AFTER {RangeCountsColumn}, " +
+                    $"ADD COLUMN IF NOT EXISTS {WindowMarksColumn} Array(Tuple(block Int64, at Int64)) AFTER {GroupsColumn}",
+                    cancellationToken);
             }
         }
 
@@ -159,6 +163,9 @@ public sealed partial class ClickHouseStateStore : IStateStore
 
     /// <summary>Per entry, the insert group its range went out in (<see cref="StateEntry.Group"/>; 0: none), parallel to entries.</summary>
     internal const string GroupsColumn = "insert_groups";
+
+    /// <summary>Per entry, its token's place against the table's deduplication window (<see cref="StateEntry.Mark"/>; -1: not known).</summary>
+    internal const string WindowMarksColumn = "window_marks";
 
     /// <summary>
     /// A Replicated* state table needs a quorum on writes for select_sequential_consistency to mean read-after-write;
