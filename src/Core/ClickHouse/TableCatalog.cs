@@ -12,6 +12,9 @@ public sealed record TableInfo(TableName Table, bool Exists, IReadOnlyList<strin
 {
     public bool CanDeduplicate => DeduplicationWindow > 0;
 
+    /// <summary>The highest block number of the table's parts when it was read (an insert counter; -1: not known).</summary>
+    public long BlockNumber { get; init; } = -1;
+
     /// <summary>The views an insert into the table also feeds (materialized or not).</summary>
     public IReadOnlyList<DependentView> Views { get; init; } = [];
 
@@ -115,6 +118,7 @@ public sealed partial class TableCatalog
             $"SELECT engine, create_table_query, " +
             $"(SELECT groupArray(name) FROM (SELECT name FROM system.columns WHERE database = {db} AND table = {name} ORDER BY position)) AS columns, " +
             $"(SELECT groupArray((name, value)) FROM system.merge_tree_settings WHERE name IN {WindowSettings}) AS defaults, " +
+            $"(SELECT max(max_block_number) FROM system.parts WHERE database = {db} AND table = {name}) AS block_number, " +
             $"(SELECT groupArray((database, name, engine, target_database, target_table, as_select)) FROM system.tables WHERE (database, name) IN " +
             $"(SELECT arrayJoin(arrayZip(dependencies_database, dependencies_table)) FROM system.tables WHERE database = {db} AND name = {name})) AS views " +
             $"FROM system.tables WHERE database = {db} AND name = {name} FORMAT JSONEachRow";
@@ -144,7 +148,8 @@ public sealed partial class TableCatalog
         }
 
         var (blocks, seconds) = Window(engine, create, defaults);
-        return new TableInfo(table, true, columns, engine, blocks, seconds) { Views = ViewsOf(root) };
+        var blockNumber = root.TryGetProperty("block_number", out var b) ? long.Parse(b.ValueKind == JsonValueKind.String ? b.GetString()! : b.GetRawText(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture) : -1;
+        return new TableInfo(table, true, columns, engine, blocks, seconds) { Views = ViewsOf(root), BlockNumber = blockNumber };
     }
 
     /// <summary>The views of the answer: each a JSON array [database, name, engine, target_database, target_table, as_select].</summary>

@@ -44,3 +44,13 @@ public sealed class SharedTableWithoutSourceException(PartitionOutcome outcome, 
 {
     public override bool IsRetryable => false;
 }
+
+/// <summary>
+/// The partition's new range goes out in one insert with other partitions of its table (an insert group), and one of
+/// them may not be sent (it stepped back, or was overtaken): the group's insert carries every member or none. Retried.
+/// </summary>
+public sealed class InsertGroupMemberFailedException(PartitionOutcome outcome, PartitionOutcome member)
+    : Errors.SinkException($"{outcome.Source.Topic}/{outcome.Source.Partition}: offsets {outcome.Source.FirstOffset}-{outcome.Source.LastOffset} share one insert into {outcome.Table} with {member.Source.Topic}/{member.Source.Partition}, which could not be delivered ({member.Failure?.Message}); reported for retry with it")
+{
+    public override bool IsRetryable => true;
+}

@@ -50,6 +50,12 @@ public sealed class PartitionOutcome
     /// <summary>Whether the target table drops a retried insert; null when the table was not found.</summary>
     public bool? TableDeduplicates { get; set; }
 
+    /// <summary>
+    /// The table whose deduplication window decides whether a retried insert is dropped (the target, or the table behind
+    /// a Null landing table), as last read; null when not known (not found, or about to be created).
+    /// </summary>
+    public TableInfo? DeduplicatingTable { get; set; }
+
     public int Inserts { get; set; }
 
     public double InsertMilliseconds { get; set; }

@@ -84,7 +84,7 @@ internal sealed class PartitionSender
             return;
         }
 
-        var token = Token(send.TokenRange, send.Generation, 0);
+        var token = Token(send, 0);
         var rows = Enumerable.Range(from, to - from).ToList();
         if (send.ProbeFirst && _encoded.Shape.CanProbe && (rows.Count > 0 || rejected.Count > 0))
         {
@@ -119,7 +119,23 @@ internal sealed class PartitionSender
                 new LogFields(Records.Topic, Records.Partition, send.Records.First, send.Records.Last, _encoded.Table.ToString(), Numbers: [new("rows", attempted)]));
         }
 
+        var forgotten = send.Kind is SendKind.Replay or SendKind.Subset && attempted > 0 && await MayHaveForgottenAsync(send);
+        if (forgotten)
+        {
+            // The window guard: the table may no longer remember the token, so the re-send may land a second time.
+            _outcome.PossibleDuplicates += attempted;
+            _io.Log.Write(
+                LogLevel.Warning,
+                "PossibleDuplicates: re-sending a recorded range whose token may have left the table's deduplication window (more inserts into the table, or more time, since it was first sent than the window holds); these rows may land a second time. Add _topic, _partition and _offset columns to the table to make this exact, or raise the window.",
+                new LogFields(Records.Topic, Records.Partition, send.Records.First, send.Records.Last, _encoded.Table.ToString(), Numbers: [new("rows", attempted)]));
+        }
+
         var written = await InsertRowsAsync(rows, token, rejected);
+        if (forgotten)
+        {
+            _outcome.PossibleDuplicates -= attempted - written;
+        }
+
         switch (send.Kind)
         {
             case SendKind.Replay:
@@ -162,14 +178,23 @@ internal sealed class PartitionSender
     {
         ArgumentNullException.ThrowIfNull(send);
         ArgumentNullException.ThrowIfNull(rejected);
-        if (_encoded.Shape.HasMaterializedViews)
+        if (_encoded.Shape.HasMaterializedViews && await MayHaveForgottenAsync(send))
+        {
+            // Past the window the table would take the range again: it is asked first, like any other table. A view
+            // that failed on the first insert does not get the records the table holds (logged for the operator).
+            _io.Log.Write(
+                LogLevel.Warning,
+                "a range of a table with materialized views is retried after its token may have left the table's deduplication window: not re-sent whole (the table would store it twice); the views' tables get only the records the table lacks",
+                new LogFields(Records.Topic, Records.Partition, send.Records.First, send.Records.Last, _encoded.Table.ToString()));
+        }
+        else if (_encoded.Shape.HasMaterializedViews)
         {
             // An insert into a table with views may have landed in the table and failed in a view (the engine commits
             // the table's block, then answers the view's error): a presence read of the table cannot tell. So the
             // range's records go again under round 0 first, the token of the range's first insert: the table drops
             // them if that insert landed, each view's table drops its own copy if it landed there (the token is passed
             // on, deduplicate_blocks_in_dependent_materialized_views), and takes it if its view had failed.
-            await InsertRowsAsync(RowsNotIn(from, to, [], rejected), Token(send.TokenRange, send.Generation, 0), rejected);
+            await InsertRowsAsync(RowsNotIn(from, to, [], rejected), Token(send, 0), rejected);
         }
 
         var present = await PresentForFillAsync(send);
@@ -181,7 +206,7 @@ internal sealed class PartitionSender
         // it may have used): each is consumed in order, with only the rows still missing, before round r+1.
         for (var round = 0; round <= send.Round && missing.Count > 0; round++)
         {
-            await InsertRowsAsync([.. missing], Token(send.TokenRange, send.Generation, round), rejected);
+            await InsertRowsAsync([.. missing], Token(send, round), rejected);
             present = await PresentForFillAsync(send);
             missing = RowsNotIn(from, to, present, rejected);
         }
@@ -190,7 +215,7 @@ internal sealed class PartitionSender
         if (missing.Count > 0)
         {
             filled = missing.Count;
-            await InsertRowsAsync([.. missing], Token(send.TokenRange, send.Generation, send.Round + 1), rejected);
+            await InsertRowsAsync([.. missing], Token(send, send.Round + 1), rejected);
             present = await PresentForFillAsync(send);
             missing = RowsNotIn(from, to, present, rejected);
             if (missing.Count > 0)
@@ -211,7 +236,7 @@ internal sealed class PartitionSender
             var letters = await NotYetDeadLetteredAsync(rejected, send.Records);
             for (var round = 0; round <= send.Round + 1 && letters.Count > 0; round++)
             {
-                await WriteDeadLettersAsync(letters, DeduplicationToken.ForDeadLetters(Token(send.TokenRange, send.Generation, round)));
+                await WriteDeadLettersAsync(letters, DeduplicationToken.ForDeadLetters(Token(send, round)));
                 letters = await NotYetDeadLetteredAsync(letters, send.Records);
             }
         }
@@ -282,6 +307,22 @@ internal sealed class PartitionSender
         return present;
     }
 
+    /// <summary>
+    /// The window guard (<see cref="WindowGuard"/>): whether the send's recorded token may have left its table's
+    /// deduplication window, from the table's block number now (one small read) and the range's mark.
+    /// </summary>
+    private async Task<bool> MayHaveForgottenAsync(PlannedSend send)
+    {
+        if (send.Mark is null || _outcome.DeduplicatingTable is not { } table)
+        {
+            return false;
+        }
+
+        var answer = await BytesAsync(WindowGuard.BlockNumberSql(table.Table));
+        var now = long.Parse(System.Text.Encoding.ASCII.GetString(answer).Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+        return WindowGuard.MayHaveForgotten(send.Mark, now, _io.Time.GetUtcNow(), table.DeduplicationWindow, table.DeduplicationWindowSeconds);
+    }
+
     /// <summary>The offsets of a TSV answer of one offset per line.</summary>
     public static HashSet<long> ParseOffsets(ReadOnlyMemory<byte> tsv)
     {
@@ -299,9 +340,10 @@ internal sealed class PartitionSender
 
     private TokenScope Scope => _scope ?? throw new InvalidOperationException("this sender inserts under given tokens only: it has no plan's token scope");
 
-    /// <summary>The data token of a range of this partition at a fencing round.</summary>
-    private string Token(OffsetRange range, int generation, int round) =>
-        DeduplicationToken.ForData(Scope, _outcome.StateTopic, Records.Partition, range, generation, round);
+    /// <summary>The data token of a send at a fencing round: round 0 of a range sent in an insert group is the group's.</summary>
+    private string Token(PlannedSend send, int round) => round == 0 && send.Group != 0
+        ? DeduplicationToken.ForGroup(Scope, _encoded.Table.ToString(), send.Group)
+        : DeduplicationToken.ForData(Scope, _outcome.StateTopic, Records.Partition, send.TokenRange, send.Generation, round);
 
     /// <summary>What bad-row isolation may do with this partition's rows: insert, probe, reject, read and flush dead letters.</summary>
     private IsolationIo IsolationIoFor(string token, List<DeadLetter> rejected)

@@ -89,7 +89,7 @@ public sealed class SinkHandler : IInvocationHandler
             outcomes.AddRange(refused);
         }
 
-        var ledger = new PartitionLedger(_state, _cache, _options, _log, retrier, batch, outcomes, Fail);
+        var ledger = new PartitionLedger(_state, _cache, _options, _log, retrier, batch, outcomes, Fail, _time);
         var sample = _unknownFields?.NewSample(); // null when UNKNOWN_FIELDS_SAMPLE=0: no per-record work at all
         var encoded = Array.Empty<EncodedPartition?>();
         List<PlannedPartition> planned = [];
@@ -206,33 +206,42 @@ public sealed class SinkHandler : IInvocationHandler
         }
     }
 
+    /// <summary>
+    /// Every planned partition in parallel (up to INSERT_PARALLELISM requests at once): an insert group's members as one
+    /// insert (<see cref="GroupSender"/>), every other partition by its plan (<see cref="PartitionSender"/>). Not
+    /// cancelled as a whole: every partition ends with an outcome, delivered or failed, whatever the deadline.
+    /// </summary>
     private async Task DeliverAllAsync(KafkaBatch batch, PartitionLedger ledger, List<PlannedPartition> planned, EncodedPartition?[] encoded, Retrier retrier)
     {
-        // Not cancelled as a whole: every partition ends with an outcome, delivered or failed, whatever the deadline.
+        ledger.FailGroupPeers(planned); // a member failed since planning (its table refused a column, say)
+        var live = planned.Where(p => p.Outcome.Failure is null).ToList();
+        var groups = live.Where(p => p.Group != 0).GroupBy(p => p.Group).Select(g => g.ToList());
+        var alone = live.Where(p => p.Group == 0).Select(p => new List<PlannedPartition> { p });
         await Parallel.ForEachAsync(
-            planned,
+            groups.Concat(alone).ToList(),
             new ParallelOptions { MaxDegreeOfParallelism = _options.InsertParallelism },
-            async (p, _) =>
+            async (unit, _) =>
             {
-                if (p.Outcome.Failure is not null)
-                {
-                    return;
-                }
-
-                if (retrier.Token.IsCancellationRequested)
-                {
-                    Fail(p.Outcome, new DeadlineReachedException(p.Outcome));
-                    return;
-                }
-
                 try
                 {
+                    retrier.Token.ThrowIfCancellationRequested();
+                    if (unit[0].Group != 0)
+                    {
+                        var members = unit.Select(p => new GroupMember(encoded[p.Index]!, p.Outcome, p.Plan.Sends[0], p.Plan.NewState.ScopeFor(_options.SinkId, ledger.Source))).ToList();
+                        await new GroupSender(_senders, retrier, batch, ledger.Source, members, (o, e) => Fail(o, Explain(e, o))).SendAsync();
+                        return;
+                    }
+
+                    var p = unit[0];
                     var sender = new PartitionSender(_senders, retrier, batch, ledger.Source, encoded[p.Index]!, p.Outcome, p.Plan.NewState.ScopeFor(_options.SinkId, ledger.Source));
                     await sender.SendPlanAsync(p.Plan);
                 }
                 catch (Exception e) when (e is Errors.SinkException or OperationCanceledException)
                 {
-                    Fail(p.Outcome, Explain(e, p.Outcome));
+                    foreach (var p in unit.Where(p => p.Outcome.Failure is null))
+                    {
+                        Fail(p.Outcome, Explain(e, p.Outcome));
+                    }
                 }
             });
     }

@@ -82,6 +82,7 @@ internal sealed class TargetTables(TopicRouter router, TableCatalog catalog, ISi
             }
 
             o.TableDeduplicates = deduplicating.All(t => t.CanDeduplicate);
+            o.DeduplicatingTable = deduplicating[0];
             var stored = info.StoredBehind is { } b ? behind[o.Table].FirstOrDefault(t => t.Table == b) : null;
             candidates.Add(new PlanCandidate(o, router.ShapeFor(o.Source.Topic, o.Table, info.Columns).WithTopology(info, stored)));
         }

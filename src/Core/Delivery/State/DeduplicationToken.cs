@@ -27,6 +27,17 @@ public static class DeduplicationToken
         return round == 0 ? token : string.Create(CultureInfo.InvariantCulture, $"{token}/r{round}");
     }
 
+    /// <summary>
+    /// <c>sink:source:db.table:group~hash</c>: the token of one insert that carries ranges of several partitions into one
+    /// table (<see cref="InsertGroups"/>); the hash names every member's state key, range and nonce, so it never names
+    /// different data. It is round 0 of each member's range; later rounds are the member's own (<see cref="ForData"/>).
+    /// </summary>
+    public static string ForGroup(TokenScope scope, string table, ulong group)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        return string.Create(CultureInfo.InvariantCulture, $"{scope.SinkId}:{scope.SourceHash}:{table}:group~{group:x16}");
+    }
+
     /// <summary>The token of the dead letters that belong to a data insert.</summary>
     public static string ForDeadLetters(string dataToken) => "dlq:" + dataToken;
 

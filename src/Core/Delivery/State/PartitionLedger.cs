@@ -14,6 +14,12 @@ public sealed record PlanCandidate(PartitionOutcome Outcome, TableShape Shape);
 /// <param name="LoadedVersion">The version of the state the plan was made from.</param>
 public sealed record PlannedPartition(int Index, PartitionOutcome Outcome, TableShape Shape, PartitionPlan Plan, long LoadedVersion)
 {
+    /// <summary>
+    /// The insert group the partition's new range goes out in now (<see cref="InsertGroups"/>); 0 when it is sent on its
+    /// own. A redelivered member's fill also names its group (round 0 of its token), but is sent alone.
+    /// </summary>
+    public ulong Group => Plan.Sends is [{ Kind: SendKind.Fresh, Group: var g }] ? g : 0;
+
     /// <summary>The version this invocation's plan was recorded with.</summary>
     public long SavedVersion { get; set; }
 
@@ -39,6 +45,8 @@ public sealed class PartitionLedger
     private readonly SinkOptions _options;
     private readonly ISinkLog _log;
     private readonly Retrier _retrier;
+    private readonly TimeProvider _time;
+
     /// <summary>The cluster the batch came from.</summary>
     public SourceIdentity Source { get; }
 
@@ -48,8 +56,9 @@ public sealed class PartitionLedger
     private readonly CachedStates? _cached;
 
     /// <param name="units">Every unit (partition, table) of the batch: the cache plans the batch only if it holds them all.</param>
-    public PartitionLedger(IStateStore store, StateCache cache, SinkOptions options, ISinkLog log, Retrier retrier, KafkaBatch batch, IReadOnlyCollection<PartitionOutcome> units, Action<PartitionOutcome, Exception> fail)
+    public PartitionLedger(IStateStore store, StateCache cache, SinkOptions options, ISinkLog log, Retrier retrier, KafkaBatch batch, IReadOnlyCollection<PartitionOutcome> units, Action<PartitionOutcome, Exception> fail, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         ArgumentNullException.ThrowIfNull(units);
         ArgumentNullException.ThrowIfNull(cache);
         ArgumentNullException.ThrowIfNull(batch);
@@ -137,6 +146,7 @@ public sealed class PartitionLedger
             }
         }
 
+        FailGroupPeers(planned);
         return planned.Where(p => p.Outcome.Failure is null).ToList();
     }
 
@@ -170,6 +180,7 @@ public sealed class PartitionLedger
     private List<PlannedPartition> PlanAll(StateSnapshot snapshot, IReadOnlyList<PlanCandidate> candidates)
     {
         var planned = new List<PlannedPartition>(candidates.Count);
+        var groupable = new List<bool>(candidates.Count);
         for (var i = 0; i < candidates.Count; i++)
         {
             var (o, shape) = candidates[i];
@@ -193,6 +204,12 @@ public sealed class PartitionLedger
                 // Change events skip their tombstones whatever TOMBSTONES says (src/Core/Cdc).
                 var tombstones = shape.ChangeEvents == Configuration.ChangeEventFormat.None ? _options.Tombstones : Configuration.TombstonePolicy.Skip;
                 plan = plan with { NewState = RangeCount.Stamp(plan.NewState, o.Source, tombstones) };
+                if (o.DeduplicatingTable is { BlockNumber: >= 0 } window)
+                {
+                    // New ranges remember where their tokens stand against the table's window (read at most a minute
+                    // ago, so never ahead of the table): the window guard of a later retry counts from there.
+                    plan = plan with { NewState = WindowGuard.Stamp(plan.NewState, new WindowMark(window.BlockNumber, _time.GetUtcNow().ToUnixTimeMilliseconds())) };
+                }
                 var sharedWithoutSource = snapshot.SharedWithOtherSources.Contains(key) && (shape.PresenceMetadata & MetadataColumns.Source) == 0;
                 if (sharedWithoutSource)
                 {
@@ -208,6 +225,7 @@ public sealed class PartitionLedger
                 }
 
                 planned.Add(new PlannedPartition(i, o, shape, plan, recorded?.Version ?? 0));
+                groupable.Add(shape.CanProbe && !shape.HasMaterializedViews && o.TableDeduplicates == true && !sharedWithoutSource);
             }
             catch (OffsetsRewoundException e)
             {
@@ -215,7 +233,26 @@ public sealed class PartitionLedger
             }
         }
 
-        return planned;
+        var plans = InsertGroups.Assign(planned.Select((p, i) => new GroupCandidate(p.Shape.Table.ToString(), p.Plan, groupable[i])).ToList());
+        return planned.Select((p, i) => p with { Plan = plans[i] }).ToList();
+    }
+
+    /// <summary>
+    /// A group's insert carries every member or none (its token names them all): when a member may not be sent or may have
+    /// been swallowed, neither may the others (retried; their redelivery goes through the fill path, which consumes the group's token first).
+    /// </summary>
+    public void FailGroupPeers(IEnumerable<PlannedPartition> planned)
+    {
+        foreach (var group in planned.Where(p => p.Group != 0).GroupBy(p => p.Group))
+        {
+            if (group.FirstOrDefault(p => p.Outcome.Failure is not null) is { } failed)
+            {
+                foreach (var p in group.Where(p => p.Outcome.Failure is null))
+                {
+                    _fail(p.Outcome, new InsertGroupMemberFailedException(p.Outcome, failed.Outcome));
+                }
+            }
+        }
     }
 
     /// <summary>
@@ -294,6 +331,10 @@ public sealed class PartitionLedger
         {
             _fail(p.Outcome, new OvertakenByConcurrentBatchException(p.Outcome));
         }
+
+        // The poller on top may have sent its part of an overtaken member under the group's token first, and then
+        // ClickHouse dropped the whole group's insert: every member is retried (the fill path finds what is missing).
+        FailGroupPeers(delivered);
     }
 
     /// <summary>

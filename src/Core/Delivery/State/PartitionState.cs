@@ -12,9 +12,12 @@ public readonly record struct PartitionKey(string Topic, int Partition);
 /// fencing round of the range's token that may have been used (tables with offset columns, docs/exactly-once.md).
 /// <see cref="Generation"/> only matters for ranges recorded by versions before the nonce (legacy tokens).
 /// <see cref="Count"/>: what the range held when a batch covering it was planned (null: not known, e.g. a pending tail
-/// or a row written before counts were recorded); read by the completeness audit only.
+/// or a row written before counts were recorded); read by the completeness audit only. <see cref="Group"/>: nonzero when
+/// the range went out in one insert with other partitions' ranges of its table (<see cref="InsertGroups"/>): round 0 of
+/// its token is then that insert's token, shared by every member. <see cref="Mark"/>: where the range's token stood against
+/// the table's deduplication window when it was first recorded (<see cref="WindowGuard"/>; null: not known).
 /// </summary>
-public sealed record StateEntry(OffsetRange Range, OffsetRange TokenRange, int Generation, bool Pending, bool Landed = false, int Round = 0, RangeCount? Count = null);
+public sealed record StateEntry(OffsetRange Range, OffsetRange TokenRange, int Generation, bool Pending, bool Landed = false, int Round = 0, RangeCount? Count = null, ulong Group = 0, WindowMark? Mark = null);
 
 /// <summary>
 /// What the state table holds for one (sink, source, topic, partition). <see cref="Nonce"/> is part of every token:
@@ -32,7 +35,7 @@ public sealed record PartitionState(PartitionKey Key, int Generation, IReadOnlyL
     }
 
     /// <summary>
-    /// Same ranges, tokens, fencing rounds, nonce and format (landed marks aside): two plans that insert the same. A
+    /// Same ranges, tokens (insert groups too), fencing rounds, nonce and format (landed marks aside): two plans that insert the same. A
     /// plan that differs only in rounds was made on top of the other (it loaded it) and fills under other tokens.
     /// </summary>
     public bool SamePlanAs(PartitionState other)
@@ -40,6 +43,7 @@ public sealed record PartitionState(PartitionKey Key, int Generation, IReadOnlyL
         ArgumentNullException.ThrowIfNull(other);
         return Nonce == other.Nonce && Legacy == other.Legacy && Entries.Count == other.Entries.Count
             && Entries.Zip(other.Entries).All(p => p.First.Range == p.Second.Range && p.First.TokenRange == p.Second.TokenRange
-                && p.First.Generation == p.Second.Generation && p.First.Pending == p.Second.Pending && p.First.Round == p.Second.Round);
+                && p.First.Generation == p.Second.Generation && p.First.Pending == p.Second.Pending && p.First.Round == p.Second.Round
+                && p.First.Group == p.Second.Group);
     }
 }

@@ -33,9 +33,14 @@ public enum SendKind
 /// For <see cref="SendKind.FillMissing"/>, <see cref="Round"/> is the round consumed first; round + 1 fills.
 /// <see cref="ProbeFirst"/>: ask the table which of the records it holds already and send only the others (a new unit
 /// on a table that can answer, when nothing recorded vouches that these records are new: no state for the partition,
-/// or a batch before the recorded range).
+/// or a batch before the recorded range). <see cref="Group"/>: the insert group of the range (<see cref="InsertGroups"/>):
+/// round 0 of its token is the group's insert token.
 /// </summary>
-public sealed record PlannedSend(SendKind Kind, OffsetRange Records, OffsetRange TokenRange, int Generation, int Round = 0, bool ProbeFirst = false);
+public sealed record PlannedSend(SendKind Kind, OffsetRange Records, OffsetRange TokenRange, int Generation, int Round = 0, bool ProbeFirst = false, ulong Group = 0)
+{
+    /// <summary>For a recorded range re-sent under its token: where that token stood against the table's window (<see cref="WindowGuard"/>).</summary>
+    public WindowMark? Mark { get; init; }
+}
 
 /// <summary>What to send for one partition, and the state to record before sending it.</summary>
 public sealed record PartitionPlan(IReadOnlyList<PlannedSend> Sends, PartitionState NewState);
@@ -124,8 +129,18 @@ public static class Reconciler
             {
                 // Whole range or part of it, sent before or not: consume the range's current token round with the rows
                 // that are missing, then fill what is still missing under the next round (recorded here, before use).
-                sends.Add(new PlannedSend(SendKind.FillMissing, overlap, e.TokenRange, e.Generation, e.Round));
+                sends.Add(new PlannedSend(SendKind.FillMissing, overlap, e.TokenRange, e.Generation, e.Round, Group: e.Group) { Mark = e.Mark });
                 entries.Add(e with { Round = e.Round + 1 });
+            }
+            else if (e.Group != 0)
+            {
+                // Sent in an insert group, and the table can no longer be asked (its offset columns or its view changed
+                // since): the range's own token was never used, and the group's token cannot be re-sent with this
+                // partition's rows alone (the other members' rows would be dropped with it). Unknown whether the group
+                // landed: the batch's part goes under a token of its own, counted as possible duplicates.
+                sends.Add(new PlannedSend(SendKind.Tail, overlap, overlap, e.Generation));
+                entries.Add(new StateEntry(overlap, overlap, e.Generation, false));
+                AddPendingRest(entries, e with { Group = 0 }, overlap);
             }
             else if (overlap == e.Range)
             {
@@ -136,7 +151,7 @@ public static class Reconciler
                 }
                 else
                 {
-                    sends.Add(new PlannedSend(SendKind.Replay, e.Range, e.TokenRange, e.Generation));
+                    sends.Add(new PlannedSend(SendKind.Replay, e.Range, e.TokenRange, e.Generation) { Mark = e.Mark });
                     entries.Add(e);
                 }
             }
@@ -148,8 +163,8 @@ public static class Reconciler
             }
             else
             {
-                sends.Add(new PlannedSend(SendKind.Subset, overlap, e.TokenRange, e.Generation));
-                entries.Add(new StateEntry(overlap, e.TokenRange, e.Generation, false));
+                sends.Add(new PlannedSend(SendKind.Subset, overlap, e.TokenRange, e.Generation) { Mark = e.Mark });
+                entries.Add(new StateEntry(overlap, e.TokenRange, e.Generation, false, Mark: e.Mark));
                 AddPendingRest(entries, e, overlap);
             }
 

@@ -72,6 +72,28 @@ internal static class StateRowFormat
             body.Write("}"u8);
         }
 
+        body.Write("],\"insert_groups\":["u8);
+        for (var i = 0; i < s.Entries.Count; i++)
+        {
+            if (i > 0)
+            {
+                body.Write(","u8);
+            }
+
+            JsonText.WriteString(body, s.Entries[i].Group.ToString(CultureInfo.InvariantCulture));
+        }
+
+        body.Write("],\"window_marks\":["u8);
+        for (var i = 0; i < s.Entries.Count; i++)
+        {
+            var mark = s.Entries[i].Mark;
+            body.Write(i > 0 ? ",{\"block\":"u8 : "{\"block\":"u8);
+            JsonText.WriteNumber(body, mark?.Block ?? -1);
+            body.Write(",\"at\":"u8);
+            JsonText.WriteNumber(body, mark?.AtMs ?? -1);
+            body.Write("}"u8);
+        }
+
         body.Write("],\"updated_at\":"u8);
         JsonText.WriteTimestamp(body, now.ToUnixTimeMilliseconds());
         body.Write(",\"version\":"u8);
@@ -82,7 +104,9 @@ internal static class StateRowFormat
     }
 
     /// <summary>The columns of a recorded plan, as <see cref="PlanOf"/> reads them (state rows and plan records alike).</summary>
-    internal const string PlanColumns = "generation, nonce, version, " + EntriesText + " AS entries, arrayStringConcat(arrayMap(r -> toString(r), rounds), ',') AS rounds, " + CountsText + " AS counts";
+    internal const string PlanColumns = "generation, nonce, version, " + EntriesText + " AS entries, arrayStringConcat(arrayMap(r -> toString(r), rounds), ',') AS rounds, " + CountsText + " AS counts, " +
+        "arrayStringConcat(arrayMap(g -> toString(g), " + ClickHouseStateStore.GroupsColumn + "), ',') AS groups, " +
+        "arrayStringConcat(arrayMap(m -> concat(toString(m.1), ':', toString(m.2)), " + ClickHouseStateStore.WindowMarksColumn + "), ',') AS marks";
 
     private const string CountsText = "arrayStringConcat(arrayMap(c -> concat(toString(c.1), ':', toString(c.2)), " + ClickHouseStateStore.RangeCountsColumn + "), ',')";
 
@@ -90,7 +114,7 @@ internal static class StateRowFormat
     internal static PartitionState PlanOf(JsonElement row, PartitionKey key, bool legacy) => new(
         key,
         (int)row.GetProperty("generation").GetUInt32(),
-        ParseEntries(row.GetProperty("entries").GetString()!, row.GetProperty("rounds").GetString()!, row.TryGetProperty("counts", out var c) ? c.GetString() : null),
+        ParseEntries(row.GetProperty("entries").GetString()!, row.GetProperty("rounds").GetString()!, row.TryGetProperty("counts", out var c) ? c.GetString() : null, row.TryGetProperty("groups", out var g) ? g.GetString() : null, row.TryGetProperty("marks", out var m) ? m.GetString() : null),
         (ulong)Number(row.GetProperty("nonce")),
         legacy,
         (long)Number(row.GetProperty("version")));
@@ -105,9 +129,11 @@ internal static class StateRowFormat
     internal static string Pairs(IEnumerable<PartitionKey> keys) =>
         string.Join(", ", keys.Select(k => $"({SqlIdentifier.Literal(k.Topic)}, {k.Partition.ToString(CultureInfo.InvariantCulture)})"));
 
-    internal static List<StateEntry> ParseEntries(string text, string rounds, string? counts = null)
+    internal static List<StateEntry> ParseEntries(string text, string rounds, string? counts = null, string? groups = null, string? marks = null)
     {
         var entries = new List<StateEntry>();
+        var markList = (marks ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries);
+        var groupList = (groups ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries);
         var roundList = rounds.Split(',', StringSplitOptions.RemoveEmptyEntries);
         var countList = (counts ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries);
         foreach (var item in text.Split(',', StringSplitOptions.RemoveEmptyEntries))
@@ -115,10 +141,28 @@ internal static class StateRowFormat
             var p = item.Split(':');
             long L(int i) => long.Parse(p[i], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
             var round = entries.Count < roundList.Length ? int.Parse(roundList[entries.Count], CultureInfo.InvariantCulture) : 0;
-            entries.Add(new StateEntry(new OffsetRange(L(0), L(1)), new OffsetRange(L(2), L(3)), (int)L(4), p[5] == "1", p.Length > 6 && p[6] == "1", round, CountAt(countList, entries.Count)));
+            entries.Add(new StateEntry(new OffsetRange(L(0), L(1)), new OffsetRange(L(2), L(3)), (int)L(4), p[5] == "1", p.Length > 6 && p[6] == "1", round, CountAt(countList, entries.Count), GroupAt(groupList, entries.Count), MarkAt(markList, entries.Count)));
         }
 
         return entries;
+    }
+
+    /// <summary>The insert group of entry <paramref name="i"/>: 0 (none) for rows written before groups.</summary>
+    private static ulong GroupAt(string[] groups, int i) =>
+        i < groups.Length ? ulong.Parse(groups[i], NumberStyles.None, CultureInfo.InvariantCulture) : 0;
+
+    /// <summary>The window mark of entry <paramref name="i"/>: null for rows written before marks, or -1 (not known).</summary>
+    private static WindowMark? MarkAt(string[] marks, int i)
+    {
+        if (i >= marks.Length)
+        {
+            return null;
+        }
+
+        var colon = marks[i].IndexOf(':', StringComparison.Ordinal);
+        var block = long.Parse(marks[i].AsSpan(0, colon), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+        var at = long.Parse(marks[i].AsSpan(colon + 1), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+        return block < 0 ? null : new WindowMark(block, at);
     }
 
     /// <summary>The count recorded for entry <paramref name="i"/>: null for rows written before counts, or -1 (not known).</summary>

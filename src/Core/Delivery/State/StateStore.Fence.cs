@@ -16,9 +16,9 @@ public sealed partial class ClickHouseStateStore
     internal const string ColumnDefinitions =
         "sink_id String, source String, topic String, partition Int32, generation UInt32, nonce UInt64, " +
         "entries Array(Tuple(first Int64, last Int64, token_first Int64, token_last Int64, generation UInt32, pending UInt8, landed UInt8)), " +
-        "rounds Array(UInt32), " + RangeCountsColumn + " Array(Tuple(records Int32, skipped Int32)), updated_at DateTime64(3, 'UTC'), version UInt64";
+        "rounds Array(UInt32), " + RangeCountsColumn + " Array(Tuple(records Int32, skipped Int32)), " + GroupsColumn + " Array(UInt64), " + WindowMarksColumn + " Array(Tuple(block Int64, at Int64)), updated_at DateTime64(3, 'UTC'), version UInt64";
 
-    private const string ColumnNames = "sink_id, source, topic, partition, generation, nonce, entries, rounds, " + RangeCountsColumn + ", updated_at, version";
+    private const string ColumnNames = "sink_id, source, topic, partition, generation, nonce, entries, rounds, " + RangeCountsColumn + ", " + GroupsColumn + ", " + WindowMarksColumn + ", updated_at, version";
 
     /// <summary>
     /// ClickHouse parses at most <c>max_query_size</c> bytes of a query (262,144 by default), and the rows travel inside

@@ -143,6 +143,16 @@ public sealed partial class ClickHouseStateStore : IStateStore
                 // A table created before range counts (read by the audit only): old rows read [] and are not audited.
                 await _gateway.ExecuteAsync($"ALTER TABLE {_table.Sql} ADD COLUMN IF NOT EXISTS {RangeCountsColumn} Array(Tuple(records Int32, skipped Int32)) AFTER rounds", cancellationToken);
             }
+
+            if (doc.RootElement.GetProperty("create_table_query").GetString() is { } marked && !marked.Contains(WindowMarksColumn, StringComparison.Ordinal))
+            {
+                // A table created before insert groups and window marks: old rows read [] (no entry was sent in a group;
+                // their tokens' place in the window is not known and they are trusted, as before).
+                await _gateway.ExecuteAsync(
+                    $"ALTER TABLE {_table.Sql} ADD COLUMN IF NOT EXISTS {GroupsColumn} Array(UInt64) AFTER {RangeCountsColumn}, " +
+                    $"ADD COLUMN IF NOT EXISTS {WindowMarksColumn} Array(Tuple(block Int64, at Int64)) AFTER {GroupsColumn}",
+                    cancellationToken);
+            }
         }
 
         _writeSettings = WriteSettingsFor(Engine);
@@ -150,6 +160,12 @@ public sealed partial class ClickHouseStateStore : IStateStore
 
     /// <summary>Per entry, what its range held (<see cref="RangeCount"/>; -1: not known), parallel to entries like rounds.</summary>
     internal const string RangeCountsColumn = "range_counts";
+
+    /// <summary>Per entry, the insert group its range went out in (<see cref="StateEntry.Group"/>; 0: none), parallel to entries.</summary>
+    internal const string GroupsColumn = "insert_groups";
+
+    /// <summary>Per entry, its token's place against the table's deduplication window (<see cref="StateEntry.Mark"/>; -1: not known).</summary>
+    internal const string WindowMarksColumn = "window_marks";
 
     /// <summary>
     /// A Replicated* state table needs a quorum on writes for select_sequential_consistency to mean read-after-write;
