@@ -229,7 +229,7 @@ public class TemplateTests
         Assert.Equal("FunctionName", Alarm("OffsetLag")["Dimensions"]![0]!["Name"]!.GetValue<string>());
         // The function's EMF metrics that must stay 0 in a healthy stack (docs/operations.md, "Alarms and what to do").
         // DuplicateOffsets and MissingRecords come from the audit function (one line per table, also under the service dimension).
-        foreach (var metric in (string[])["DeadLettered", "NonDeduplicatingTables", "RefusedPartitions", "DuplicateOffsets", "MissingRecords"])
+        foreach (var metric in (string[])["DeadLettered", "NonDeduplicatingTables", "RefusedPartitions", "QueryLimitPartitions", "DuplicateOffsets", "MissingRecords"])
         {
             var alarm = Alarm(metric);
             Assert.Equal("""{"Ref":"MetricsNamespace"}""", alarm["Namespace"]!.ToJsonString());
