@@ -168,6 +168,11 @@ public ref struct TopLevelMembers
 
     private static int SkipWhitespace(ReadOnlySpan<byte> json, int i)
     {
+        if (i < json.Length && json[i] is not ((byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n'))
+        {
+            return i; // compact JSON: no search
+        }
+
         var n = i < json.Length ? json[i..].IndexOfAnyExcept(Whitespace) : -1;
         return n < 0 ? json.Length : i + n;
     }
