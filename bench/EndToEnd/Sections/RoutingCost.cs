@@ -8,8 +8,8 @@ namespace MskClickHouse.Bench.EndToEnd.Sections;
 
 /// <summary>
 /// Routing's CPU cost on the end-to-end batch (the 6 MB event of <see cref="Workload"/>): route and encode every
-/// partition routed by topic (one table), by field (the value's <c>event</c> field, one table per event type: the same
-/// rows as by topic, split six ways), and by field with fan-out (the six tables plus one all-events table: twice the
+/// partition (<see cref="RowEncoder.EncodeRouted"/>, the sink's encode step) routed by topic (one table), by field
+/// (the value's <c>event</c> field, one table per event type: the same rows as by topic, split six ways), and by field with fan-out (the six tables plus one all-events table: twice the
 /// rows), timed in rotation on the same decoded batch; plus the split alone (<see cref="TopicRouter.Route"/>, many rounds).
 /// </summary>
 internal sealed record RoutingCostResult(int Records, int EventBytes, List<double> TopicMs, List<double> FieldMs, List<double> FanOutMs, List<double> FieldRatio, List<double> FanOutRatio, double SplitByFieldUs, long RowsByTopic, long RowsByField, long RowsFanOut);
@@ -35,10 +35,12 @@ internal static class RoutingCost
             rows = 0;
             foreach (var p in batch.Partitions)
             {
-                foreach (var routed in router.Route(batch, p).Routed)
+                // As the sink does (RoutedUnits.Encode): every table of the partition in one pass over it.
+                var units = router.Route(batch, p).Routed.Select(r => (r.Records, router.ShapeFor(p.Topic, r.Table, MetadataColumnSets.ClickPipes))).ToList();
+                foreach (var encoded in RowEncoder.EncodeRouted(batch, p, units, TombstonePolicy.Skip))
                 {
-                    using var encoded = RowEncoder.Encode(batch, routed.Records, router.ShapeFor(p.Topic, routed.Table, MetadataColumnSets.ClickPipes), TombstonePolicy.Skip);
                     rows += encoded.RowCount;
+                    encoded.Dispose();
                 }
             }
 

@@ -1,6 +1,7 @@
 using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Configuration;
 using MskClickHouse.Core.Events;
+using MskClickHouse.Core.Json;
 using MskClickHouse.Core.Rows;
 
 namespace MskClickHouse.Core.Drift;
@@ -63,7 +64,12 @@ public sealed class FieldSample
             i += found;
             var row = body[encoded.RowStarts[i]..encoded.RowStarts[i + 1]];
             state.Sighting = new FieldSighting(encoded.Source.Topic, encoded.Source.Partition, offsets[i]);
-            TopLevelKeys.Scan(row, ref state, Visit);
+            var members = new TopLevelMembers(row);
+            while (members.MoveNext())
+            {
+                Visit(members.Name, ref state);
+            }
+
             scanned++;
             i++;
         }
@@ -118,7 +124,7 @@ public sealed class FieldSample
             }
         }
 
-        state.Names.TryAdd(TopLevelKeys.Decode(raw), state.Sighting);
+        state.Names.TryAdd(TopLevelMembers.Decode(raw), state.Sighting);
     }
 
     private struct ScanState(MetadataColumns sinkColumns)

@@ -1,15 +1,15 @@
 using System.Text;
 using System.Text.Json;
 using MskClickHouse.Core.Configuration;
-using MskClickHouse.Core.Drift;
 using MskClickHouse.Core.Events;
+using MskClickHouse.Core.Json;
 using MskClickHouse.Core.Rows;
 
 namespace MskClickHouse.Core.Evolution;
 
 /// <summary>
 /// Finds the top-level fields of every row of an encoded partition (exactly the JSON the insert sends) that no column
-/// receives. Pure. Each row costs one byte scan of its top-level names (<see cref="TopLevelKeys"/>) and one hash
+/// receives. Pure. Each row costs one byte scan of its top-level names (<see cref="TopLevelMembers"/>) and one hash
 /// lookup per name; only a row that carries an unknown name is parsed, to read the values' types. Names of metadata
 /// columns are never new fields: the sink fills those columns itself when the table has them.
 /// </summary>
@@ -33,7 +33,12 @@ public static class NewFieldScan
         {
             var row = body[rows.RowStarts[i]..rows.RowStarts[i + 1]];
             var state = new RowState(known);
-            TopLevelKeys.Scan(row, ref state, Visit);
+            var members = new TopLevelMembers(row);
+            while (!state.HasUnknown && members.MoveNext())
+            {
+                Visit(members.Name, ref state);
+            }
+
             if (state.HasUnknown)
             {
                 Collect(row, known, schemaTypes, rows.Source.Topic, rows.Source.Partition, rows.RowOffsets[i], found);
@@ -73,7 +78,7 @@ public static class NewFieldScan
             }
         }
 
-        state.HasUnknown = !state.Known.Receives(TopLevelKeys.Decode(raw));
+        state.HasUnknown = !state.Known.Receives(TopLevelMembers.Decode(raw));
     }
 
     /// <summary>Parses one row (valid JSON: the encoder checked or wrote it) for the names and value types of its unknown fields.</summary>

@@ -83,6 +83,31 @@ internal sealed class RoutedUnits
     public PlanCandidate CandidateOf(PartitionOutcome unit, SinkOptions options) =>
         new(unit, new TableShape(unit.Table, MetadataColumns.None, options.FormatOf(unit.Source.Topic), options.StringColumn));
 
+    /// <summary>
+    /// Encodes the candidates <paramref name="which"/> into <paramref name="encoded"/> (same index), in parallel across
+    /// partitions: the tables of one partition in one pass over it (<see cref="RowEncoder.EncodeRouted"/>); an unrouted
+    /// unit gets its dead letters (<see cref="EncodedOf"/>).
+    /// </summary>
+    public void Encode(KafkaBatch batch, List<PlanCandidate> candidates, List<int> which, EncodedPartition?[] encoded, TombstonePolicy tombstones, Drift.FieldSample? sample)
+    {
+        foreach (var i in which.Where(i => IsUnrouted(candidates[i].Outcome)))
+        {
+            encoded[i] = EncodedOf(candidates[i].Outcome, candidates[i].Shape);
+        }
+
+        var byPartition = which.Where(i => !IsUnrouted(candidates[i].Outcome)).GroupBy(i => candidates[i].Outcome.Partition).ToList();
+        Parallel.ForEach(byPartition, group =>
+        {
+            var members = group.ToList();
+            var rows = RowEncoder.EncodeRouted(batch, group.Key, members.Select(i => (candidates[i].Outcome.Source, candidates[i].Shape)).ToList(), tombstones, Schemas.GetValueOrDefault(group.Key));
+            for (var k = 0; k < members.Count; k++)
+            {
+                encoded[members[k]] = rows[k];
+                sample?.Add(rows[k]);
+            }
+        });
+    }
+
     /// <summary>An unrouted unit's "rows": none, every record rejected with the reason it has no route.</summary>
     public EncodedPartition EncodedOf(PartitionOutcome unit, TableShape shape) =>
         new(unit.Source, shape, ReadOnlyMemory<byte>.Empty, [0], [], _unrouted[unit], 0);

@@ -146,20 +146,7 @@ public sealed class SinkHandler : IInvocationHandler
     private async Task<List<PlannedPartition>> EncodeWhilePlanningAsync(KafkaBatch batch, List<PlanCandidate> candidates, RoutedUnits units, EncodedPartition?[] encoded, Drift.FieldSample? sample, PartitionLedger ledger)
     {
         var toEncode = Enumerable.Range(0, candidates.Count).Where(i => candidates[i].Outcome.Failure is null).ToList();
-        Task encoding = Task.Run(
-            () => Parallel.ForEach(toEncode, i =>
-            {
-                var c = candidates[i];
-                if (units.IsUnrouted(c.Outcome))
-                {
-                    encoded[i] = units.EncodedOf(c.Outcome, c.Shape);
-                    return;
-                }
-
-                encoded[i] = RowEncoder.Encode(batch, c.Outcome.Source, c.Shape, _options.Tombstones, units.Schemas.GetValueOrDefault(c.Outcome.Partition));
-                sample?.Add(encoded[i]!);
-            }),
-            CancellationToken.None);
+        Task encoding = Task.Run(() => units.Encode(batch, candidates, toEncode, encoded, _options.Tombstones, sample), CancellationToken.None);
         List<PlannedPartition> planned;
         try
         {

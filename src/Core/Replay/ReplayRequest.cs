@@ -87,6 +87,11 @@ public sealed record ReplayRequest(TableName Table, string? ErrorContains, int L
                 throw new ReplayRequestException("table", $"'{table}' is not a table name: {e.Message}");
             }
 
+            if (name == Routing.TopicRoutes.UnroutedTable(name.Database))
+            {
+                throw new ReplayRequestException("table", $"'{table}' holds unrouted dead letters, which no replay takes (a replay goes to one table; they had none): after adding their rule to ROUTES, send them through the sink again (docs/operations.md, \"Unrouted dead letters\")");
+            }
+
             return new ReplayRequest(name, string.IsNullOrEmpty(errorContains) ? null : errorContains, limit);
         }
     }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using MskClickHouse.Core.Configuration;
 using MskClickHouse.Core.Events;
@@ -32,72 +33,94 @@ public static class PartitionRouter
         }
 
         var records = partition.Records;
-        var perTable = new List<KafkaRecord>?[routes.Tables.Count];
-        List<KafkaRecord>? unroutedRecords = null;
+        var tables = routes.Tables.Count;
+        // One pass over the records: per table the indexes of its records, back to back in one pooled array; then one
+        // exactly-sized copy per table. A table receiving every record gets the partition itself.
+        var chosen = ArrayPool<int>.Shared.Rent(Math.Max(1, records.Length * tables));
+        Span<int> counts = tables <= 64 ? stackalloc int[tables] : new int[tables];
+        counts.Clear();
+        List<int>? unroutedIndexes = null;
         List<RejectedRecord>? reasons = null;
         int skipped = 0, tombstonesSkipped = 0;
         Span<FieldValue> fields = routes.Fields.Count <= 8 ? stackalloc FieldValue[routes.Fields.Count] : new FieldValue[routes.Fields.Count];
-        for (var i = 0; i < records.Length; i++)
+        try
         {
-            ref readonly var record = ref records[i];
-            var value = ReadFields(batch, in record, routes, json, fields);
-            var matched = false;
-            for (var t = 0; t < routes.Tables.Count; t++)
+            for (var i = 0; i < records.Length; i++)
             {
-                if (Matches(batch, in record, routes, routes.Conditions[t], value, fields))
+                ref readonly var record = ref records[i];
+                var value = ReadFields(batch, in record, routes, json, fields);
+                var matched = false;
+                for (var t = 0; t < tables; t++)
                 {
-                    (perTable[t] ??= []).Add(record);
-                    matched = true;
+                    if (Matches(batch, in record, routes.Compiled[t], value, fields))
+                    {
+                        chosen[(t * records.Length) + counts[t]++] = i;
+                        matched = true;
+                    }
                 }
-            }
 
-            if (matched)
-            {
-                continue;
-            }
-
-            string? reason = record.Error;
-            if (record.IsTombstone)
-            {
-                if (tombstones == TombstonePolicy.Skip)
+                if (matched)
                 {
-                    tombstonesSkipped++;
                     continue;
                 }
 
-                reason = "tombstone (null value)";
+                string? reason = record.Error;
+                if (record.IsTombstone)
+                {
+                    if (tombstones == TombstonePolicy.Skip)
+                    {
+                        tombstonesSkipped++;
+                        continue;
+                    }
+
+                    reason = "tombstone (null value)";
+                }
+                else if (unrouted == UnroutedPolicy.Skip && reason is null)
+                {
+                    skipped++;
+                    continue;
+                }
+
+                reason = reason is null ? NoRoute(batch, in record, routes, value, fields) : reason + "; " + NoRoute(batch, in record, routes, value, fields);
+                (unroutedIndexes ??= []).Add(i);
+                (reasons ??= []).Add(new RejectedRecord(unroutedIndexes.Count - 1, reason));
             }
-            else if (unrouted == UnroutedPolicy.Skip && reason is null)
+
+            var routed = new List<RoutedRecords>();
+            for (var t = 0; t < tables; t++)
             {
-                skipped++;
-                continue;
+                if (counts[t] > 0)
+                {
+                    var subset = counts[t] == records.Length ? partition : Subset(partition, chosen.AsSpan(t * records.Length, counts[t]));
+                    routed.Add(new RoutedRecords(routes.Tables[t], subset, routes.StateTopics[t]));
+                }
             }
 
-            reason = reason is null ? NoRoute(batch, in record, routes, value, fields) : reason + "; " + NoRoute(batch, in record, routes, value, fields);
-            (unroutedRecords ??= []).Add(record);
-            (reasons ??= []).Add(new RejectedRecord(unroutedRecords.Count - 1, reason));
+            return new PartitionRouting(
+                partition,
+                routed,
+                unroutedIndexes is null ? null : Subset(partition, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(unroutedIndexes)),
+                reasons is null ? [] : reasons,
+                skipped,
+                tombstonesSkipped);
         }
-
-        var routed = new List<RoutedRecords>();
-        for (var t = 0; t < perTable.Length; t++)
+        finally
         {
-            if (perTable[t] is { } list)
-            {
-                routed.Add(new RoutedRecords(routes.Tables[t], list.Count == records.Length ? partition : Subset(partition, list), routes.StateTopics[t]));
-            }
+            ArrayPool<int>.Shared.Return(chosen);
         }
-
-        return new PartitionRouting(
-            partition,
-            routed,
-            unroutedRecords is null ? null : Subset(partition, unroutedRecords),
-            reasons is null ? [] : reasons,
-            skipped,
-            tombstonesSkipped);
     }
 
-    private static PartitionRecords Subset(PartitionRecords partition, List<KafkaRecord> records) =>
-        new(partition.Topic, partition.Partition, partition.MapKey, records.ToArray(), duplicateOffsetsDropped: 0);
+    private static PartitionRecords Subset(PartitionRecords partition, ReadOnlySpan<int> indexes)
+    {
+        var all = partition.Records;
+        var records = new KafkaRecord[indexes.Length];
+        for (var j = 0; j < indexes.Length; j++)
+        {
+            records[j] = all[indexes[j]];
+        }
+
+        return new(partition.Topic, partition.Partition, partition.MapKey, records, duplicateOffsetsDropped: 0);
+    }
 
     /// <summary>Finds each field the conditions read, once; returns the JSON they were read from.</summary>
     private static ReadOnlySpan<byte> ReadFields(KafkaBatch batch, in KafkaRecord record, TopicRoutes routes, ValueJson? json, Span<FieldValue> fields)
@@ -123,20 +146,20 @@ public static class PartitionRouter
         return value;
     }
 
-    private static bool Matches(KafkaBatch batch, in KafkaRecord record, TopicRoutes routes, IReadOnlyList<RouteCondition>? conditions, ReadOnlySpan<byte> value, ReadOnlySpan<FieldValue> fields)
+    private static bool Matches(KafkaBatch batch, in KafkaRecord record, CompiledCondition[]? conditions, ReadOnlySpan<byte> value, ReadOnlySpan<FieldValue> fields)
     {
         if (conditions is null)
         {
             return true;
         }
 
-        foreach (var condition in conditions)
+        foreach (var (condition, field) in conditions)
         {
             var hit = condition switch
             {
+                FieldEquals f => FieldMatches(value, fields[field], f.ValueUtf8),
                 HeaderEquals h => HeaderMatches(batch, in record, h),
                 KeyMatches k => !record.Key.IsNull && (k.Prefix ? batch.Bytes(record.Key).StartsWith(k.ValueUtf8) : batch.Bytes(record.Key).SequenceEqual(k.ValueUtf8)),
-                FieldEquals f => FieldMatches(value, fields[routes.FieldIndex(f)], f.ValueUtf8),
                 _ => false,
             };
             if (hit)

@@ -1,12 +1,11 @@
 using System.Buffers;
-using System.Text.Json;
+using MskClickHouse.Core.Json;
 
 namespace MskClickHouse.Core.Routing;
 
 /// <summary>
-/// Finds one top-level member of a JSON object by a byte scan that stops at it: only quotes, backslashes and brackets
-/// are looked at (vectorized), nested objects and arrays are skipped by depth, no value before it is decoded. The same
-/// scan as Drift's TopLevelKeys, which Routing may not import (docs/architecture.md), stopping at the name asked for.
+/// One top-level member of a JSON object, found by the byte scan of <see cref="TopLevelMembers"/> that stops at it, and
+/// its raw value compared as text (a field condition of ROUTES).
 /// </summary>
 /// <remarks>
 /// The value may not have been validated yet (routing runs before the row encoder): the scan never reads outside the
@@ -15,9 +14,6 @@ namespace MskClickHouse.Core.Routing;
 /// </remarks>
 public static class TopLevelField
 {
-    private static readonly SearchValues<byte> Structural = SearchValues.Create("\"{}[]"u8);
-    private static readonly SearchValues<byte> StringEnd = SearchValues.Create("\"\\"u8);
-    private static readonly SearchValues<byte> Whitespace = SearchValues.Create(" \t\r\n"u8);
     private static readonly SearchValues<byte> ScalarEnd = SearchValues.Create(" \t\r\n,}]"u8);
 
     /// <summary>
@@ -30,7 +26,7 @@ public static class TopLevelField
 
     /// <summary>A raw value found by <see cref="Find"/> compared as text with <paramref name="text"/>; null never equals.</summary>
     public static bool ValueEquals(ReadOnlySpan<byte> raw, bool isString, ReadOnlySpan<byte> text) =>
-        isString ? TextEquals(raw, text) : !raw.SequenceEqual("null"u8) && raw.SequenceEqual(text);
+        isString ? TopLevelMembers.TextEquals(raw, text) : !raw.SequenceEqual("null"u8) && raw.SequenceEqual(text);
 
     /// <summary>
     /// Where the raw value of the top-level member <paramref name="name"/> lies in <paramref name="json"/>: a string's
@@ -39,59 +35,18 @@ public static class TopLevelField
     /// </summary>
     public static bool Find(ReadOnlySpan<byte> json, ReadOnlySpan<byte> name, out int start, out int length, out bool isString)
     {
-        start = 0;
-        length = 0;
-        isString = false;
-        var depth = 0;
-        var i = 0;
-        while (i < json.Length)
+        var members = new TopLevelMembers(json);
+        while (members.MoveNext())
         {
-            var next = json[i..].IndexOfAny(Structural);
-            if (next < 0)
+            if (TopLevelMembers.TextEquals(members.Name, name))
             {
-                return false;
-            }
-
-            i += next;
-            switch (json[i])
-            {
-                case (byte)'{' or (byte)'[':
-                    depth++;
-                    i++;
-                    break;
-                case (byte)'}' or (byte)']':
-                    depth--;
-                    i++;
-                    if (depth <= 0)
-                    {
-                        return false;
-                    }
-
-                    break;
-                default:
-                    var nameStart = i + 1;
-                    var end = EndOfString(json, nameStart);
-                    if (end < 0)
-                    {
-                        return false;
-                    }
-
-                    i = end + 1;
-                    if (depth != 1)
-                    {
-                        break;
-                    }
-
-                    var colon = SkipWhitespace(json, i);
-                    if (colon >= json.Length || json[colon] != (byte)':' || !NameEquals(json[nameStart..end], name))
-                    {
-                        break;
-                    }
-
-                    return ValueAt(json, SkipWhitespace(json, colon + 1), out start, out length, out isString);
+                return ValueAt(json, members.ValueStart, out start, out length, out isString);
             }
         }
 
+        start = 0;
+        length = 0;
+        isString = false;
         return false;
     }
 
@@ -107,7 +62,7 @@ public static class TopLevelField
 
         if (json[at] == (byte)'"')
         {
-            var end = EndOfString(json, at + 1);
+            var end = TopLevelMembers.EndOfString(json, at + 1);
             if (end < 0)
             {
                 return false;
@@ -122,61 +77,5 @@ public static class TopLevelField
         var scalar = json[at..].IndexOfAny(ScalarEnd);
         length = scalar < 0 ? json.Length - at : scalar;
         return length > 0;
-    }
-
-    private static bool NameEquals(ReadOnlySpan<byte> raw, ReadOnlySpan<byte> name) =>
-        raw.IndexOf((byte)'\\') < 0 ? raw.SequenceEqual(name) : TextEquals(raw, name);
-
-    /// <summary>A raw (escaped) string's content equals <paramref name="text"/> once unescaped.</summary>
-    public static bool TextEquals(ReadOnlySpan<byte> raw, ReadOnlySpan<byte> text)
-    {
-        if (raw.IndexOf((byte)'\\') < 0)
-        {
-            return raw.SequenceEqual(text);
-        }
-
-        var quoted = raw.Length + 2 <= 512 ? stackalloc byte[raw.Length + 2] : new byte[raw.Length + 2];
-        quoted[0] = (byte)'"';
-        raw.CopyTo(quoted[1..]);
-        quoted[^1] = (byte)'"';
-        try
-        {
-            var reader = new Utf8JsonReader(quoted);
-            return reader.Read() && reader.TokenType == JsonTokenType.String && reader.ValueTextEquals(text);
-        }
-        catch (JsonException)
-        {
-            return false; // an invalid escape: not a value this rule can equal; the encoder rejects the record
-        }
-    }
-
-    private static int SkipWhitespace(ReadOnlySpan<byte> json, int i)
-    {
-        var n = i < json.Length ? json[i..].IndexOfAnyExcept(Whitespace) : -1;
-        return n < 0 ? json.Length : i + n;
-    }
-
-    /// <summary>The index of the quote closing the string whose content starts at <paramref name="start"/>; -1 if unterminated.</summary>
-    private static int EndOfString(ReadOnlySpan<byte> json, int start)
-    {
-        var i = start;
-        while (i < json.Length)
-        {
-            var next = json[i..].IndexOfAny(StringEnd);
-            if (next < 0)
-            {
-                return -1;
-            }
-
-            i += next;
-            if (json[i] == (byte)'"')
-            {
-                return i;
-            }
-
-            i += 2; // a backslash and the byte it escapes
-        }
-
-        return -1;
     }
 }

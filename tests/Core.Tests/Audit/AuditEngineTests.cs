@@ -143,6 +143,26 @@ public class AuditEngineTests(ClickHouseFixture fixture)
     }
 
     [Fact]
+    public async Task Audit_ADeadLetterForAnotherTable_DoesNotCountForThisOne()
+    {
+        var (h, _) = await DeliverAsync(fixture, withSource: true);
+        using var _h = h;
+        var db = h.Database;
+        // Fan-out: offset 8 dead-lettered for another table of the topic only; this table holds no row of it.
+        await h.Fixture.Server.QueryAsync($"ALTER TABLE {db}.kafka_dead_letters UPDATE target_table = '{db}.other' WHERE offset = 8 SETTINGS mutations_sync = 2", TestContext.Current.CancellationToken);
+
+        var (answer, _, _) = await AuditAsync(h, $$"""{"tables":["{{db}}.events"]}""");
+
+        using (answer)
+        {
+            var events = Table(answer, $"{db}.events");
+            Assert.Equal(1, events.GetProperty("missingRecords").GetInt64());
+            var missing = Assert.Single(events.GetProperty("missingRanges").EnumerateArray());
+            Assert.Equal((0L, 9L, 7L, 6L), (missing.GetProperty("first").GetInt64(), missing.GetProperty("last").GetInt64(), missing.GetProperty("expected").GetInt64(), missing.GetProperty("found").GetInt64()));
+        }
+    }
+
+    [Fact]
     public async Task Audit_StateTableOfAnEarlierVersion_GainsRangeCounts_OldRowsAreNotAudited()
     {
         var db = await fixture.CreateDatabaseAsync("audit", TestContext.Current.CancellationToken);

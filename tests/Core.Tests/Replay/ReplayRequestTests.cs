@@ -38,6 +38,8 @@ public class ReplayRequestTests
     [InlineData("""{"table": "t", "limit": 1.5}""", "limit", "expected an integer")]
     [InlineData("""{"table": "t", "errorContains": 3}""", "errorContains", "expected a string")]
     [InlineData("""{"table": "t", "tabel": "x"}""", "tabel", "not a field")]
+    [InlineData("""{"table": "db.(unrouted)"}""", "table", "unrouted dead letters")]
+    [InlineData("""{"table": "(unrouted)"}""", "table", "Unrouted dead letters")]
     [InlineData("""[1]""", "payload", "an array")]
     [InlineData("""{"table": """, "payload", "not valid JSON")]
     public void Parse_BadPayload_NamesTheField(string json, string field, string problem)

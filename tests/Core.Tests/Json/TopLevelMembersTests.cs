@@ -1,11 +1,23 @@
 using System.Text;
-using MskClickHouse.Core.Drift;
+using MskClickHouse.Core.Json;
 
-namespace MskClickHouse.Core.Tests.Drift;
+namespace MskClickHouse.Core.Tests.Json;
 
-public sealed class TopLevelKeysTests
+public sealed class TopLevelMembersTests
 {
-    private static List<string> Keys(string json) => TopLevelKeys.Of(Encoding.UTF8.GetBytes(json));
+    private static List<string> Keys(string json) => Of(Encoding.UTF8.GetBytes(json));
+
+    private static List<string> Of(ReadOnlySpan<byte> json)
+    {
+        var names = new List<string>();
+        var members = new TopLevelMembers(json);
+        while (members.MoveNext())
+        {
+            names.Add(TopLevelMembers.Decode(members.Name));
+        }
+
+        return names;
+    }
 
     [Fact]
     public void Of_FlatObject_ListsItsNamesInOrder() =>
@@ -39,22 +51,28 @@ public sealed class TopLevelKeysTests
         Assert.Equal(["a"], Keys("""{"a":1}{"b":2}"""));
 
     [Fact]
-    public void Scan_CountsNames_AndHandsOutRawBytes()
+    public void MoveNext_HandsOutRawNames_AndWhereEachValueStarts()
     {
-        var raw = new List<string>();
-        var n = TopLevelKeys.Scan("""{"\u0041":1,"b":{"c":2}}"""u8, ref raw, static (ReadOnlySpan<byte> name, ref List<string> list) => list.Add(Encoding.UTF8.GetString(name)));
+        var json = """{"\u0041": 1,"b":{"c":2}}"""u8;
+        var members = new TopLevelMembers(json);
 
-        Assert.Equal(2, n);
-        Assert.Equal(["\\u0041", "b"], raw);
+        Assert.True(members.MoveNext());
+        Assert.Equal("\\u0041", Encoding.UTF8.GetString(members.Name));
+        Assert.Equal((byte)'1', json[members.ValueStart]);
+        Assert.True(members.MoveNext());
+        Assert.Equal("b", Encoding.UTF8.GetString(members.Name));
+        Assert.Equal((byte)'{', json[members.ValueStart]);
+        Assert.False(members.MoveNext());
+        Assert.False(members.MoveNext());
     }
 
     [Fact]
-    public void Scan_TruncatedOrArbitraryBytes_NeverThrows_AndStopsAtTheEnd()
+    public void MoveNext_TruncatedOrArbitraryBytes_NeverThrows_AndStopsAtTheEnd()
     {
         var row = Encoding.UTF8.GetBytes("""{"a":"x\\\"y","b":[1,{"c":"}"}],"d":{"e":"\\"}}""");
         for (var n = 0; n <= row.Length; n++)
         {
-            TopLevelKeys.Of(row.AsSpan(0, n)); // every prefix, including ones ending inside a string or an escape
+            Of(row.AsSpan(0, n)); // every prefix, including ones ending inside a string or an escape
         }
 
         var random = new Random(17);
@@ -68,7 +86,7 @@ public sealed class TopLevelKeysTests
                 noise[j] = "{}[]\\\":,ab "u8[noise[j] % 11];
             }
 
-            TopLevelKeys.Of(noise);
+            Of(noise);
         }
     }
 }
