@@ -95,6 +95,31 @@ public sealed class AsyncInsertEngineTests(ClickHouseFixture fixture) : IDisposa
         Assert.Equal(4, await fixture.Server.Client.CountAsync(table, Ct));
     }
 
+    /// <summary>
+    /// The case the fallback's same token is for: an insert that landed in the table yet was answered with an error (here a
+    /// view that throws after the table's block is committed; on a server's queue also a wait that timed out).
+    /// </summary>
+    [Fact]
+    public async Task Fallback_AfterAnAsyncInsertThatLandedButAnsweredAnError_TheSynchronousResendIsDroppedByItsToken()
+    {
+        var db = await fixture.CreateDatabaseAsync("async", Ct);
+        await fixture.Server.QueryAsync($"CREATE TABLE {db}.t (v Int64, _offset Int64) ENGINE = MergeTree ORDER BY _offset SETTINGS non_replicated_deduplication_window = 100", Ct);
+        await fixture.Server.QueryAsync($"CREATE TABLE {db}.s (v Int64, _offset Int64) ENGINE = MergeTree ORDER BY _offset", Ct);
+        await fixture.Server.QueryAsync($"CREATE MATERIALIZED VIEW {db}.mv TO {db}.s AS SELECT throwIf(v = 2, 'view rejects 2') + v AS v, _offset FROM {db}.t", Ct);
+        var settings = InsertSettings.For(FrozenDictionary<string, string>.Empty, "tok", TwoRows.Length, InsertMode.Async);
+        var sent = new List<string>();
+
+        var e = await Assert.ThrowsAsync<ClickHouseException>(() => AsyncInsertFallback.RunAsync(settings, s =>
+        {
+            sent.Add(s["async_insert"]);
+            return _gateway.InsertAsync($"INSERT INTO {db}.t FORMAT JSONEachRow", [Encoding.UTF8.GetBytes(TwoRows)], s, Ct);
+        }));
+
+        Assert.Equal(ClickHouseErrorKind.ViewRejected, e.Kind);
+        Assert.Equal(["1", "0"], sent);
+        Assert.Equal(2, await fixture.Server.Client.CountAsync($"{db}.t", Ct));
+    }
+
     [Fact]
     public async Task AsyncSettings_ADataError_IsAnsweredNamingTheRow_AndNothingOfTheInsertLands()
     {
