@@ -7,7 +7,7 @@ public sealed record LocalRunOptions
 {
     public const string Usage = """
         usage: ./run.sh [--events FILE...] [--generate N [--record-bytes B] [--topics T,..] [--partitions P] [--bad-ratio R] [--value-format F]]
-                        [--batch-size N] [--chaos SEED] [--routing] [--clickhouse-url URL] [--bootstrap PATH] [--keep]
+                        [--batch-size N] [--chaos SEED] [--insert-mode M] [--routing] [--clickhouse-url URL] [--bootstrap PATH] [--keep]
                ./run.sh --cdc [--partitions P] [--batch-size N] [--clickhouse-url URL] [--bootstrap PATH]
           --events FILE...     MSK event JSON files, one invocation each (default: events/*.json)
           --generate N         N synthetic records (realistic JSON, ~1% deliberately bad) over --topics x --partitions
@@ -19,6 +19,7 @@ public sealed record LocalRunOptions
           --batch-size N       records per invocation (default 500; capped so that the event stays under 6 MB)
           --chaos SEED         deliver through a simulated event-source mapping (re-batching, bisects, redeliveries,
                                concurrent different batches) with ClickHouse faults (late apply, lagging replica, ...)
+          --insert-mode M      sync (default) or async: the function's INSERT_MODE (docs/exactly-once.md, "Insert modes")
           --routing            also run the content-routing example: one topic into several tables by field, another
                                by header and key prefix (ROUTES), delivered, redelivered and re-batched
           --clickhouse-url URL use this ClickHouse (CLICKHOUSE_USER/CLICKHOUSE_PASSWORD) instead of the embedded one
@@ -46,6 +47,9 @@ public sealed record LocalRunOptions
     public int BatchSize { get; private set; } = 500;
 
     public int? ChaosSeed { get; private set; }
+
+    /// <summary>--insert-mode: the function's INSERT_MODE, sync or async.</summary>
+    public string InsertMode { get; private set; } = "sync";
 
     public Uri? ClickHouseUrl { get; private set; }
 
@@ -113,6 +117,10 @@ public sealed record LocalRunOptions
                     break;
                 case "--batch-size": o.BatchSize = Int(1, 100_000); break;
                 case "--chaos": o.ChaosSeed = Int(0, int.MaxValue); break;
+                case "--insert-mode":
+                    var m = Value().ToLowerInvariant();
+                    o.InsertMode = m is "sync" or "async" ? m : throw new UsageException($"--insert-mode: expected sync or async, got '{m}'");
+                    break;
                 case "--clickhouse-url":
                     var u = Value();
                     o.ClickHouseUrl = Uri.TryCreate(u, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)

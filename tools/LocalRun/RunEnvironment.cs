@@ -11,6 +11,7 @@ internal static class RunEnvironment
         env["CLICKHOUSE_TIMEOUT_MS"] = "5000";
         env["VALUE_FORMAT"] = "json,mytopic=string";
         env["POWERTOOLS_LOG_LEVEL"] = "Warning";
+        env["INSERT_MODE"] = options.InsertMode;
         if (registryUrl is not null)
         {
             // Framed values, decoded by the function with schemas from the built-in registry emulator.

@@ -65,6 +65,7 @@ public static class SinkOptionTable
         new("SINK_ID", null, "the function name", TemplateUse.Set, "names the sink in tokens and state"),
         new("POLLER_MODE", "PROVISIONED", "`PROVISIONED`", TemplateUse.Set, "the mapping's poller mode"),
         new("STRICT_OFFSETS", "false", "`false`", TemplateUse.NotSet, "re-inserting rewound offsets is the template's choice"),
+        new("INSERT_MODE", "sync", "`sync`", TemplateUse.ModeFunctions, "sink function only: `sync` or `async` (server-side asynchronous inserts)") { Modes = [SinkMode.Sink] },
         new("INSERT_PARALLELISM", "4", "`4`", TemplateUse.NotSet, "the default suits the template's memory size", 1, 64),
         new("DEADLINE_SAFETY_MARGIN_MS", "3000", "`3000`", TemplateUse.NotSet, "the default suits the template's timeout", 0, 600_000),
         new("UNKNOWN_FIELDS_SAMPLE", "100", "`100`", TemplateUse.ModeFunctions, "sink function only: 1 in N records checked for fields the table lacks; 0 = off", 0, 1_000_000) { Modes = [SinkMode.Sink] },

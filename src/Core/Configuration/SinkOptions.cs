@@ -78,6 +78,9 @@ public sealed record SinkOptions
     /// <summary>Fail instead of warn when a batch lies before the recorded range (offsets rewound).</summary>
     public bool StrictOffsets { get; init; }
 
+    /// <summary>INSERT_MODE: synchronous inserts, or server-side asynchronous ones for the target tables that allow them.</summary>
+    public InsertMode InsertMode { get; init; } = InsertMode.Sync;
+
     /// <summary>How many partitions are inserted at once.</summary>
     public int InsertParallelism { get; init; } = SinkOptionTable.IntDefault("INSERT_PARALLELISM");
 

@@ -18,7 +18,7 @@ public static class SinkOptionsParser
         "insert_deduplication_token", "insert_deduplicate", "async_insert", "date_time_input_format",
         "max_insert_block_size", "min_insert_block_size_rows", "min_insert_block_size_bytes", "input_format_allow_errors_num",
         "input_format_allow_errors_ratio", "deduplicate_blocks_in_dependent_materialized_views",
-        "throw_on_max_partitions_per_insert_block",
+        "throw_on_max_partitions_per_insert_block", "wait_for_async_insert", "async_insert_deduplicate", "deduplicate_insert",
     }.ToFrozenSet(StringComparer.Ordinal);
 
     public static SinkOptions Parse(IReadOnlyDictionary<string, string?> env)
@@ -78,6 +78,7 @@ public static class SinkOptionsParser
             SinkId = sinkId,
             ExtraInsertSettings = ParseSettings(Get("CLICKHOUSE_SETTINGS")),
             StrictOffsets = ParseBool("STRICT_OFFSETS", Get("STRICT_OFFSETS"), false),
+            InsertMode = ParseInsertMode(Get("INSERT_MODE")),
             InsertParallelism = ParseInt(SinkOptionTable.Of("INSERT_PARALLELISM"), Get),
             DeadlineSafetyMargin = TimeSpan.FromMilliseconds(ParseInt(SinkOptionTable.Of("DEADLINE_SAFETY_MARGIN_MS"), Get)),
             RequestTimeout = TimeSpan.FromMilliseconds(ParseInt(SinkOptionTable.Of("CLICKHOUSE_TIMEOUT_MS"), Get)),
@@ -335,6 +336,13 @@ public static class SinkOptionsParser
         null or "" or "topic" => DefaultRoute.Topic,
         "none" => DefaultRoute.None,
         _ => throw new ConfigurationException("DEFAULT_ROUTE", $"expected topic or none, got '{value}'"),
+    };
+
+    private static InsertMode ParseInsertMode(string? value) => value?.ToLowerInvariant() switch
+    {
+        null or "sync" => InsertMode.Sync,
+        "async" => InsertMode.Async,
+        _ => throw new ConfigurationException("INSERT_MODE", $"expected sync or async, got '{value}'"),
     };
 
     private static PollerMode ParsePollerMode(string? value) => value?.ToUpperInvariant() switch

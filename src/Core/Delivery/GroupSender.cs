@@ -102,14 +102,15 @@ internal sealed class GroupSender
 
     private async Task InsertAsync(List<ReadOnlyMemory<byte>> segments, long bytes)
     {
-        var settings = InsertSettings.For(_io.Options.ExtraInsertSettings, _token, bytes);
+        var mode = InsertModeChoice.For(_io.Options.InsertMode, _members[0].Outcome.TableDeduplicates, _shape.HasMaterializedViews);
+        var settings = InsertSettings.For(_io.Options.ExtraInsertSettings, _token, bytes, mode);
         if (_shape.ChangeEvents != Configuration.ChangeEventFormat.None)
         {
             InsertSettings.KeepEveryVersion(settings);
         }
 
         var sql = $"INSERT INTO {_shape.Table.Sql} FORMAT JSONEachRow";
-        await _retrier.RunAsync(ct => _io.Gateway.InsertAsync(sql, segments, settings, ct));
+        await AsyncInsertFallback.RunAsync(settings, s => _retrier.RunAsync(ct => _io.Gateway.InsertAsync(sql, segments, s, ct)));
     }
 
     /// <summary>Every member's rejected records (decode errors, tombstones dead-lettered) in one insert under the group's dead-letter token.</summary>

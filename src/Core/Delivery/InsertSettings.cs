@@ -1,10 +1,13 @@
 using System.Collections.Frozen;
+using MskClickHouse.Core.Configuration;
 
 namespace MskClickHouse.Core.Delivery;
 
 /// <summary>
 /// The settings of every data insert. Pinned so that a retry of the same unit is parsed the same way and forms one
 /// block that carries its deduplication token; the user's CLICKHOUSE_SETTINGS come first and cannot override them.
+/// <c>async_insert</c> follows the insert's <see cref="InsertMode"/>: only data inserts into target tables that allow it
+/// are asynchronous (<see cref="InsertModeChoice"/>); dead letters, probes and dry runs are synchronous.
 /// </summary>
 public static class InsertSettings
 {
@@ -14,7 +17,6 @@ public static class InsertSettings
     private static readonly KeyValuePair<string, string>[] Pinned =
     [
         new("insert_deduplicate", "1"),
-        new("async_insert", "0"),
         new("date_time_input_format", "best_effort"),
         new("input_format_allow_errors_num", "0"),
         new("input_format_allow_errors_ratio", "0"),
@@ -40,10 +42,43 @@ public static class InsertSettings
         settings["optimize_on_insert"] = "0";
     }
 
-    public static Dictionary<string, string> For(FrozenDictionary<string, string> extra, string token, long bodyBytes)
+    /// <summary>
+    /// Asynchronous inserts waited for (the answer comes after the flush that wrote the rows, with the flush's error if
+    /// any) and deduplicated by <c>insert_deduplication_token</c> like synchronous ones (docs/exactly-once.md, "Insert modes").
+    /// </summary>
+    private static readonly KeyValuePair<string, string>[] Asynchronous =
+    [
+        new("async_insert", "1"),
+        new("wait_for_async_insert", "1"),
+        new("async_insert_deduplicate", "1"),
+    ];
+
+    /// <summary>The settings of a synchronous insert.</summary>
+    public static Dictionary<string, string> For(FrozenDictionary<string, string> extra, string token, long bodyBytes) =>
+        For(extra, token, bodyBytes, InsertMode.Sync);
+
+    /// <summary>The same insert, synchronous: what an asynchronous insert falls back to (<see cref="AsyncInsertFallback"/>).</summary>
+    public static Dictionary<string, string> Synchronous(IReadOnlyDictionary<string, string> settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var sync = new Dictionary<string, string>(settings, StringComparer.Ordinal);
+        foreach (var (k, _) in Asynchronous)
+        {
+            sync.Remove(k);
+        }
+
+        sync["async_insert"] = "0";
+        return sync;
+    }
+
+    /// <summary>Whether these settings make an asynchronous insert.</summary>
+    public static bool IsAsynchronous(IReadOnlyDictionary<string, string> settings) =>
+        settings is not null && settings.TryGetValue("async_insert", out var v) && v == "1";
+
+    public static Dictionary<string, string> For(FrozenDictionary<string, string> extra, string token, long bodyBytes, InsertMode mode)
     {
         ArgumentNullException.ThrowIfNull(extra);
-        var settings = new Dictionary<string, string>(extra.Count + Pinned.Length + 2, StringComparer.Ordinal);
+        var settings = new Dictionary<string, string>(extra.Count + Pinned.Length + Asynchronous.Length + 2, StringComparer.Ordinal);
         foreach (var (k, v) in extra)
         {
             settings[k] = v;
@@ -52,6 +87,18 @@ public static class InsertSettings
         foreach (var (k, v) in Pinned)
         {
             settings[k] = v;
+        }
+
+        if (mode == InsertMode.Async)
+        {
+            foreach (var (k, v) in Asynchronous)
+            {
+                settings[k] = v;
+            }
+        }
+        else
+        {
+            settings["async_insert"] = "0";
         }
 
         settings["insert_deduplication_token"] = token;

@@ -381,7 +381,8 @@ internal sealed class PartitionSender
             bytes += s.Length;
         }
 
-        var settings = InsertSettings.For(_io.Options.ExtraInsertSettings, token, bytes);
+        var mode = probe ? Configuration.InsertMode.Sync : InsertModeChoice.For(_io.Options.InsertMode, _outcome.TableDeduplicates, _encoded.Shape.HasMaterializedViews);
+        var settings = InsertSettings.For(_io.Options.ExtraInsertSettings, token, bytes, mode);
         if (_encoded.Shape.ChangeEvents != Configuration.ChangeEventFormat.None)
         {
             InsertSettings.KeepEveryVersion(settings);
@@ -419,7 +420,7 @@ internal sealed class PartitionSender
         }
         else
         {
-            await _retrier.RunAsync(ct => _io.Gateway.InsertAsync(_insertSql, segments, settings, ct));
+            await AsyncInsertFallback.RunAsync(settings, s => _retrier.RunAsync(ct => _io.Gateway.InsertAsync(_insertSql, segments, s, ct)));
         }
 
         lock (_outcome)

@@ -46,6 +46,11 @@ public static class SinkHandlerFactory
                 inner: e);
         }
 
+        if (options.InsertMode == InsertMode.Async)
+        {
+            await AsyncInsertSupport.EnsureAsync(gateway, retrier);
+        }
+
         LogReadAfterWrite(log, options.StateTable, state.Engine, "state");
         var catalog = new TableCatalog(gateway);
         foreach (var (topic, table) in options.Routes.GroupBy(r => r.Table).Select(g => (g.First().Topic, g.Key)))

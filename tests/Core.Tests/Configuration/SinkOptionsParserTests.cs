@@ -80,9 +80,25 @@ public sealed class SinkOptionsParserTests
     public void Parse_UnknownValueFormat_NamesTheVariable(string value) => AssertNames("VALUE_FORMAT", With("VALUE_FORMAT", value));
 
     [Theory]
+    [InlineData(null, InsertMode.Sync)]
+    [InlineData("sync", InsertMode.Sync)]
+    [InlineData("async", InsertMode.Async)]
+    [InlineData("ASYNC", InsertMode.Async)]
+    public void Parse_InsertMode_DefaultsToSync(string? value, InsertMode expected) =>
+        Assert.Equal(expected, SinkOptionsParser.Parse(With("INSERT_MODE", value)).InsertMode);
+
+    [Theory]
+    [InlineData("asynchronous")]
+    [InlineData("1")]
+    public void Parse_UnknownInsertMode_NamesTheVariable(string value) => AssertNames("INSERT_MODE", With("INSERT_MODE", value));
+
+    [Theory]
     [InlineData("insert_deduplication_token=x")]
     [InlineData("async_insert=1")]
     [InlineData("insert_deduplicate=0")]
+    [InlineData("wait_for_async_insert=0")]
+    [InlineData("async_insert_deduplicate=0")]
+    [InlineData("deduplicate_insert=disable")]
     public void Parse_PinnedClickHouseSetting_NamesTheVariable(string value) => AssertNames("CLICKHOUSE_SETTINGS", With("CLICKHOUSE_SETTINGS", value));
 
     [Fact]

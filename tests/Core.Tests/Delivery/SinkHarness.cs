@@ -48,7 +48,7 @@ internal sealed class SinkHarness : RealSink
     /// <summary>The exception of the last invocation that ended in a function error.</summary>
     public Exception? LastError { get; private set; }
 
-    public static async Task<SinkHarness> CreateAsync(ClickHouseFixture fixture, TimeSpan? requestTimeout = null, bool eventsHaveSource = false, int faultSeed = 0, string? database = null, TimeProvider? time = null)
+    public static async Task<SinkHarness> CreateAsync(ClickHouseFixture fixture, TimeSpan? requestTimeout = null, bool eventsHaveSource = false, int faultSeed = 0, string? database = null, TimeProvider? time = null, Core.Configuration.InsertMode insertMode = Core.Configuration.InsertMode.Sync)
     {
         var db = database ?? await fixture.CreateDatabaseAsync("sink");
         await fixture.Server.QueryAsync(MetadataDdl.Table(db, "events", $"id String, n UInt32, amount Float64, note String, {SimulatedLog.RejectingColumn}{(eventsHaveSource ? ", _source LowCardinality(String)" : string.Empty)}", 100000, ifNotExists: true));
@@ -58,6 +58,7 @@ internal sealed class SinkHarness : RealSink
         var options = OptionsFor(fixture, db, new Dictionary<string, TableName> { ["orders"] = new(db, "events"), ["legacy"] = new(db, "plain") }, "test-sink") with
         {
             RequestTimeout = requestTimeout ?? TimeSpan.FromSeconds(10),
+            InsertMode = insertMode,
         };
         var faults = new FaultInjectingHandler(new SocketsHttpHandler(), _ => Fault.None, faultSeed);
         var clock = time ?? TimeProvider.System;

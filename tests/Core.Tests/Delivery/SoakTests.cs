@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using MskClickHouse.Core.Configuration;
 using MskClickHouse.Core.Runtime;
 using MskClickHouse.Simulation;
 using MskClickHouse.TestSupport;
@@ -15,11 +16,11 @@ public class SoakTests(ClickHouseFixture fixture)
 {
     public static TheoryData<int> SingleNodeSeeds() => Seeds("11,29");
 
-    public static TheoryData<int> AllFaultSeeds() => Seeds("3,17");
+    public static TheoryData<int, InsertMode> AllFaultSeeds() => InBothModes("3,17");
 
     public static TheoryData<int> SandboxSeeds() => Seeds("5");
 
-    public static TheoryData<int> TopologySeeds() => Seeds("7");
+    public static TheoryData<int, InsertMode> TopologySeeds() => InBothModes("7");
 
     private static bool IsGood(SimRecord r) => r.Value is [(byte)'{', ..] && System.Text.Encoding.UTF8.GetString(r.Value) is var v
         && !v.Contains("not-a-number", StringComparison.Ordinal) && !v.Contains($"\"n\":{SimulatedLog.RejectedN}", StringComparison.Ordinal);
@@ -50,9 +51,9 @@ public class SoakTests(ClickHouseFixture fixture)
     /// </summary>
     [Theory]
     [MemberData(nameof(AllFaultSeeds))]
-    public async Task Soak_AllFaults_EveryOffsetOnceWithOffsetColumnsAndBoundedWithout(int seed)
+    public async Task Soak_AllFaults_EveryOffsetOnceWithOffsetColumnsAndBoundedWithout(int seed, InsertMode mode)
     {
-        using var h = await SinkHarness.CreateAsync(fixture, requestTimeout: TimeSpan.FromSeconds(2), faultSeed: seed);
+        using var h = await SinkHarness.CreateAsync(fixture, requestTimeout: TimeSpan.FromSeconds(2), faultSeed: seed, insertMode: mode);
         h.Faults.Delay = TimeSpan.FromMilliseconds(300);
         h.Faults.Decide = RealClusterFaults.Seeded(seed);
 
@@ -82,10 +83,10 @@ public class SoakTests(ClickHouseFixture fixture)
     /// </summary>
     [Theory]
     [MemberData(nameof(TopologySeeds))]
-    public async Task Soak_Topologies_EveryOffsetOnceInEveryStoredTable(int seed)
+    public async Task Soak_Topologies_EveryOffsetOnceInEveryStoredTable(int seed, InsertMode mode)
     {
         Topology[] topologies = [Topology.NullLanding(), Topology.MergeTreeWithSwitchedView("switched"), Topology.Replacing(), Topology.MergeTree("nowindow", window: 0)];
-        using var h = await TopologyHarness.CreateAsync(fixture, topologies, requestTimeout: TimeSpan.FromSeconds(2), faultSeed: seed);
+        using var h = await TopologyHarness.CreateAsync(fixture, topologies, requestTimeout: TimeSpan.FromSeconds(2), faultSeed: seed, insertMode: mode);
         var random = new Random(seed);
         h.Faults.Delay = TimeSpan.FromMilliseconds(300);
         h.Faults.Decide = _ =>
@@ -262,10 +263,39 @@ public class SoakTests(ClickHouseFixture fixture)
         Assert.InRange(plain, legacy.Count(IsGood), legacy.Count(IsGood) + possible);
     }
 
+    /// <summary>Every seed with synchronous inserts, and the first one again with INSERT_MODE=async (docs/exactly-once.md, "Insert modes").</summary>
+    private static TheoryData<int, InsertMode> InBothModes(string fallback)
+    {
+        var seeds = SeedList(fallback);
+        var data = new TheoryData<int, InsertMode>();
+        foreach (var seed in seeds)
+        {
+            data.Add(seed, InsertMode.Sync);
+        }
+
+        foreach (var seed in seeds.Take(1))
+        {
+            data.Add(seed, InsertMode.Async);
+        }
+
+        return data;
+    }
+
     private static TheoryData<int> Seeds(string fallback)
     {
-        var text = Environment.GetEnvironmentVariable("SOAK_SEEDS") is { Length: > 0 } s ? s : fallback;
         var data = new TheoryData<int>();
+        foreach (var seed in SeedList(fallback))
+        {
+            data.Add(seed);
+        }
+
+        return data;
+    }
+
+    private static List<int> SeedList(string fallback)
+    {
+        var text = Environment.GetEnvironmentVariable("SOAK_SEEDS") is { Length: > 0 } s ? s : fallback;
+        var data = new List<int>();
         foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var dash = part.IndexOf('-', StringComparison.Ordinal);

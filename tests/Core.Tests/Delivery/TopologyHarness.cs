@@ -87,7 +87,7 @@ internal sealed class TopologyHarness : RealSink
 
     public FaultInjectingHandler Faults { get; }
 
-    public static async Task<TopologyHarness> CreateAsync(ClickHouseFixture fixture, IReadOnlyList<Topology> topologies, TimeSpan? requestTimeout = null, int faultSeed = 0, string? database = null, TimeProvider? time = null)
+    public static async Task<TopologyHarness> CreateAsync(ClickHouseFixture fixture, IReadOnlyList<Topology> topologies, TimeSpan? requestTimeout = null, int faultSeed = 0, string? database = null, TimeProvider? time = null, Core.Configuration.InsertMode insertMode = Core.Configuration.InsertMode.Sync)
     {
         var db = database ?? await fixture.CreateDatabaseAsync("topo");
         if (database is null)
@@ -99,7 +99,7 @@ internal sealed class TopologyHarness : RealSink
         }
 
         var routes = topologies.ToDictionary(t => t.Name, t => new TableName(db, t.Landing), StringComparer.Ordinal);
-        var options = OptionsFor(fixture, db, routes, "topologies") with { RequestTimeout = requestTimeout ?? TimeSpan.FromSeconds(10) };
+        var options = OptionsFor(fixture, db, routes, "topologies") with { RequestTimeout = requestTimeout ?? TimeSpan.FromSeconds(10), InsertMode = insertMode };
         var faults = new FaultInjectingHandler(new SocketsHttpHandler(), _ => Fault.None, faultSeed);
         var clock = time ?? TimeProvider.System;
         return new TopologyHarness(fixture, options, faults, await ComposeAsync(options, faults, clock), clock);

@@ -15,6 +15,7 @@ public sealed class LocalRunOptionsTests
         Assert.Equal(["orders", "clicks"], o.Topics);
         Assert.Equal((4, 500, 200, 0.01, "json"), (o.Partitions, o.BatchSize, o.RecordBytes, o.BadRatio, o.ValueFormat));
         Assert.Null(o.ChaosSeed);
+        Assert.Equal("sync", o.InsertMode);
         Assert.Null(o.ClickHouseUrl);
         Assert.False(o.Routing);
     }
@@ -25,7 +26,7 @@ public sealed class LocalRunOptionsTests
     [Fact]
     public void Parse_GenerateWithEveryOption_TakesThem()
     {
-        var o = LocalRunOptions.Parse(["--generate", "1000", "--topics", "a, b_2", "--partitions", "3", "--value-format", "AVRO", "--bad-ratio", "0.5", "--chaos", "9", "--clickhouse-url", "https://ch.example.com:8443", "--keep"]);
+        var o = LocalRunOptions.Parse(["--generate", "1000", "--topics", "a, b_2", "--partitions", "3", "--value-format", "AVRO", "--bad-ratio", "0.5", "--chaos", "9", "--insert-mode", "ASYNC", "--clickhouse-url", "https://ch.example.com:8443", "--keep"]);
 
         Assert.Equal(1000, o.Generate);
         Assert.Equal(["a", "b_2"], o.Topics);
@@ -33,6 +34,7 @@ public sealed class LocalRunOptionsTests
         Assert.Equal("avro", o.ValueFormat);
         Assert.Equal(0.5, o.BadRatio);
         Assert.Equal(9, o.ChaosSeed);
+        Assert.Equal("async", o.InsertMode);
         Assert.Equal(new Uri("https://ch.example.com:8443"), o.ClickHouseUrl);
         Assert.True(o.Keep);
     }
@@ -47,6 +49,7 @@ public sealed class LocalRunOptionsTests
     [InlineData("--events e.json --generate 5", "use either --events or --generate")]
     [InlineData("--bad-ratio 2 --generate 5", "--bad-ratio: expected a number in [0, 1], got '2'")]
     [InlineData("--clickhouse-url ftp://x", "--clickhouse-url: expected an http(s) URL, got 'ftp://x'")]
+    [InlineData("--insert-mode buffered", "--insert-mode: expected sync or async, got 'buffered'")]
     [InlineData("--frobnicate", "unknown option '--frobnicate'")]
     [InlineData("--cdc --generate 5", "--cdc sends its own generated change history: drop --events, --generate, --chaos and --keep")]
     [InlineData("--cdc --keep", "--cdc sends its own generated change history: drop --events, --generate, --chaos and --keep")]
