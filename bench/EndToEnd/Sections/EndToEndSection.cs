@@ -26,6 +26,7 @@ internal sealed record EndToEndResult(
     List<double> Baseline,
     List<double> SmallBaseline,
     List<double> BaselineCpu,
+    List<InvocationRecord> Anatomy,
     Check Landed)
 {
     public double SinkMs => Stats.Median(Sink);
@@ -180,6 +181,7 @@ internal static class EndToEndSection
         }
 
         var cuts = await MeasureCutsAsync(context, db, workload, small, ct);
+        var anatomy = await InvocationAnatomy.RunAsync(context, i => workload.Event(300 + i), Math.Min(options.Repetitions, 3), ct);
         var expected = ((long)rows * (options.Repetitions + 1)) + ((long)small.Records * options.Repetitions);
         var landed = await engine.CountAsync($"{db}.events", ct);
         var engineLanded = await engine.CountAsync($"{db}.events_engine", ct);
@@ -204,7 +206,7 @@ internal static class EndToEndSection
         var check = new Check(
             landed == expected && floorLanded == expected && floorRbLanded == expected && baselineOk && engineLanded == (long)rows * (options.Repetitions + 1),
             $"every row landed exactly once (sink {landed}, floor {floorLanded}, floor + read-back {floorRbLanded}{baselineText}, engine {engineLanded}, expected {expected})");
-        return new EndToEndResult(rows, workload.ValueBytes, workload.EventBytes, fileBytes, options.Repetitions, sink, eng, flo, floRb, small.Records, small.EventBytes, smallMs, smallFloor, smallFloorRb, peak, cpu.Skip(1).ToList(), cuts, baseline, smallBaseline, baselineCpu.Skip(1).ToList(), check);
+        return new EndToEndResult(rows, workload.ValueBytes, workload.EventBytes, fileBytes, options.Repetitions, sink, eng, flo, floRb, small.Records, small.EventBytes, smallMs, smallFloor, smallFloorRb, peak, cpu.Skip(1).ToList(), cuts, baseline, smallBaseline, baselineCpu.Skip(1).ToList(), anatomy, check);
     }
 
     /// <summary>
