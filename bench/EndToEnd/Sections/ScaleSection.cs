@@ -183,14 +183,14 @@ internal static class ScaleSection
         var after = await SampleAsync(engine, build, total, ct);
         samples.Add(after);
         var rows = await engine.CountAsync($"{build.Db}.{Target}", ct) - rowsBefore;
-        var sinkOverEngine = await ProbeAsync(context, build, groups[0], records, ct);
+        var (sinkOverEngine, eventBytes) = await ProbeAsync(context, build, groups[0], records, ct);
         return new ScaleCell(
             build.Name,
             functions.Count,
             partitions,
             perEvent,
             records,
-            build.Events.Next(groups[0], records).Length,
+            eventBytes,
             seconds,
             times.Count,
             rows,
@@ -206,13 +206,16 @@ internal static class ScaleSection
     /// <summary>
     /// Sink / engine at the step's shape: invocations of the first group, each beside the engine inserting the same rows
     /// in one INSERT from a file (as section 2), alternating which goes first. The sink's time includes its proxy.
+    /// Also answers the size of the step's events.
     /// </summary>
-    private static async Task<List<double>> ProbeAsync(BenchContext context, ScaleBuild build, int[] group, int records, CancellationToken ct)
+    private static async Task<(List<double> SinkOverEngine, int EventBytes)> ProbeAsync(BenchContext context, ScaleBuild build, int[] group, int records, CancellationToken ct)
     {
         var ratios = new List<double>();
+        var eventBytes = 0;
         for (var i = 0; i < Probes; i++)
         {
             var mskEvent = build.Events.Next(group, records);
+            eventBytes = mskEvent.Length;
             var file = Path.Combine(context.Tmp, $"scale-{context.Stamp}-{build.Name}-{i}.jsonl");
             await File.WriteAllBytesAsync(file, Workload.Rows(mskEvent, out _), ct);
             double sink = 0, eng = 0;
@@ -232,7 +235,7 @@ internal static class ScaleSection
             ratios.Add(sink / eng);
         }
 
-        return ratios;
+        return (ratios, eventBytes);
     }
 
     private static async Task<ScaleSample> SampleAsync(EngineClient engine, ScaleBuild build, Stopwatch total, CancellationToken ct)
