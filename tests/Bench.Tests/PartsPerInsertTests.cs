@@ -8,6 +8,7 @@ namespace MskClickHouse.Bench.Tests;
 /// <summary>
 /// What the bench counts as parts, checked on the engine: one INSERT carrying the rows of many Kafka partitions creates
 /// one part per table partition it touches, and uses one block number per part (what the scale section reads).
+/// Requests are counted at the bench's proxy because the engine keeps no query log.
 /// </summary>
 public sealed class PartsPerInsertTests(ClickHouseFixture clickHouse)
 {
@@ -25,6 +26,18 @@ public sealed class PartsPerInsertTests(ClickHouseFixture clickHouse)
         var (parts, blocks) = await InsertEightPartitionsAsync(partitionBy: "_partition");
         Assert.Equal(8, parts);
         Assert.Equal(8, blocks);
+    }
+
+    /// <summary>Why requests are counted at a proxy: the embedded engine keeps no system.query_log (nor any system *_log table).</summary>
+    [Fact]
+    public async Task EmbeddedEngine_KeepsNoQueryLog()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var engine = new EngineClient(clickHouse.Server.BaseUri, clickHouse.Server.User, clickHouse.Server.Password);
+        await engine.QueryAsync("SYSTEM FLUSH LOGS", ct);
+        Assert.Equal(0, await engine.ScalarAsync("SELECT count() FROM system.tables WHERE database = 'system' AND name LIKE '%log%'", ct));
+        var e = await Assert.ThrowsAsync<EngineQueryException>(() => engine.QueryAsync("SELECT count() FROM system.query_log", ct));
+        Assert.Contains("UNKNOWN_TABLE", e.Message, StringComparison.Ordinal);
     }
 
     private async Task<(long Parts, long Blocks)> InsertEightPartitionsAsync(string? partitionBy)
