@@ -79,6 +79,8 @@ internal sealed class JsonReport
             ["engine_ms"] = Arr(r.Engine),
             ["floor_ms"] = Arr(r.Floor),
             ["sink_cpu_ms"] = Arr(r.SinkCpu),
+            ["sink_cpu_ms_median"] = Stats.Median(r.SinkCpu),
+            ["sink_cpu_ticks_ms"] = Arr(r.SinkCpuTicks),
             ["sink_ms_median"] = r.SinkMs,
             ["floor_ms_median"] = Stats.Median(r.Floor),
             ["floor_read_back_ms"] = Arr(r.FloorReadBack),
@@ -104,6 +106,7 @@ internal sealed class JsonReport
             ["baseline_ms"] = Arr(r.Baseline),
             ["small_batch_baseline_ms"] = Arr(r.SmallBaseline),
             ["baseline_cpu_ms"] = Arr(r.BaselineCpu),
+            ["ratio_sink_cpu_baseline_cpu_median"] = r.BaselineCpu.Count == 0 ? null : Stats.Median(r.CpuOverBaseline),
             ["ratio_baseline_floor_median"] = r.Baseline.Count == 0 ? null : Stats.Median(r.BaselineOverFloor),
             ["small_batch_ratio_baseline_floor_median"] = r.SmallBaseline.Count == 0 ? null : Stats.Median(r.SmallBaselineOverFloor),
             ["per_invocation"] = new JsonArray([.. r.Anatomy.Select(a => (JsonNode?)new JsonObject
