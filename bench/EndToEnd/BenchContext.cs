@@ -74,6 +74,19 @@ internal sealed class BenchContext(BenchOptions options, EngineClient engine, st
         return result.LatencyMs;
     }
 
+    /// <summary>The 1, 5 and 15 minute load averages from /proc/loadavg ("n/a" where there is none): ratios move with the machine's load.</summary>
+    public static string LoadAverage()
+    {
+        try
+        {
+            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "n/a";
+        }
+    }
+
     public static string CpuModel()
     {
         try

@@ -41,7 +41,12 @@ internal sealed record BenchOptions
           --scale-processes L   concurrent bootstrap processes per step (default 1,2,4,8)
           --scale-partitions L  partitions of the simulated topic per step (default 8,32)
           --scale-seconds N     seconds each (processes, partitions) step runs (default 12)
-          --scale-records N     records per invocation in the scale simulation (default 1000)
+          --scale-records N     records per invocation in the scale simulation (default 1000), split evenly over
+                                the partitions of the event (at least 1 each)
+          --scale-partitions-per-event K|all
+                                partitions each scale invocation carries (default all: one event holds every
+                                partition of the step, like one poller reading the whole topic; 1 = one partition per
+                                event); --baseline-bootstrap runs every scale step with that build too
         """;
 
     public int Repetitions { get; init; } = 7;
@@ -85,6 +90,9 @@ internal sealed record BenchOptions
 
     public int ScaleRecords { get; init; } = 1000;
 
+    /// <summary>Null: every partition of the step in each event.</summary>
+    public int? ScalePartitionsPerEvent { get; init; }
+
     public bool Runs(BenchSection section) =>
         Sections is null || Sections.Contains(section)
         || (section == BenchSection.EndToEnd && (Sections.Contains(BenchSection.Memory) || Sections.Contains(BenchSection.Cost)))
@@ -97,6 +105,12 @@ internal sealed record BenchOptions
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
             int[] Ints() => [.. Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(t => int.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : throw new ArgumentException($"{args[i - 1]} expects positive integers separated by commas"))];
+            int? NextAll()
+            {
+                i++;
+                return null;
+            }
+
             int Int() => int.TryParse(Next(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : throw new ArgumentException($"{args[i - 1]} expects a positive integer");
             o = args[i] switch
             {
@@ -121,6 +135,7 @@ internal sealed record BenchOptions
                 "--scale-partitions" => o with { ScalePartitions = Ints() },
                 "--scale-seconds" => o with { ScaleSeconds = Int() },
                 "--scale-records" => o with { ScaleRecords = Int() },
+                "--scale-partitions-per-event" => o with { ScalePartitionsPerEvent = args.ElementAtOrDefault(i + 1) == "all" ? NextAll() : Int() },
                 "-h" or "--help" => throw new ArgumentException("usage"),
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };

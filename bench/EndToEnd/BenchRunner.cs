@@ -73,6 +73,7 @@ public static class BenchRunner
             embedded = await EmbeddedClickHouse.StartAsync(cancellationToken: ct);
         }
 
+        var loadStart = BenchContext.LoadAverage();
         var md = new MarkdownReport(output);
         var json = new JsonReport();
         var checks = new List<Check>();
@@ -86,6 +87,7 @@ public static class BenchRunner
             var workload = new Workload(options.Records, options.ValueBytes);
             json.Machine("chDB " + version + (embedded is not null ? " (embedded, HTTP interface)" : " at " + engine.Url));
             md.Header(version, options.Repetitions);
+            json.Load("start", loadStart);
 
             if (options.Runs(BenchSection.Decode))
             {
@@ -104,9 +106,12 @@ public static class BenchRunner
             EndToEndResult? e2e = null;
             if (options.Runs(BenchSection.EndToEnd))
             {
+                var before = BenchContext.LoadAverage();
                 e2e = await EndToEndSection.RunAsync(context, workload, ct);
                 md.EndToEnd(e2e);
+                md.Load(before, BenchContext.LoadAverage());
                 json.EndToEnd(e2e);
+                json.Load("end_to_end", before, BenchContext.LoadAverage());
                 checks.Add(e2e.Landed);
             }
 
@@ -154,10 +159,13 @@ public static class BenchRunner
 
             if (options.Runs(BenchSection.Scale))
             {
+                var before = BenchContext.LoadAverage();
                 var scale = await ScaleSection.RunAsync(context, ct);
                 md.Scale(scale);
+                md.Load(before, BenchContext.LoadAverage());
                 json.Scale(scale);
-                checks.Add(scale.Landed);
+                json.Load("scale", before, BenchContext.LoadAverage());
+                checks.AddRange(scale.Landed);
             }
         }
         finally
@@ -168,6 +176,9 @@ public static class BenchRunner
             }
         }
 
+        var loadEnd = BenchContext.LoadAverage();
+        json.Load("end", loadEnd);
+        await output.WriteLineAsync($"Load average (1, 5, 15 min) at the start of the run: {loadStart}; at its end: {loadEnd}.");
         await json.WriteAsync(outputPath, ct);
         await output.WriteLineAsync($"results: {outputPath}");
         return checks.All(c => c.Ok) ? 0 : 1;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Logging;
 using MskClickHouse.Core.Metrics;
@@ -85,18 +84,5 @@ internal sealed class NullMetrics : IMetricsSink
 {
     public void Publish(InvocationMetrics metrics)
     {
-    }
-}
-
-/// <summary>CPU time (user + system) of a process from /proc/PID/stat, in ms (clock ticks of 10 ms).</summary>
-internal static class ProcessCpu
-{
-    public static double Ms(int pid)
-    {
-        var stat = File.ReadAllText($"/proc/{pid}/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        // After "pid (comm) ": state is field 3, utime field 14, stime field 15.
-        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-        return ticks * 10.0;
     }
 }

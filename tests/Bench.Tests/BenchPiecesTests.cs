@@ -53,6 +53,62 @@ public sealed class BenchPiecesTests
         Assert.Equal(15, events.RecordsSent);
     }
 
+    [Fact]
+    public void ScaleEvents_SeveralPartitionsPerEvent_DecodeIntoThosePartitionsWithConsecutiveOffsets()
+    {
+        var events = new ScaleEvents(partitions: 4, records: 5, valueBytes: 100);
+        using var first = KafkaEventDecoder.Decode(events.Next([0, 1, 2, 3], 5));
+        using var second = KafkaEventDecoder.Decode(events.Next([0, 1, 2, 3], 3));
+
+        Assert.Equal([0, 1, 2, 3], first.Partitions.Select(p => p.Partition));
+        Assert.All(first.Partitions, p => Assert.Equal((ScaleEvents.Topic, 5, p.FirstOffset + 4), (p.Topic, p.Records.Length, p.LastOffset)));
+        Assert.Equal([0, 1, 2, 3], second.Partitions.Select(p => p.Partition));
+        foreach (var (a, b) in first.Partitions.Zip(second.Partitions))
+        {
+            // Cut after 3 records, still valid JSON, and the next offsets of each partition.
+            Assert.Equal(3, b.Records.Length);
+            Assert.Equal(a.LastOffset + 1, b.FirstOffset);
+            Assert.Equal(b.FirstOffset + 2, b.LastOffset);
+            Assert.Equal(Enumerable.Range(0, 3).Select(i => b.FirstOffset + i), b.Records.Select(r => r.Offset));
+        }
+
+        Assert.Equal(32, events.RecordsSent);
+    }
+
+    [Fact]
+    public void ScaleEvents_AGroupOfPartitions_LeavesTheOthersOffsetsWhereTheyWere()
+    {
+        var events = new ScaleEvents(partitions: 4, records: 2, valueBytes: 60);
+        using var group = KafkaEventDecoder.Decode(events.Next([2, 3], 2));
+        using var alone = KafkaEventDecoder.Decode(events.Next(0));
+        using var again = KafkaEventDecoder.Decode(events.Next([2, 3], 2));
+
+        Assert.Equal([2, 3], group.Partitions.Select(p => p.Partition));
+        Assert.Equal(group.Partitions[0].FirstOffset, Assert.Single(alone.Partitions).FirstOffset);
+        Assert.Equal(group.Partitions[1].LastOffset + 1, again.Partitions[1].FirstOffset);
+    }
+
+    [Theory]
+    [InlineData(8, null, new[] { 8 })]
+    [InlineData(8, 1, new[] { 1, 1, 1, 1, 1, 1, 1, 1 })]
+    [InlineData(8, 3, new[] { 3, 3, 2 })]
+    [InlineData(3, 32, new[] { 3 })]
+    public void ScaleGroups_SplitThePartitionsIntoConsecutiveGroupsOfK(int partitions, int? perEvent, int[] sizes)
+    {
+        var groups = ScaleSection.Groups(partitions, perEvent);
+        Assert.Equal(sizes, groups.Select(g => g.Length));
+        Assert.Equal(Enumerable.Range(0, partitions), groups.SelectMany(g => g));
+    }
+
+    [Fact]
+    public void Options_ScalePartitionsPerEvent_AllOrAPositiveNumber()
+    {
+        Assert.Null(BenchOptions.Parse([]).ScalePartitionsPerEvent);
+        Assert.Null(BenchOptions.Parse(["--scale-partitions-per-event", "all"]).ScalePartitionsPerEvent);
+        Assert.Equal(1, BenchOptions.Parse(["--scale-partitions-per-event", "1", "--scale"]).ScalePartitionsPerEvent);
+        Assert.Throws<ArgumentException>(() => BenchOptions.Parse(["--scale-partitions-per-event", "0"]));
+    }
+
     [Theory]
     [InlineData(50, 5)]
     [InlineData(95, 10)]

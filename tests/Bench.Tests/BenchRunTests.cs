@@ -1,5 +1,6 @@
 using System.Text.Json;
 using MskClickHouse.Bench.EndToEnd;
+using MskClickHouse.Bench.EndToEnd.Sections;
 using MskClickHouse.TestSupport;
 
 namespace MskClickHouse.Bench.Tests;
@@ -22,7 +23,7 @@ public sealed class BenchRunTests(BenchBootstraps published, ClickHouseFixture c
             }
 
             Assert.Contains("OK    every row landed exactly once", text, StringComparison.Ordinal);
-            Assert.Contains("OK    scale: every record landed exactly once", text, StringComparison.Ordinal);
+            Assert.Contains("OK    scale (sink): every record landed exactly once", text, StringComparison.Ordinal);
             foreach (var key in new[] { "machine", "decode", "end_to_end", "cold_start", "memory", "compression", "cost", "breakdown", "scale" })
             {
                 Assert.True(doc.RootElement.TryGetProperty(key, out _), $"results.json has no '{key}':\n{doc.RootElement}");
@@ -61,6 +62,23 @@ public sealed class BenchRunTests(BenchBootstraps published, ClickHouseFixture c
             Assert.All(cuts.EnumerateArray(), c => Assert.Equal(2, c.GetProperty("ms").GetArrayLength()));
             Assert.Contains("| state write sent with the inserts, not before |", text, StringComparison.Ordinal);
             Assert.False(doc.RootElement.TryGetProperty("scale", out _), "--sections e2e ran the scale section too");
+
+            // Per invocation (2 batches after a warm-up, through the recording proxy): 6 partitions, one target insert
+            // and one part per insert at least, a state write, and the round trips that could not overlap.
+            var per = e2e.GetProperty("per_invocation");
+            Assert.Equal(2, per.GetArrayLength());
+            foreach (var invocation in per.EnumerateArray())
+            {
+                var inserts = invocation.GetProperty("inserts_by_table").GetProperty("events").GetInt64();
+                Assert.InRange(inserts, 1, 6);
+                Assert.Equal(inserts, invocation.GetProperty("parts_by_table").GetProperty("events").GetInt64());
+                Assert.True(invocation.GetProperty("inserts_by_table").GetProperty("kafka_sink_state").GetInt64() >= 1, invocation.ToString());
+                Assert.True(invocation.GetProperty("waves").GetInt32() >= 2, invocation.ToString());
+            }
+
+            Assert.Contains("| **sequential round trips (waves)** |", text, StringComparison.Ordinal);
+            Assert.Contains("Load average (1, 5, 15 min) before this section:", text, StringComparison.Ordinal);
+            Assert.True(doc.RootElement.GetProperty("load_average").TryGetProperty("end_to_end", out _));
         }
     }
 
@@ -73,7 +91,7 @@ public sealed class BenchRunTests(BenchBootstraps published, ClickHouseFixture c
             Assert.True(code == 0, text);
             Assert.Contains(BenchRunner.Sections[7], text, StringComparison.Ordinal);
             Assert.DoesNotContain(BenchRunner.Sections[1], text, StringComparison.Ordinal);
-            Assert.Contains("OK    scale: every record landed exactly once", text, StringComparison.Ordinal);
+            Assert.Contains("OK    scale (sink): every record landed exactly once", text, StringComparison.Ordinal);
             var scale = doc.RootElement.GetProperty("scale");
             var steps = scale.GetProperty("steps");
             Assert.Equal(2, steps.GetArrayLength());
@@ -82,9 +100,18 @@ public sealed class BenchRunTests(BenchBootstraps published, ClickHouseFixture c
                 Assert.Equal(3, step.GetProperty("partitions").GetInt32());
                 Assert.True(step.GetProperty("invocations").GetInt32() > 0, step.ToString());
 
-                // One target part and one state part per invocation (fresh offsets, tables with offset columns).
-                Assert.Equal(step.GetProperty("invocations").GetInt32() * 10, step.GetProperty("rows").GetInt64());
-                Assert.Equal(step.GetProperty("target_parts_created_per_min").GetDouble(), step.GetProperty("state_parts_created_per_min").GetDouble(), 3);
+                // Every invocation carries all 3 partitions, 10 / 3 = 3 records each (fresh offsets).
+                Assert.Equal(3, step.GetProperty("partitions_per_event").GetInt32());
+                Assert.Equal(step.GetProperty("invocations").GetInt32() * 9, step.GetProperty("rows").GetInt64());
+
+                // The proxy saw the target inserts, each a part of its own (a non-partitioned table), and at least one state write.
+                var per = step.GetProperty("per_invocation");
+                Assert.True(per.GetProperty("target_inserts_mean").GetDouble() >= 1, per.ToString());
+                Assert.Equal(per.GetProperty("target_inserts_mean").GetDouble(), per.GetProperty("target_parts").GetDouble(), 3);
+                Assert.True(per.GetProperty("state_inserts_mean").GetDouble() >= 1, per.ToString());
+                Assert.True(per.GetProperty("waves_median").GetDouble() >= 2, per.ToString());
+                Assert.True(per.GetProperty("requests_median").GetDouble() >= per.GetProperty("waves_median").GetDouble(), per.ToString());
+                Assert.Equal(ScaleSection.Probes, per.GetProperty("sink_over_engine").GetArrayLength());
             }
 
             Assert.True(scale.GetProperty("samples").GetArrayLength() >= 2);

@@ -79,6 +79,8 @@ internal sealed class JsonReport
             ["engine_ms"] = Arr(r.Engine),
             ["floor_ms"] = Arr(r.Floor),
             ["sink_cpu_ms"] = Arr(r.SinkCpu),
+            ["sink_cpu_ms_median"] = Stats.Median(r.SinkCpu),
+            ["sink_cpu_ticks_ms"] = Arr(r.SinkCpuTicks),
             ["sink_ms_median"] = r.SinkMs,
             ["floor_ms_median"] = Stats.Median(r.Floor),
             ["floor_read_back_ms"] = Arr(r.FloorReadBack),
@@ -104,8 +106,16 @@ internal sealed class JsonReport
             ["baseline_ms"] = Arr(r.Baseline),
             ["small_batch_baseline_ms"] = Arr(r.SmallBaseline),
             ["baseline_cpu_ms"] = Arr(r.BaselineCpu),
+            ["ratio_sink_cpu_baseline_cpu_median"] = r.BaselineCpu.Count == 0 ? null : Stats.Median(r.CpuOverBaseline),
             ["ratio_baseline_floor_median"] = r.Baseline.Count == 0 ? null : Stats.Median(r.BaselineOverFloor),
             ["small_batch_ratio_baseline_floor_median"] = r.SmallBaseline.Count == 0 ? null : Stats.Median(r.SmallBaselineOverFloor),
+            ["per_invocation"] = new JsonArray([.. r.Anatomy.Select(a => (JsonNode?)new JsonObject
+            {
+                ["requests"] = a.Requests.Requests,
+                ["waves"] = a.Requests.Waves,
+                ["inserts_by_table"] = Counts(a.Requests.InsertsByTable.ToDictionary(x => x.Key, x => (long)x.Value)),
+                ["parts_by_table"] = Counts(a.PartsByTable),
+            })]),
             ["protocol_cuts"] = new JsonArray([.. r.Cuts.Select(c => (JsonNode?)new JsonObject
             {
                 ["variant"] = c.Variant.ToString(),
@@ -203,8 +213,12 @@ internal sealed class JsonReport
         {
             cells.Add(new JsonObject
             {
+                ["build"] = c.Build,
                 ["processes"] = c.Processes,
                 ["partitions"] = c.Partitions,
+                ["partitions_per_event"] = c.PartitionsPerEvent,
+                ["records_per_partition"] = c.RecordsPerPartition,
+                ["event_bytes"] = c.EventBytes,
                 ["seconds"] = c.Seconds,
                 ["invocations"] = c.Invocations,
                 ["rows"] = c.Rows,
@@ -217,6 +231,18 @@ internal sealed class JsonReport
                 ["state_active_parts_end"] = c.End.StateActiveParts,
                 ["state_active_parts_max"] = c.StateActivePartsMax,
                 ["target_active_parts_end"] = c.End.TargetActiveParts,
+                ["per_invocation"] = new JsonObject
+                {
+                    ["target_inserts_mean"] = c.TargetInsertsPerInvocation,
+                    ["target_parts"] = c.TargetPartsPerInvocation,
+                    ["state_inserts_mean"] = c.StateInsertsPerInvocation,
+                    ["state_parts"] = c.StatePartsPerInvocation,
+                    ["requests_median"] = Stats.Median(c.RequestsPerInvocation),
+                    ["waves_median"] = Stats.Median(c.WavesPerInvocation),
+                    ["waves_max"] = c.WavesPerInvocation.Max(),
+                    ["sink_over_engine"] = Arr(c.SinkOverEngine),
+                    ["sink_over_engine_median"] = Stats.Median(c.SinkOverEngine),
+                },
             });
         }
 
@@ -225,6 +251,7 @@ internal sealed class JsonReport
         {
             samples.Add(new JsonObject
             {
+                ["build"] = s.Build,
                 ["at_s"] = Math.Round(s.AtSeconds, 1),
                 ["state_rows"] = s.StateRows,
                 ["state_active_parts"] = s.StateActiveParts,
@@ -236,12 +263,18 @@ internal sealed class JsonReport
         {
             ["records_per_invocation"] = r.RecordsPerInvocation,
             ["value_bytes"] = r.ValueBytes,
-            ["event_bytes"] = r.EventBytes,
             ["total_seconds"] = r.TotalSeconds,
             ["steps"] = cells,
             ["samples"] = samples,
         };
     }
+
+    /// <summary>A load average reading (e.g. "start": "1.2 0.9 0.7", or a section's before/after) under "load_average".</summary>
+    public void Load(string key, string value) => LoadAverages()[key] = value;
+
+    public void Load(string section, string before, string after) => LoadAverages()[section] = new JsonObject { ["before"] = before, ["after"] = after };
+
+    private JsonObject LoadAverages() => (JsonObject)(_json["load_average"] ??= new JsonObject());
 
     public void Set(string key, JsonNode node) => _json[key] = node;
 
@@ -250,6 +283,9 @@ internal sealed class JsonReport
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         return File.WriteAllTextAsync(path, _json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), ct);
     }
+
+    private static JsonObject Counts(IReadOnlyDictionary<string, long> counts) =>
+        new(counts.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => KeyValuePair.Create(c.Key, (JsonNode?)JsonValue.Create(c.Value))));
 
     public static JsonArray Arr(IEnumerable<double> values) => new([.. values.Select(v => (JsonNode?)JsonValue.Create(Math.Round(v, 3)))]);
 }

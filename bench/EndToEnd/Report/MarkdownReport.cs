@@ -9,7 +9,7 @@ internal sealed class MarkdownReport(TextWriter output)
     public void Header(string version, int repetitions)
     {
         Line(string.Create(CultureInfo.InvariantCulture, $"# MSK → ClickHouse sink benchmark ({DateTime.UtcNow:yyyy-MM-dd}, {Environment.ProcessorCount} cores, {BenchContext.CpuModel()}, .NET {Environment.Version}, engine chDB {version})"));
-        Line(string.Create(CultureInfo.InvariantCulture, $"Figures are medians of {repetitions} repetitions [min–max] unless stated; ratios are taken within the same run."));
+        Line(string.Create(CultureInfo.InvariantCulture, $"Figures are medians of {repetitions} repetitions [min–max] unless stated; ratios are taken within the same run. Load average (1, 5, 15 min) at the start: {BenchContext.LoadAverage()}."));
         Line();
     }
 
@@ -68,7 +68,8 @@ internal sealed class MarkdownReport(TextWriter output)
         var fm = Stats.Median(r.Floor);
         var frm = Stats.Median(r.FloorReadBack);
         Line($"| sink (AOT bootstrap, compression none) | {Stats.Range(r.Sink)} | {r.Rows / (sm / 1000):N0} | {r.EventBytes / 1e6 / (sm / 1000):0} |");
-        Line($"| sink CPU (utime+stime of the bootstrap, 10 ms ticks, mean) | {F(r.SinkCpu.DefaultIfEmpty(double.NaN).Average(), "0.0")} ms | | |");
+        Line($"| sink CPU (user + system of the bootstrap, its CPU-time clock; median [min–max], mean) | {Stats.Range(r.SinkCpu)} ms, mean {F(r.SinkCpu.DefaultIfEmpty(double.NaN).Average(), "0.0")} | | |");
+        Line($"| sink CPU, the same invocations in /proc/PID/stat's 10 ms ticks (the column before #25; mean) | {F(r.SinkCpuTicks.DefaultIfEmpty(double.NaN).Average(), "0.0")} ms | | |");
         Line($"| protocol floor (minimal client, same requests) | {Stats.Range(r.Floor)} | {r.Rows / (fm / 1000):N0} | – |");
         Line($"| protocol floor + read-back | {Stats.Range(r.FloorReadBack)} | {r.Rows / (frm / 1000):N0} | – |");
         var smm = Stats.Median(r.SmallSink);
@@ -85,12 +86,14 @@ internal sealed class MarkdownReport(TextWriter output)
         if (r.Baseline.Count > 0)
         {
             Line($"| baseline bootstrap (--baseline-bootstrap), same batches | {Stats.Range(r.Baseline)} | {r.Rows / (Stats.Median(r.Baseline) / 1000):N0} | |");
-            Line($"| baseline CPU (utime+stime, 10 ms ticks, mean) | {F(r.BaselineCpu.DefaultIfEmpty(double.NaN).Average(), "0.0")} ms | | |");
+            Line($"| baseline CPU (same clock; median [min–max], mean) | {Stats.Range(r.BaselineCpu)} ms, mean {F(r.BaselineCpu.DefaultIfEmpty(double.NaN).Average(), "0.0")} | | |");
+            Line($"| **sink CPU / baseline CPU** (per-repetition ratio) | **{Stats.Range(r.CpuOverBaseline, "0.00")}** | | |");
             Line($"| baseline, {r.SmallRecords:N0}-record batches | {Stats.Range(r.SmallBaseline)} | | |");
             Line($"| **baseline / floor** | **{Stats.Range(r.BaselineOverFloor, "0.00")}** | | |");
             Line($"| **baseline / floor, {r.SmallRecords:N0}-record batches** | **{Stats.Range(r.SmallBaselineOverFloor, "0.00")}** | | |");
         }
         Line();
+        Anatomy(r);
         Line("Protocol variants (not what the sink does): each variant sent by the floor's client, alternating with the full floor in the same repetitions, fresh offsets every run. Saved = full floor − variant, per repetition.");
         Line();
         Line("| variant | batch | ms per batch | saved ms vs full floor | saved share |");
@@ -109,6 +112,26 @@ internal sealed class MarkdownReport(TextWriter output)
 
         Line();
         CheckLine(r.Landed);
+    }
+
+    /// <summary>Per invocation of the 6 MB batch: requests, waves, inserts and parts per table, beside sink / engine.</summary>
+    private void Anatomy(EndToEndResult r)
+    {
+        var a = r.Anatomy;
+        Line($"Per invocation of the same batch ({a.Count} batches after a warm-up, one at a time): the AOT bootstrap behind a recording TCP proxy, alone in its own database, so every request it sends and every part it creates is its own. Requests and inserts as the proxy saw them (HTTP/1.1: client bytes after server bytes start a request); waves = sequential round trips, runs of requests that overlap in time with nothing in flight between two runs; parts = block numbers used per table (one per insert per table partition). Sink / engine is the rotation's above (no proxy).");
+        Line();
+        Line("| per invocation | median [min–max] |");
+        Line("|---|---:|");
+        foreach (var table in a.SelectMany(x => x.PartsByTable.Keys.Concat(x.Requests.InsertsByTable.Keys)).Distinct().Order(StringComparer.Ordinal))
+        {
+            Line($"| inserts into `{table}` | {Stats.Range([.. a.Select(x => (double)x.Inserts(table))], "0")} |");
+            Line($"| new parts of `{table}` | **{Stats.Range([.. a.Select(x => (double)x.Parts(table))], "0")}** |");
+        }
+
+        Line($"| requests to ClickHouse | {Stats.Range([.. a.Select(x => (double)x.Requests.Requests)], "0")} |");
+        Line($"| **sequential round trips (waves)** | **{Stats.Range([.. a.Select(x => (double)x.Requests.Waves)], "0")}** |");
+        Line($"| **sink / engine** | **{Stats.Range(r.SinkOverEngine, "0.00")}** |");
+        Line();
     }
 
     public void ColdStart(ColdStartResult r)
@@ -141,7 +164,7 @@ internal sealed class MarkdownReport(TextWriter output)
     {
         Line(BenchRunner.Sections[4]);
         var none = r.Modes.FirstOrDefault(m => m.Mode == "none");
-        Line($"The AOT bootstrap talks to the engine through a counting TCP proxy on 127.0.0.1: client→server bytes (HTTP headers, insert bodies, state reads and writes) per batch; CPU = utime+stime of the bootstrap from /proc/PID/stat around each invocation (10 ms ticks; mean of {r.Repetitions}). JSONEachRow produced per batch: {r.RowsBytes / 1e6:0.00} MB. lz4 is not measured: ClickHouse lists lz4 (LZ4 frame) among its HTTP Content-Encodings and its Java client sends it that way, but the embedded test server cannot decode it, so it could not be checked end to end here. Wall times here include the proxy's copying, and for zstd the embedded server's decoding through a temporary file (real ClickHouse streams it): compare bytes and CPU, not wall time.");
+        Line($"The AOT bootstrap talks to the engine through a counting TCP proxy on 127.0.0.1: client→server bytes (HTTP headers, insert bodies, state reads and writes) per batch; CPU = user + system time of the bootstrap around each invocation from its CPU-time clock (mean of {r.Repetitions}). JSONEachRow produced per batch: {r.RowsBytes / 1e6:0.00} MB. lz4 is not measured: ClickHouse lists lz4 (LZ4 frame) among its HTTP Content-Encodings and its Java client sends it that way, but the embedded test server cannot decode it, so it could not be checked end to end here. Wall times here include the proxy's copying, and for zstd the embedded server's decoding through a temporary file (real ClickHouse streams it): compare bytes and CPU, not wall time.");
         Line();
         Line("| CLICKHOUSE_COMPRESSION | bytes sent per record | vs none | sink CPU ms per batch | ms per batch (wall, via the proxy) |");
         Line("|---|---:|---:|---:|---:|");
@@ -191,30 +214,51 @@ internal sealed class MarkdownReport(TextWriter output)
     public void Scale(ScaleResult r)
     {
         Line(BenchRunner.Sections[7]);
-        Line($"N AOT bootstrap processes, each behind its own Runtime API emulator (one invocation at a time, like one Lambda execution environment), consume P partitions of one topic as the event-source mapping does: at most one invocation in flight per partition, each carrying that partition's next {r.RecordsPerInvocation:N0} records × {r.ValueBytes} B ({r.EventBytes / 1e6:0.00} MB events). Each step runs for a fixed time; one database for the whole run, so the state table carries over from step to step. Parts created = block numbers used (one per insert) in system.parts; rows of the state table are counted without FINAL (what merges have not collapsed yet). The embedded engine runs one request at a time on the same 2 cores, so rows/s flattens where the engine saturates: read the parts and state columns as what a server would receive at that invocation rate.");
+        var builds = r.Cells.Select(c => c.Build).Distinct().Count();
+        Line($"N AOT bootstrap processes, each behind its own Runtime API emulator (one invocation at a time, like one Lambda execution environment), consume P partitions of one topic as the event-source mapping does: each invocation carries K partitions (a fixed group of the topic's partitions; K = P unless --scale-partitions-per-event says otherwise, i.e. one poller reading the whole topic), {r.RecordsPerInvocation:N0} records × {r.ValueBytes} B split evenly over them, at most one invocation in flight per partition, each with the next offsets of its partitions. Each step runs for a fixed time; one database per build for the whole run, so the state table carries over from step to step{(builds > 1 ? "; the baseline (--baseline-bootstrap) and this build run each step one after the other, alternating which goes first" : string.Empty)}. Parts created = block numbers used (one per insert per table partition) in system.parts; rows of the state table are counted without FINAL (what merges have not collapsed yet). The embedded engine runs one request at a time on the same 2 cores, so rows/s flattens where the engine saturates: read the parts and state columns as what a server would receive at that invocation rate.");
         Line();
-        Line("| processes | partitions | invocations/s | rows/s | invocation p50 ms | p95 ms | target parts created/min | state parts created/min | state rows (end) | state active parts (end / max) | target active parts (end) |");
-        Line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Line("| build | processes | partitions | partitions per event | invocations/s | rows/s | invocation p50 ms | p95 ms | target parts created/min | state parts created/min | state rows (end) | state active parts (end / max) | target active parts (end) |");
+        Line("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var c in r.Cells)
         {
-            Line($"| {c.Processes} | {c.Partitions} | {c.Invocations / c.Seconds:0.0} | {c.RowsPerSecond:N0} | {F(Stats.Percentile(c.InvocationMs, 50), "0")} | {F(Stats.Percentile(c.InvocationMs, 95), "0")} | {c.TargetPartsPerMinute:N0} | {c.StatePartsPerMinute:N0} | {c.End.StateRows:N0} | {c.End.StateActiveParts} / {c.StateActivePartsMax} | {c.End.TargetActiveParts} |");
+            Line($"| {c.Build} | {c.Processes} | {c.Partitions} | {c.PartitionsPerEvent} | {c.Invocations / c.Seconds:0.0} | {c.RowsPerSecond:N0} | {F(Stats.Percentile(c.InvocationMs, 50), "0")} | {F(Stats.Percentile(c.InvocationMs, 95), "0")} | {c.TargetPartsPerMinute:N0} | {c.StatePartsPerMinute:N0} | {c.End.StateRows:N0} | {c.End.StateActiveParts} / {c.StateActivePartsMax} | {c.End.TargetActiveParts} |");
+        }
+
+        Line();
+        Line($"Per invocation. Inserts and requests are what each process's recording proxy saw during its invocations (mean, or median [min–max]); parts = block numbers used in the step / invocations. Waves = sequential round trips: runs of requests that overlap in time, with nothing in flight between two runs. Sink / engine: after each step, {ScaleSection.Probes} invocations of the step's shape (through the proxy) alternate with the engine inserting the same rows in one `INSERT … FROM INFILE` (per-invocation ratios).");
+        Line();
+        Line("| build | processes | partitions | partitions per event | records per event | event MB | target inserts | target parts | state inserts | state parts | requests | **waves** | **sink / engine** |");
+        Line("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var c in r.Cells)
+        {
+            Line($"| {c.Build} | {c.Processes} | {c.Partitions} | {c.PartitionsPerEvent} | {c.PartitionsPerEvent * c.RecordsPerPartition:N0} | {c.EventBytes / 1e6:0.00} | {F(c.TargetInsertsPerInvocation, "0.00")} | **{F(c.TargetPartsPerInvocation, "0.00")}** | {F(c.StateInsertsPerInvocation, "0.00")} | **{F(c.StatePartsPerInvocation, "0.00")}** | {Stats.Range(c.RequestsPerInvocation, "0")} | **{Stats.Range(c.WavesPerInvocation, "0")}** | **{Stats.Range(c.SinkOverEngine, "0.00")}** |");
         }
 
         Line();
         Line($"State table over time (one sample a second; every {Math.Max(1, r.Samples.Count / 12)}th shown):");
         Line();
-        Line("| at s | state rows (no FINAL) | state active parts | target active parts |");
-        Line("|---:|---:|---:|---:|");
+        Line("| build | at s | state rows (no FINAL) | state active parts | target active parts |");
+        Line("|---|---:|---:|---:|---:|");
         for (var i = 0; i < r.Samples.Count; i += Math.Max(1, r.Samples.Count / 12))
         {
             var s = r.Samples[i];
-            Line($"| {s.AtSeconds:0} | {s.StateRows:N0} | {s.StateActiveParts} | {s.TargetActiveParts} |");
+            Line($"| {s.Build} | {s.AtSeconds:0} | {s.StateRows:N0} | {s.StateActiveParts} | {s.TargetActiveParts} |");
         }
 
         Line();
         Line($"Scale section: {r.TotalSeconds:0} s.");
         Line();
-        CheckLine(r.Landed);
+        foreach (var check in r.Landed)
+        {
+            CheckLine(check);
+        }
+    }
+
+    /// <summary>The machine's load around a section's figures (they move with it more than with most changes).</summary>
+    public void Load(string before, string after)
+    {
+        Line($"Load average (1, 5, 15 min) before this section: {before}; after it: {after}.");
+        Line();
     }
 
     public void CheckLine(Check c)

@@ -26,6 +26,8 @@ internal sealed record EndToEndResult(
     List<double> Baseline,
     List<double> SmallBaseline,
     List<double> BaselineCpu,
+    List<InvocationRecord> Anatomy,
+    List<double> SinkCpuTicks,
     Check Landed)
 {
     public double SinkMs => Stats.Median(Sink);
@@ -41,6 +43,8 @@ internal sealed record EndToEndResult(
     public List<double> SinkOverFloorReadBack => [.. Sink.Zip(FloorReadBack, (a, b) => a / b)];
 
     public List<double> SmallSinkOverFloorReadBack => [.. SmallSink.Zip(SmallFloorReadBack, (a, b) => a / b)];
+
+    public List<double> CpuOverBaseline => [.. SinkCpu.Zip(BaselineCpu, (a, b) => a / b)];
 
     public List<double> BaselineOverFloor => [.. Baseline.Zip(Floor, (a, b) => a / b)];
 
@@ -96,6 +100,7 @@ internal static class EndToEndSection
         var flo = new List<double>();
         var floRb = new List<double>();
         var cpu = new List<double>();
+        var cpuTicks = new List<double>();
         var rows = 0;
         long fileBytes = 0;
         for (var rep = 0; rep <= options.Repetitions; rep++)
@@ -114,9 +119,10 @@ internal static class EndToEndSection
             {
                 async () =>
                 {
-                    var c0 = ProcessCpu.Ms(function.ProcessId);
+                    var (c0, t0) = (ProcessCpu.Ms(function.ProcessId), ProcessCpu.TicksMs(function.ProcessId));
                     s = await BenchContext.InvokeAsync(emulator, function, mskEvent, ct);
                     cpu.Add(ProcessCpu.Ms(function.ProcessId) - c0);
+                    cpuTicks.Add(ProcessCpu.TicksMs(function.ProcessId) - t0);
                 },
                 async () => e = await EngineInsertAsync(engine, db, file, ct),
                 async () => f = await floor.RunAsync(prepared, ct),
@@ -180,6 +186,7 @@ internal static class EndToEndSection
         }
 
         var cuts = await MeasureCutsAsync(context, db, workload, small, ct);
+        var anatomy = await InvocationAnatomy.RunAsync(context, i => workload.Event(300 + i), Math.Min(options.Repetitions, 3), ct);
         var expected = ((long)rows * (options.Repetitions + 1)) + ((long)small.Records * options.Repetitions);
         var landed = await engine.CountAsync($"{db}.events", ct);
         var engineLanded = await engine.CountAsync($"{db}.events_engine", ct);
@@ -204,7 +211,7 @@ internal static class EndToEndSection
         var check = new Check(
             landed == expected && floorLanded == expected && floorRbLanded == expected && baselineOk && engineLanded == (long)rows * (options.Repetitions + 1),
             $"every row landed exactly once (sink {landed}, floor {floorLanded}, floor + read-back {floorRbLanded}{baselineText}, engine {engineLanded}, expected {expected})");
-        return new EndToEndResult(rows, workload.ValueBytes, workload.EventBytes, fileBytes, options.Repetitions, sink, eng, flo, floRb, small.Records, small.EventBytes, smallMs, smallFloor, smallFloorRb, peak, cpu.Skip(1).ToList(), cuts, baseline, smallBaseline, baselineCpu.Skip(1).ToList(), check);
+        return new EndToEndResult(rows, workload.ValueBytes, workload.EventBytes, fileBytes, options.Repetitions, sink, eng, flo, floRb, small.Records, small.EventBytes, smallMs, smallFloor, smallFloorRb, peak, cpu.Skip(1).ToList(), cuts, baseline, smallBaseline, baselineCpu.Skip(1).ToList(), anatomy, cpuTicks.Skip(1).ToList(), check);
     }
 
     /// <summary>

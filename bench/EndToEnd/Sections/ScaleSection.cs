@@ -1,15 +1,17 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Threading.Channels;
-using MskClickHouse.RuntimeApiEmulator;
-using Emulator = MskClickHouse.RuntimeApiEmulator.RuntimeApiEmulator;
 
 namespace MskClickHouse.Bench.EndToEnd.Sections;
 
-/// <summary>One (processes, partitions) step of the scale simulation.</summary>
+/// <summary>One (build, processes, partitions) step of the scale simulation.</summary>
 internal sealed record ScaleCell(
+    string Build,
     int Processes,
     int Partitions,
+    int PartitionsPerEvent,
+    int RecordsPerPartition,
+    int EventBytes,
     double Seconds,
     int Invocations,
     long Rows,
@@ -17,94 +19,123 @@ internal sealed record ScaleCell(
     long TargetPartsCreated,
     long StatePartsCreated,
     ScaleSample End,
-    int StateActivePartsMax)
+    int StateActivePartsMax,
+    List<RequestAnatomy> Requests,
+    List<double> SinkOverEngine)
 {
     public double RowsPerSecond => Rows / Seconds;
 
     public double TargetPartsPerMinute => TargetPartsCreated / Seconds * 60;
 
     public double StatePartsPerMinute => StatePartsCreated / Seconds * 60;
+
+    public double TargetPartsPerInvocation => (double)TargetPartsCreated / Invocations;
+
+    public double StatePartsPerInvocation => (double)StatePartsCreated / Invocations;
+
+    public double TargetInsertsPerInvocation => Requests.Average(r => (double)r.InsertsByTable.GetValueOrDefault(ScaleSection.Target));
+
+    public double StateInsertsPerInvocation => Requests.Average(r => (double)r.InsertsByTable.GetValueOrDefault(ScaleSection.State));
+
+    public List<double> RequestsPerInvocation => [.. Requests.Select(r => (double)r.Requests)];
+
+    public List<double> WavesPerInvocation => [.. Requests.Select(r => (double)r.Waves)];
 }
 
 /// <summary>The state and target tables at one moment: rows (unmerged, no FINAL), active parts, highest block number.</summary>
-internal sealed record ScaleSample(double AtSeconds, long StateRows, int StateActiveParts, int TargetActiveParts, long StateBlocks, long TargetBlocks);
+internal sealed record ScaleSample(string Build, double AtSeconds, long StateRows, int StateActiveParts, int TargetActiveParts, long StateBlocks, long TargetBlocks);
 
-internal sealed record ScaleResult(int RecordsPerInvocation, int ValueBytes, int EventBytes, List<ScaleCell> Cells, List<ScaleSample> Samples, double TotalSeconds, Check Landed);
+internal sealed record ScaleResult(int RecordsPerInvocation, int ValueBytes, List<ScaleCell> Cells, List<ScaleSample> Samples, double TotalSeconds, List<Check> Landed);
 
 /// <summary>
 /// Section 8: N bootstrap processes (each behind its own Runtime API emulator: one invocation at a time, like one Lambda
-/// execution environment) consume P partitions of one topic the way the event-source mapping does: at most one
-/// invocation in flight per partition, each with the next offsets of that partition. Every step runs for a fixed time;
-/// a sampler reads the state and target tables' rows and parts once a second. One database for the whole run, so the
-/// state table's growth over time is visible across steps.
+/// execution environment) consume P partitions of one topic the way the event-source mapping does: each invocation
+/// carries K partitions (a fixed group of the topic's partitions; K = P by default, one poller for the whole topic),
+/// at most one invocation in flight per partition, each with the next offsets of its partitions. Every step runs for a
+/// fixed time; a sampler reads the state and target tables' rows and parts once a second. Each process reaches the
+/// engine through its own recording proxy, which sees every request of an invocation (requests, waves, inserts per
+/// table). After each step, a few invocations of the same shape alternate with the engine inserting the same rows
+/// (sink / engine). One database per build for the whole run, so the state table's growth is visible across steps;
+/// with <c>--baseline-bootstrap</c> every step runs with both builds, alternating which goes first.
 /// </summary>
 internal static class ScaleSection
 {
+    public const string Target = "events";
+    public const string State = "kafka_sink_state";
+    public const int Probes = 3;
+
     public static async Task<ScaleResult> RunAsync(BenchContext context, CancellationToken ct)
     {
         var options = context.Options;
-        var engine = context.Engine;
         var total = Stopwatch.StartNew();
-        var db = await context.CreateDatabaseAsync("scale", ct);
-        await engine.QueryAsync(Workload.CreateTable(db, "events"), ct);
-        var maxProcesses = options.ScaleProcesses.Max();
-        var events = new ScaleEvents(options.ScalePartitions.Max(), options.ScaleRecords, options.ValueBytes);
-
-        var functions = new List<(Emulator Emulator, BootstrapProcess Process)>();
+        var builds = new List<ScaleBuild>();
         try
         {
-            for (var i = 0; i < maxProcesses; i++)
+            if (options.BaselineBootstrap is { } baseline)
             {
-                var emulator = Emulator.Start(new RuntimeApiEmulatorOptions { FunctionTimeout = TimeSpan.FromMinutes(2) });
-                var env = context.Env(engine.Url, db, "none");
-                env["TOPIC_TABLES"] = $"{ScaleEvents.Topic}=events";
-                functions.Add((emulator, BootstrapProcess.Start(context.Aot, emulator.Endpoint, env)));
+                builds.Add(await ScaleBuild.StartAsync(context, "baseline", baseline, ct));
             }
 
-            // Init of every process (connect, create tables) before the clock starts.
-            await Task.WhenAll(functions.Select(f => f.Emulator.FirstNextRequest.WaitAsync(TimeSpan.FromSeconds(60), ct)));
+            builds.Add(await ScaleBuild.StartAsync(context, "sink", context.Aot, ct));
 
             var samples = new List<ScaleSample>();
             var cells = new List<ScaleCell>();
+            var step = 0;
             foreach (var partitions in options.ScalePartitions)
             {
                 foreach (var processes in options.ScaleProcesses)
                 {
-                    cells.Add(await RunCellAsync(context, db, events, functions.Take(processes).ToList(), partitions, samples, total, ct));
+                    for (var b = 0; b < builds.Count; b++)
+                    {
+                        cells.Add(await RunCellAsync(context, builds[(step + b) % builds.Count], processes, partitions, samples, total, ct));
+                    }
+
+                    step++;
                 }
             }
 
-            var sent = events.RecordsSent;
-            var landed = await engine.CountAsync($"{db}.events", ct);
-            var distinct = long.Parse((await engine.QueryAsync($"SELECT uniqExact(_partition, _offset) FROM {db}.events", ct)).Trim(), CultureInfo.InvariantCulture);
-            var check = new Check(landed == sent && distinct == sent, $"scale: every record landed exactly once (sent {sent}, rows {landed}, distinct offsets {distinct})");
-            return new ScaleResult(options.ScaleRecords, options.ValueBytes, events.EventBytes, cells, samples, total.Elapsed.TotalSeconds, check);
+            var checks = new List<Check>();
+            foreach (var build in builds)
+            {
+                checks.Add(await build.LandedAsync(context.Engine, ct));
+            }
+
+            return new ScaleResult(options.ScaleRecords, options.ValueBytes, [.. cells.OrderBy(c => c.Partitions).ThenBy(c => c.Processes).ThenBy(c => c.Build, StringComparer.Ordinal)], samples, total.Elapsed.TotalSeconds, checks);
         }
         finally
         {
-            foreach (var (emulator, process) in functions)
+            foreach (var build in builds)
             {
-                process.Terminate();
-                await process.WaitForExitAsync(TimeSpan.FromSeconds(10));
-                process.Dispose();
-                await emulator.DisposeAsync();
+                await build.DisposeAsync();
             }
         }
     }
 
-    private static async Task<ScaleCell> RunCellAsync(
-        BenchContext context, string db, ScaleEvents events, List<(Emulator Emulator, BootstrapProcess Process)> functions, int partitions, List<ScaleSample> samples, Stopwatch total, CancellationToken ct)
+    /// <summary>The partitions' groups: K consecutive partitions each (the last may be smaller).</summary>
+    public static List<int[]> Groups(int partitions, int? perEvent)
     {
-        var before = await SampleAsync(context.Engine, db, total, ct);
-        var rowsBefore = await context.Engine.CountAsync($"{db}.events", ct);
-        var free = Channel.CreateUnbounded<int>();
-        for (var p = 0; p < partitions; p++)
+        var k = Math.Min(perEvent ?? partitions, partitions);
+        return [.. Enumerable.Range(0, (partitions + k - 1) / k).Select(g => Enumerable.Range(g * k, Math.Min(k, partitions - (g * k))).ToArray())];
+    }
+
+    private static async Task<ScaleCell> RunCellAsync(BenchContext context, ScaleBuild build, int processes, int partitions, List<ScaleSample> samples, Stopwatch total, CancellationToken ct)
+    {
+        var engine = context.Engine;
+        var functions = build.Functions.Take(processes).ToList();
+        var groups = Groups(partitions, context.Options.ScalePartitionsPerEvent);
+        var perEvent = groups[0].Length;
+        var records = Math.Max(1, context.Options.ScaleRecords / perEvent);
+        var before = await SampleAsync(engine, build, total, ct);
+        var rowsBefore = await engine.CountAsync($"{build.Db}.{Target}", ct);
+        var free = Channel.CreateUnbounded<int[]>();
+        foreach (var g in groups)
         {
-            free.Writer.TryWrite(p);
+            free.Writer.TryWrite(g);
         }
 
         var duration = TimeSpan.FromSeconds(context.Options.ScaleSeconds);
         var times = new List<double>();
+        var requests = new List<RequestAnatomy>();
         var clock = Stopwatch.StartNew();
         using var stopSampling = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var stateMax = before.StateActiveParts;
@@ -115,7 +146,7 @@ internal static class ScaleSection
                 try
                 {
                     await Task.Delay(1000, stopSampling.Token);
-                    var s = await SampleAsync(context.Engine, db, total, stopSampling.Token);
+                    var s = await SampleAsync(engine, build, total, stopSampling.Token);
                     lock (samples)
                     {
                         samples.Add(s);
@@ -129,37 +160,37 @@ internal static class ScaleSection
             }
         }, CancellationToken.None);
 
-        // Each worker is one execution environment: it takes a partition no one is invoking, invokes, gives it back.
+        // Each worker is one execution environment: it takes a group of partitions no one is invoking, invokes, gives it back.
         var workers = functions.Select(f => Task.Run(async () =>
         {
             while (clock.Elapsed < duration)
             {
-                var p = await free.Reader.ReadAsync(ct);
-                byte[] mskEvent;
-                lock (events)
-                {
-                    mskEvent = events.Next(p);
-                }
-
-                var ms = await BenchContext.InvokeAsync(f.Emulator, f.Process, mskEvent, ct);
+                var g = await free.Reader.ReadAsync(ct);
+                var (ms, anatomy) = await f.InvokeAsync(build.Events, g, records, ct);
                 lock (times)
                 {
                     times.Add(ms);
+                    requests.Add(anatomy);
                 }
 
-                free.Writer.TryWrite(p);
+                free.Writer.TryWrite(g);
             }
         }, ct)).ToList();
         await Task.WhenAll(workers);
         var seconds = clock.Elapsed.TotalSeconds;
         await stopSampling.CancelAsync();
         await sampler;
-        var after = await SampleAsync(context.Engine, db, total, ct);
+        var after = await SampleAsync(engine, build, total, ct);
         samples.Add(after);
-        var rows = await context.Engine.CountAsync($"{db}.events", ct) - rowsBefore;
+        var rows = await engine.CountAsync($"{build.Db}.{Target}", ct) - rowsBefore;
+        var (sinkOverEngine, eventBytes) = await ProbeAsync(context, build, groups[0], records, ct);
         return new ScaleCell(
+            build.Name,
             functions.Count,
             partitions,
+            perEvent,
+            records,
+            eventBytes,
             seconds,
             times.Count,
             rows,
@@ -167,19 +198,57 @@ internal static class ScaleSection
             after.TargetBlocks - before.TargetBlocks,
             after.StateBlocks - before.StateBlocks,
             after,
-            Math.Max(stateMax, after.StateActiveParts));
+            Math.Max(stateMax, after.StateActiveParts),
+            requests,
+            sinkOverEngine);
     }
 
-    private static async Task<ScaleSample> SampleAsync(EngineClient engine, string db, Stopwatch total, CancellationToken ct)
+    /// <summary>
+    /// Sink / engine at the step's shape: invocations of the first group, each beside the engine inserting the same rows
+    /// in one INSERT from a file (as section 2), alternating which goes first. The sink's time includes its proxy.
+    /// Also answers the size of the step's events.
+    /// </summary>
+    private static async Task<(List<double> SinkOverEngine, int EventBytes)> ProbeAsync(BenchContext context, ScaleBuild build, int[] group, int records, CancellationToken ct)
     {
+        var ratios = new List<double>();
+        var eventBytes = 0;
+        for (var i = 0; i < Probes; i++)
+        {
+            var mskEvent = build.Events.Next(group, records);
+            eventBytes = mskEvent.Length;
+            var file = Path.Combine(context.Tmp, $"scale-{context.Stamp}-{build.Name}-{i}.jsonl");
+            await File.WriteAllBytesAsync(file, Workload.Rows(mskEvent, out _), ct);
+            double sink = 0, eng = 0;
+            var steps = new List<Func<Task>>
+            {
+                async () => sink = (await build.Functions[0].InvokeAsync(mskEvent, ct)).Ms,
+                async () =>
+                {
+                    var w = Stopwatch.StartNew();
+                    await context.Engine.QueryAsync($"INSERT INTO {build.Db}.{Target}_engine FROM INFILE '{file}' FORMAT JSONEachRow", ct);
+                    eng = w.Elapsed.TotalMilliseconds;
+                },
+            };
+            await steps[i % 2]();
+            await steps[(i + 1) % 2]();
+            File.Delete(file);
+            ratios.Add(sink / eng);
+        }
+
+        return (ratios, eventBytes);
+    }
+
+    private static async Task<ScaleSample> SampleAsync(EngineClient engine, ScaleBuild build, Stopwatch total, CancellationToken ct)
+    {
+        var db = build.Db;
         var text = await engine.QueryAsync(
-            $"SELECT (SELECT count() FROM {db}.kafka_sink_state), " +
-            $"countIf(active AND table = 'kafka_sink_state'), countIf(active AND table = 'events'), " +
-            $"maxIf(max_block_number, table = 'kafka_sink_state'), maxIf(max_block_number, table = 'events') " +
+            $"SELECT (SELECT count() FROM {db}.{State}), " +
+            $"countIf(active AND table = '{State}'), countIf(active AND table = '{Target}'), " +
+            $"maxIf(max_block_number, table = '{State}'), maxIf(max_block_number, table = '{Target}') " +
             $"FROM system.parts WHERE database = '{db}' FORMAT TSV",
             ct);
         var f = text.Trim().Split('\t');
         long L(int i) => long.Parse(f[i], CultureInfo.InvariantCulture);
-        return new ScaleSample(total.Elapsed.TotalSeconds, L(0), (int)L(1), (int)L(2), L(3), L(4));
+        return new ScaleSample(build.Name, total.Elapsed.TotalSeconds, L(0), (int)L(1), (int)L(2), L(3), L(4));
     }
 }
