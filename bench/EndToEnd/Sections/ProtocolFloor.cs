@@ -14,7 +14,7 @@ namespace MskClickHouse.Bench.EndToEnd.Sections;
 /// The exactly-once protocol's floor: what the sink sends to ClickHouse for a batch, sent by a minimal client (one
 /// HttpClient, bodies built before the clock starts). The state read (skipped, as the sink skips it, when the
 /// <see cref="StateCache"/> of the floor's last write can plan the batch: the steady state), one state write (every
-/// partition's plan in one insert), then one insert per partition under its token, INSERT_PARALLELISM at a time. Every
+/// partition's plan in one insert), then the inserts as the sink forms them (one insert group per table in the steady state). Every
 /// request is built by the sink's own code: <see cref="ClickHouseStateStore"/> (read SQL with
 /// select_sequential_consistency, write body, version and settings, the read-back of concurrent plans) over a
 /// <see cref="RecordingGateway"/>, <see cref="StateCache"/> and <see cref="Reconciler"/> for the plan and nonce (from the
@@ -105,6 +105,7 @@ internal sealed class ProtocolFloor : IDisposable
 
         var plans = new List<(PartitionPlan Plan, long LoadedVersion)>();
         var inserts = new List<(GatewayCall, int)>();
+        var bodies = new List<(byte[] Body, int Rows)>();
         foreach (var p in batch.Partitions)
         {
             var key = new PartitionKey(p.Topic, p.Partition);
@@ -113,17 +114,35 @@ internal sealed class ProtocolFloor : IDisposable
             var plan = Reconciler.Plan(key, recorded, range, p.Records[0].TimestampMs, _shape.HasOffsetColumns, _sink.StrictOffsets);
             if (plan.Sends.Count != 1 || plan.Sends[0].Kind is not (SendKind.Fresh or SendKind.Rewound))
             {
-                // The floor measures one insert per partition: a batch must not overlap what this floor sent before.
+                // The floor measures new ranges only: a batch must not overlap what this floor sent before.
                 throw new InvalidOperationException($"protocol floor: batch {p.Topic}/{p.Partition} {range} overlaps a batch sent before ({string.Join(", ", plan.Sends.Select(s => s.Kind))})");
             }
 
             using var encoded = RowEncoder.Encode(batch, p, _shape, _sink.Tombstones);
             plan = plan with { NewState = RangeCount.Stamp(plan.NewState, p, _sink.Tombstones) }; // as the sink: the audit's counts ride in the plan write
             plans.Add((plan, recorded?.Version ?? 0));
-            var send = plan.Sends[0];
-            var token = DeduplicationToken.ForData(plan.NewState.ScopeFor(_sink.SinkId, source), p.Topic, p.Partition, send.TokenRange, send.Generation, 0);
-            var settings = InsertSettings.For(_sink.ExtraInsertSettings, token, encoded.ByteCount);
-            inserts.Add((new GatewayCall($"INSERT INTO {_shape.Table.Sql} FORMAT JSONEachRow", encoded.Buffer.ToArray(), settings), encoded.RowCount));
+            bodies.Add((encoded.Buffer.ToArray(), encoded.RowCount));
+        }
+
+        // As the sink: the partitions' new ranges into one table go out as one insert (an insert group) once each has
+        // a recorded range before it; a partition seen for the first time goes alone.
+        var grouped = InsertGroups.Assign(plans.Select(p => new GroupCandidate(_shape.Table.ToString(), p.Plan, Eligible: true)).ToList());
+        plans = [.. plans.Select((p, i) => (grouped[i], p.LoadedVersion))];
+        var sql = $"INSERT INTO {_shape.Table.Sql} FORMAT JSONEachRow";
+        if (grouped.Count > 1 && grouped[0].Sends[0].Group != 0)
+        {
+            var token = DeduplicationToken.ForGroup(grouped[0].NewState.ScopeFor(_sink.SinkId, source), _shape.Table.ToString(), grouped[0].Sends[0].Group);
+            var body = bodies.SelectMany(b => b.Body).ToArray();
+            inserts.Add((new GatewayCall(sql, body, InsertSettings.For(_sink.ExtraInsertSettings, token, body.Length)), bodies.Sum(b => b.Rows)));
+        }
+        else
+        {
+            for (var i = 0; i < grouped.Count; i++)
+            {
+                var (p, send) = (batch.Partitions[i], grouped[i].Sends[0]);
+                var token = DeduplicationToken.ForData(grouped[i].NewState.ScopeFor(_sink.SinkId, source), p.Topic, p.Partition, send.TokenRange, send.Generation, 0);
+                inserts.Add((new GatewayCall(sql, bodies[i].Body, InsertSettings.For(_sink.ExtraInsertSettings, token, bodies[i].Body.Length)), bodies[i].Rows));
+            }
         }
 
         var version = _store.NewVersion(cached?.Version ?? 0);
