@@ -51,16 +51,17 @@ public interface IStateStore
 /// <summary>
 /// The state table: a ReplacingMergeTree keyed (sink_id, topic, partition, source), read with FINAL, newest version wins.
 /// Every read asks for sequential consistency, and on a Replicated* engine every write asks for a quorum, so a read
-/// sees every acknowledged write whichever replica serves it. Every write is fenced (StateStore.Fence.cs): the server
+/// sees every acknowledged write whichever replica serves it. Every write is fenced (<see cref="StateFence"/>): the server
 /// keeps a partition's rows only while its newest version is still the one the write is based on.
 /// </summary>
-public sealed partial class ClickHouseStateStore : IStateStore
+public sealed class ClickHouseStateStore : IStateStore
 {
     /// <summary>Sent with every read that decides what to insert; MergeTree accepts and ignores it (recorded in a test).</summary>
     public const string SequentialConsistency = "select_sequential_consistency = 1";
 
     private readonly IClickHouseGateway _gateway;
     private readonly TableName _table;
+    private readonly StateFence _fence;
     private readonly string _sinkId;
     private readonly TimeProvider _time;
     private readonly string _writer = Guid.NewGuid().ToString("N")[..16];
@@ -71,6 +72,7 @@ public sealed partial class ClickHouseStateStore : IStateStore
     {
         _gateway = gateway;
         _table = table;
+        _fence = new StateFence(table, sinkId);
         _sinkId = sinkId;
         _time = time;
     }
@@ -82,7 +84,7 @@ public sealed partial class ClickHouseStateStore : IStateStore
     {
         ArgumentNullException.ThrowIfNull(table);
         return $"""
-            CREATE TABLE IF NOT EXISTS {table.Sql} ({ColumnDefinitions})
+            CREATE TABLE IF NOT EXISTS {table.Sql} ({StateFence.ColumnDefinitions})
             ENGINE = ReplacingMergeTree(version)
             ORDER BY (sink_id, topic, partition, source)
             {IntentTtl}
@@ -265,8 +267,8 @@ public sealed partial class ClickHouseStateStore : IStateStore
             StateRowFormat.WriteRow(rows, _sinkId, w.State, IntentSource(source, version), now, version, w.Expected);
         }
 
-        var sql = FencedInsertSql(source, writes.Select(w => w.State.Key), rows.WrittenSpan);
-        await _gateway.ExecuteAsync(sql, FencedWriteSettings(sql), cancellationToken);
+        var sql = _fence.InsertSql(source, writes.Select(w => w.State.Key), rows.WrittenSpan);
+        await _gateway.ExecuteAsync(sql, StateFence.Settings(sql, _writeSettings), cancellationToken);
     }
 
     public async Task<PlanReadBack> ConcurrentPlansAsync(SourceIdentity source, IReadOnlyCollection<(PartitionState Planned, long LoadedVersion)> planned, long ownVersion, bool evenSamePlan, CancellationToken cancellationToken)

@@ -10,15 +10,16 @@ namespace MskClickHouse.Core.Delivery.State;
 /// insert, so a write applied after its writer gave up (the connection dropped, the server went on) is judged at the
 /// instant it lands, not when it was sent (docs/exactly-once.md, "The fenced state write").
 /// </summary>
-public sealed partial class ClickHouseStateStore
+internal sealed class StateFence(TableName table, string sinkId)
 {
     /// <summary>The state table's columns, as created and as every write lists them.</summary>
     internal const string ColumnDefinitions =
         "sink_id String, source String, topic String, partition Int32, generation UInt32, nonce UInt64, " +
         "entries Array(Tuple(first Int64, last Int64, token_first Int64, token_last Int64, generation UInt32, pending UInt8, landed UInt8)), " +
-        "rounds Array(UInt32), " + RangeCountsColumn + " Array(Tuple(records Int32, skipped Int32)), " + GroupsColumn + " Array(UInt64), " + WindowMarksColumn + " Array(Tuple(block Int64, at Int64)), updated_at DateTime64(3, 'UTC'), version UInt64";
+        "rounds Array(UInt32), " + ClickHouseStateStore.RangeCountsColumn + " Array(Tuple(records Int32, skipped Int32)), " + ClickHouseStateStore.GroupsColumn + " Array(UInt64), " + ClickHouseStateStore.WindowMarksColumn + " Array(Tuple(block Int64, at Int64)), updated_at DateTime64(3, 'UTC'), version UInt64";
 
-    private const string ColumnNames = "sink_id, source, topic, partition, generation, nonce, entries, rounds, " + RangeCountsColumn + ", " + GroupsColumn + ", " + WindowMarksColumn + ", updated_at, version";
+    private const string ColumnNames = "sink_id, source, topic, partition, generation, nonce, entries, rounds, " + ClickHouseStateStore.RangeCountsColumn + ", " +
+        ClickHouseStateStore.GroupsColumn + ", " + ClickHouseStateStore.WindowMarksColumn + ", updated_at, version";
 
     /// <summary>
     /// ClickHouse parses at most <c>max_query_size</c> bytes of a query (262,144 by default), and the rows travel inside
@@ -35,17 +36,17 @@ public sealed partial class ClickHouseStateStore
     /// legacy row while it has none; plan records (another source column) are not state. A partition never recorded
     /// reads 0 (<c>join_use_nulls = 0</c>).
     /// </summary>
-    internal string FencedInsertSql(SourceIdentity source, IEnumerable<PartitionKey> keys, ReadOnlySpan<byte> rows)
+    internal string InsertSql(SourceIdentity source, IEnumerable<PartitionKey> keys, ReadOnlySpan<byte> rows)
     {
         var name = SqlIdentifier.Literal(source.Name);
         var lines = Encoding.UTF8.GetString(rows).TrimEnd('\n');
         // Only strings are interpolated (StateRowFormat.Pairs formats the partitions invariantly).
-        return $"INSERT INTO {_table.Sql} ({ColumnNames}) " +
+        return $"INSERT INTO {table.Sql} ({ColumnNames}) " +
             $"SELECT {KeptColumns} " +
             $"FROM (SELECT {InputFields} FROM (SELECT JSONExtract(line, {InputType}) AS r " +
             $"FROM (SELECT arrayJoin(splitByChar('\\n', {SqlIdentifier.Literal(lines)})) AS line))) AS b " +
             $"LEFT JOIN (SELECT topic, partition, if(countIf(source = {name}) > 0, maxIf(version, source = {name}), maxIf(version, source = '')) AS newest " +
-            $"FROM {_table.Sql} WHERE sink_id = {SqlIdentifier.Literal(_sinkId)} AND source IN ({name}, '') AND (topic, partition) IN ({StateRowFormat.Pairs(keys.Distinct())}) " +
+            $"FROM {table.Sql} WHERE sink_id = {SqlIdentifier.Literal(sinkId)} AND source IN ({name}, '') AND (topic, partition) IN ({StateRowFormat.Pairs(keys.Distinct())}) " +
             "GROUP BY topic, partition) AS cur ON b.topic = cur.topic AND b.partition = cur.partition " +
             "WHERE ifNull(cur.newest, 0) = b.expected";
     }
@@ -59,15 +60,15 @@ public sealed partial class ClickHouseStateStore
     private static readonly string KeptColumns = string.Join(", ", ColumnNames.Split(", ").Select(c => "b." + c));
 
     /// <summary>The write settings, with room for the query when its rows make it larger than the default limit.</summary>
-    private IReadOnlyDictionary<string, string> FencedWriteSettings(string sql)
+    internal static IReadOnlyDictionary<string, string> Settings(string sql, IReadOnlyDictionary<string, string> writeSettings)
     {
         var bytes = Encoding.UTF8.GetByteCount(sql);
         if (bytes < DefaultMaxQuerySize - 1024)
         {
-            return _writeSettings;
+            return writeSettings;
         }
 
-        return new Dictionary<string, string>(_writeSettings)
+        return new Dictionary<string, string>(writeSettings)
         {
             ["max_query_size"] = (bytes + 65_536).ToString(CultureInfo.InvariantCulture),
         };
