@@ -120,6 +120,7 @@ internal sealed class ProtocolFloor : IDisposable
 
             using var encoded = RowEncoder.Encode(batch, p, _shape, _sink.Tombstones);
             plan = plan with { NewState = RangeCount.Stamp(plan.NewState, p, _sink.Tombstones) }; // as the sink: the audit's counts ride in the plan write
+            plan = plan with { NewState = WindowGuard.Stamp(plan.NewState, new WindowMark(0, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())) }; // and the window marks
             plans.Add((plan, recorded?.Version ?? 0));
             bodies.Add((encoded.Buffer.ToArray(), encoded.RowCount));
         }
