@@ -189,16 +189,6 @@ internal sealed class PartitionSender
         }
         else if (_encoded.Shape.HasMaterializedViews)
         {
-            if (send.ViewFailed && send.Records != send.TokenRange)
-            {
-                // Waited for the whole range (Reconciler.ViewWait) in vain: this part reaches the view's table, the rest
-                // of the range will not (its re-send under the same token is dropped there once this one spent it).
-                _io.Log.Write(
-                    LogLevel.Warning,
-                    "a materialized view rejected this range's insert and no redelivery of the whole range came: re-sending the part this batch holds; the rest of the range may be missing from the view's table (re-insert it there by hand)",
-                    new LogFields(Records.Topic, Records.Partition, send.TokenRange.First, send.TokenRange.Last, _encoded.Table.ToString()));
-            }
-
             // An insert into a table with views may have landed in the table and failed in a view (the engine commits
             // the table's block, then answers the view's error): a presence read of the table cannot tell. So the
             // range's records go again under round 0 first, the token of the range's first insert: the table drops

@@ -294,22 +294,4 @@ public class ReconcilerTests
             }
         }
     }
-
-    [Fact]
-    public void Plan_PartOfARangeAViewRejected_WaitsForTheWholeRange_ThenSendsThePart()
-    {
-        var key = new PartitionKey("t", 0);
-        var sentAt = 1_000_000L;
-        var recorded = new PartitionState(key, 0, [new StateEntry(new OffsetRange(0, 29), new OffsetRange(0, 29), 0, false, Mark: new WindowMark(5, sentAt), ViewFailed: true)], 7);
-
-        Assert.Throws<ViewRangeNotCoveredException>(() => Reconciler.Plan(key, recorded, new OffsetRange(0, 9), 0, true, false, sentAt + 60_000));
-        var late = Reconciler.Plan(key, recorded, new OffsetRange(0, 9), 0, true, false, sentAt + (long)Reconciler.ViewWait.TotalMilliseconds);
-        var whole = Reconciler.Plan(key, recorded, new OffsetRange(0, 29), 0, true, false, sentAt + 60_000);
-
-        Assert.Equal(SendKind.FillMissing, late.Sends[0].Kind);
-        Assert.True(late.Sends[0].ViewFailed);
-        Assert.True(late.NewState.Entries[0].ViewFailed);
-        Assert.Equal(SendKind.FillMissing, whole.Sends[0].Kind);
-        Assert.False(whole.NewState.Entries[0].ViewFailed);
-    }
 }

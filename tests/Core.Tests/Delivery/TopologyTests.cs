@@ -73,32 +73,6 @@ public class TopologyTests(ClickHouseFixture fixture)
         Assert.Equal((30L, 30L, 30L), await h.CountsAsync(topology.Stored));
     }
 
-    /// <summary>
-    /// The view rejects the range's block (the table keeps it); after the fix, a smaller redelivery waits for the whole
-    /// range (answered as a failure, nothing sent), and the whole range's redelivery gives the view all of it. Sending
-    /// the part under the range's first token would spend it in the view's table, and the rest would never reach it.
-    /// </summary>
-    [Fact]
-    public async Task MergeTreeWithView_ViewFailed_SmallerRedeliveryWaitsForTheWholeRange_ThenTheViewGetsAllOfIt()
-    {
-        var topology = Topology.MergeTreeWithView(rejected: 13);
-        using var h = await TopologyHarness.CreateAsync(fixture, [topology]);
-        var records = TopologyHarness.Records(topology.Name, 30);
-        Assert.NotEmpty(await h.InvokeAsync(records));
-        Assert.Equal((30L, 30L, 30L), await h.CountsAsync(topology.Landing));
-
-        await h.RunAsync($"DROP VIEW {{0}}.{topology.Name}_mv");
-        await h.RunAsync(Topology.ViewDdl(topology.Name, rejected: null));
-        Assert.NotEmpty(await h.InvokeAsync(records.Take(10)));
-        Assert.Equal(0, await h.ScalarAsync($"SELECT count() FROM {h.Database}.{topology.Stored}"));
-        Assert.Contains(h.Log.Lines, l => l.Message.Contains("waiting for a redelivery of the whole range", StringComparison.Ordinal));
-
-        Assert.Empty(await h.InvokeAsync(records));
-        Assert.Empty(await h.InvokeAsync(records.Skip(10)));
-        Assert.Equal((30L, 30L, 30L), await h.CountsAsync(topology.Landing));
-        Assert.Equal((30L, 30L, 30L), await h.CountsAsync(topology.Stored));
-    }
-
     [Fact]
     public async Task MergeTreeWithView_ViewFailingUntilTheDeadline_IsCompleteAfterItsRedelivery()
     {

@@ -161,7 +161,6 @@ public sealed class PartitionLedger
         var marking = _retrier.Marking;
         await CheckNotOvertakenAsync(planned, marking);
         var landed = await RecordLandedAsync(planned, marking);
-        await RecordViewFailuresAsync(planned, marking);
         if (planned.Count > 0 && wholeBatch && planned.All(p => p.Outcome.Failure is null && p.Recorded))
         {
             // Ended cleanly: every partition delivered and checked, and every state write of it acknowledged. The
@@ -200,8 +199,7 @@ public sealed class PartitionLedger
                     new OffsetRange(o.Source.FirstOffset, o.Source.LastOffset),
                     o.Source.Records[0].TimestampMs,
                     shape.CanProbe,
-                    _options.StrictOffsets,
-                    _time.GetUtcNow().ToUnixTimeMilliseconds());
+                    _options.StrictOffsets);
                 // What each range held goes with the plan write (no request of its own): the audit compares against it.
                 // Change events skip their tombstones whatever TOMBSTONES says (src/Core/Cdc).
                 var tombstones = shape.ChangeEvents == Configuration.ChangeEventFormat.None ? _options.Tombstones : Configuration.TombstonePolicy.Skip;
@@ -229,7 +227,7 @@ public sealed class PartitionLedger
                 planned.Add(new PlannedPartition(i, o, shape, plan, recorded?.Version ?? 0));
                 groupable.Add(shape.CanProbe && !shape.HasMaterializedViews && o.TableDeduplicates == true && !sharedWithoutSource);
             }
-            catch (Exception e) when (e is OffsetsRewoundException or ViewRangeNotCoveredException)
+            catch (OffsetsRewoundException e)
             {
                 _fail(o, e);
             }
@@ -337,35 +335,6 @@ public sealed class PartitionLedger
         // The poller on top may have sent its part of an overtaken member under the group's token first, and then
         // ClickHouse dropped the whole group's insert: every member is retried (the fill path finds what is missing).
         FailGroupPeers(delivered);
-    }
-
-    /// <summary>
-    /// Records that a partition's ranges landed in the table but a materialized view rejected them (the view's error
-    /// failed the partition), so that a smaller redelivery waits for the whole range (<see cref="Reconciler.ViewWait"/>)
-    /// instead of spending the first token in the view's table with part of it. Fenced on the plan's version; best
-    /// effort (without the mark a smaller redelivery is sent as before, and the rest may miss the view's table).
-    /// </summary>
-    private async Task RecordViewFailuresAsync(IReadOnlyList<PlannedPartition> planned, Retrier marking)
-    {
-        var failed = planned
-            .Where(p => p.Outcome.Failure is ClickHouseException { Kind: ClickHouseErrorKind.ViewRejected } && p.Recorded)
-            .Select(p => new StateWrite(
-                p.Plan.NewState with { Entries = p.Plan.NewState.Entries.Select(e => !e.Pending && !e.Landed && e.Range.Overlaps(new OffsetRange(p.Outcome.Source.FirstOffset, p.Outcome.Source.LastOffset)) ? e with { ViewFailed = true } : e).ToList() },
-                p.SavedVersion))
-            .ToList();
-        if (failed.Count == 0)
-        {
-            return;
-        }
-
-        try
-        {
-            await marking.RunAsync(c => _store.SaveAsync(Source, failed, _store.NewVersion(), c));
-        }
-        catch (Exception e) when (e is ClickHouseException or OperationCanceledException)
-        {
-            _log.Write(LogLevel.Warning, $"could not record that a materialized view rejected these ranges; a smaller redelivery of them is sent without waiting for the whole range: {e.Message}");
-        }
     }
 
     /// <summary>

@@ -16,10 +16,8 @@ public readonly record struct PartitionKey(string Topic, int Partition);
 /// the range went out in one insert with other partitions' ranges of its table (<see cref="InsertGroups"/>): round 0 of
 /// its token is then that insert's token, shared by every member. <see cref="Mark"/>: where the range's token stood against
 /// the table's deduplication window when it was first recorded (<see cref="WindowGuard"/>; null: not known).
-/// <see cref="ViewFailed"/>: an insert of the range landed in the table but a materialized view on it rejected the block
-/// (written after the failure): only a re-send of the whole range under its first token gives the view all of it.
 /// </summary>
-public sealed record StateEntry(OffsetRange Range, OffsetRange TokenRange, int Generation, bool Pending, bool Landed = false, int Round = 0, RangeCount? Count = null, ulong Group = 0, WindowMark? Mark = null, bool ViewFailed = false);
+public sealed record StateEntry(OffsetRange Range, OffsetRange TokenRange, int Generation, bool Pending, bool Landed = false, int Round = 0, RangeCount? Count = null, ulong Group = 0, WindowMark? Mark = null);
 
 /// <summary>
 /// What the state table holds for one (sink, source, topic, partition). <see cref="Nonce"/> is part of every token:

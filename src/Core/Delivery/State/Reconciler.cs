@@ -40,9 +40,6 @@ public sealed record PlannedSend(SendKind Kind, OffsetRange Records, OffsetRange
 {
     /// <summary>For a recorded range re-sent under its token: where that token stood against the table's window (<see cref="WindowGuard"/>).</summary>
     public WindowMark? Mark { get; init; }
-
-    /// <summary>The recorded range landed in the table but a view on it rejected the block (<see cref="StateEntry.ViewFailed"/>).</summary>
-    public bool ViewFailed { get; init; }
 }
 
 /// <summary>What to send for one partition, and the state to record before sending it.</summary>
@@ -65,18 +62,11 @@ public sealed class OffsetsRewoundException : Errors.SinkException
 /// </summary>
 public static class Reconciler
 {
-    /// <summary>
-    /// How long a partial redelivery of a range a view rejected waits for the whole range (the mapping's next poll after a
-    /// failure normally brings all of it: its records are all there by then); after that the part is sent.
-    /// </summary>
-    public static readonly TimeSpan ViewWait = TimeSpan.FromMinutes(15);
-
     /// <param name="firstTimestampMs">The timestamp of the batch's first record: with its offset it seeds the nonce of
     /// a partition seen for the first time or rewound, so identical batches derive the same nonce (concurrent
     /// duplicates share tokens) while a recreated topic's new records derive a new one.</param>
     /// <param name="tableHasOffsetColumns">The table can answer which records are present (<c>TableShape.CanProbe</c>).</param>
-    /// <param name="nowMs">The time now (Unix ms): a part of a range a view rejected waits for the whole range up to <see cref="ViewWait"/>.</param>
-    public static PartitionPlan Plan(PartitionKey key, PartitionState? recorded, OffsetRange batch, long firstTimestampMs, bool tableHasOffsetColumns, bool strictOffsets, long nowMs = 0)
+    public static PartitionPlan Plan(PartitionKey key, PartitionState? recorded, OffsetRange batch, long firstTimestampMs, bool tableHasOffsetColumns, bool strictOffsets)
     {
         // The mapping only moves past offsets after a successful invocation: entries that end before the batch are committed.
         var live = recorded is null
@@ -137,18 +127,10 @@ public static class Reconciler
             }
             else if (tableHasOffsetColumns)
             {
-                if (e.ViewFailed && overlap != e.Range && e.Mark is { } m && nowMs - m.AtMs < ViewWait.TotalMilliseconds)
-                {
-                    throw new ViewRangeNotCoveredException(key, batch, e.Range);
-                }
-
                 // Whole range or part of it, sent before or not: consume the range's current token round with the rows
                 // that are missing, then fill what is still missing under the next round (recorded here, before use).
-                sends.Add(new PlannedSend(SendKind.FillMissing, overlap, e.TokenRange, e.Generation, e.Round, Group: e.Group) { Mark = e.Mark, ViewFailed = e.ViewFailed });
-
-                // A batch that covers a range a view rejected re-sends all of it (the view gets it): the mark goes, and
-                // comes back if the view rejects it again.
-                entries.Add(e with { Round = e.Round + 1, ViewFailed = e.ViewFailed && overlap != e.Range });
+                sends.Add(new PlannedSend(SendKind.FillMissing, overlap, e.TokenRange, e.Generation, e.Round, Group: e.Group) { Mark = e.Mark });
+                entries.Add(e with { Round = e.Round + 1 });
             }
             else if (e.Group != 0)
             {
