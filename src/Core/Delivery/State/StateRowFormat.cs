@@ -152,30 +152,23 @@ internal static class StateRowFormat
         i < groups.Length ? ulong.Parse(groups[i], NumberStyles.None, CultureInfo.InvariantCulture) : 0;
 
     /// <summary>The window mark of entry <paramref name="i"/>: null for rows written before marks, or -1 (not known).</summary>
-    private static WindowMark? MarkAt(string[] marks, int i)
-    {
-        if (i >= marks.Length)
-        {
-            return null;
-        }
-
-        var colon = marks[i].IndexOf(':', StringComparison.Ordinal);
-        var block = long.Parse(marks[i].AsSpan(0, colon), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
-        var at = long.Parse(marks[i].AsSpan(colon + 1), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
-        return block < 0 ? null : new WindowMark(block, at);
-    }
+    private static WindowMark? MarkAt(string[] marks, int i) =>
+        PairAt(marks, i) is var (block, at) && block >= 0 ? new WindowMark(block, at) : null;
 
     /// <summary>The count recorded for entry <paramref name="i"/>: null for rows written before counts, or -1 (not known).</summary>
-    private static RangeCount? CountAt(string[] counts, int i)
+    private static RangeCount? CountAt(string[] counts, int i) =>
+        PairAt(counts, i) is var (records, skipped) && records >= 0 && skipped >= 0 ? new RangeCount((int)records, (int)skipped) : null;
+
+    /// <summary>Entry <paramref name="i"/> of a tuple column read as <c>a:b</c>; (-1, -1) when the row has none.</summary>
+    private static (long A, long B) PairAt(string[] pairs, int i)
     {
-        if (i >= counts.Length)
+        if (i >= pairs.Length)
         {
-            return null;
+            return (-1, -1);
         }
 
-        var colon = counts[i].IndexOf(':', StringComparison.Ordinal);
-        var records = int.Parse(counts[i].AsSpan(0, colon), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
-        var skipped = int.Parse(counts[i].AsSpan(colon + 1), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
-        return records < 0 || skipped < 0 ? null : new RangeCount(records, skipped);
+        var colon = pairs[i].IndexOf(':', StringComparison.Ordinal);
+        return (long.Parse(pairs[i].AsSpan(0, colon), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture),
+            long.Parse(pairs[i].AsSpan(colon + 1), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture));
     }
 }
