@@ -27,80 +27,64 @@ internal static class StateRowFormat
         JsonText.WriteNumber(body, s.Generation);
         body.Write(",\"nonce\":"u8);
         JsonText.WriteString(body, s.Nonce.ToString(CultureInfo.InvariantCulture));
-        body.Write(",\"entries\":["u8);
-        for (var i = 0; i < s.Entries.Count; i++)
+        // The entries, then one array per entry attribute added since (parallel to them: older tables add the column).
+        WriteParallel(body, ",\"entries\":["u8, s.Entries, static (b, e) =>
         {
-            var e = s.Entries[i];
-            if (i > 0)
-            {
-                body.Write(","u8);
-            }
-
-            body.Write("{\"first\":"u8);
-            JsonText.WriteNumber(body, e.Range.First);
-            body.Write(",\"last\":"u8);
-            JsonText.WriteNumber(body, e.Range.Last);
-            body.Write(",\"token_first\":"u8);
-            JsonText.WriteNumber(body, e.TokenRange.First);
-            body.Write(",\"token_last\":"u8);
-            JsonText.WriteNumber(body, e.TokenRange.Last);
-            body.Write(",\"generation\":"u8);
-            JsonText.WriteNumber(body, e.Generation);
-            body.Write(e.Pending ? ",\"pending\":1"u8 : ",\"pending\":0"u8);
-            body.Write(e.Landed ? ",\"landed\":1}"u8 : ",\"landed\":0}"u8);
-        }
-
-        body.Write("],\"rounds\":["u8);
-        for (var i = 0; i < s.Entries.Count; i++)
+            b.Write("{\"first\":"u8);
+            JsonText.WriteNumber(b, e.Range.First);
+            b.Write(",\"last\":"u8);
+            JsonText.WriteNumber(b, e.Range.Last);
+            b.Write(",\"token_first\":"u8);
+            JsonText.WriteNumber(b, e.TokenRange.First);
+            b.Write(",\"token_last\":"u8);
+            JsonText.WriteNumber(b, e.TokenRange.Last);
+            b.Write(",\"generation\":"u8);
+            JsonText.WriteNumber(b, e.Generation);
+            b.Write(e.Pending ? ",\"pending\":1"u8 : ",\"pending\":0"u8);
+            b.Write(e.Landed ? ",\"landed\":1}"u8 : ",\"landed\":0}"u8);
+        });
+        WriteParallel(body, ",\"rounds\":["u8, s.Entries, static (b, e) => JsonText.WriteNumber(b, e.Round));
+        WriteParallel(body, ",\"range_counts\":["u8, s.Entries, static (b, e) =>
         {
-            if (i > 0)
-            {
-                body.Write(","u8);
-            }
-
-            JsonText.WriteNumber(body, s.Entries[i].Round);
-        }
-
-        body.Write("],\"range_counts\":["u8);
-        for (var i = 0; i < s.Entries.Count; i++)
+            b.Write("{\"records\":"u8);
+            JsonText.WriteNumber(b, e.Count?.Records ?? -1);
+            b.Write(",\"skipped\":"u8);
+            JsonText.WriteNumber(b, e.Count?.Skipped ?? -1);
+            b.Write("}"u8);
+        });
+        WriteParallel(body, ",\"insert_groups\":["u8, s.Entries, static (b, e) => JsonText.WriteString(b, e.Group.ToString(CultureInfo.InvariantCulture)));
+        WriteParallel(body, ",\"window_marks\":["u8, s.Entries, static (b, e) =>
         {
-            var count = s.Entries[i].Count;
-            body.Write(i > 0 ? ",{\"records\":"u8 : "{\"records\":"u8);
-            JsonText.WriteNumber(body, count?.Records ?? -1);
-            body.Write(",\"skipped\":"u8);
-            JsonText.WriteNumber(body, count?.Skipped ?? -1);
-            body.Write("}"u8);
-        }
-
-        body.Write("],\"insert_groups\":["u8);
-        for (var i = 0; i < s.Entries.Count; i++)
-        {
-            if (i > 0)
-            {
-                body.Write(","u8);
-            }
-
-            JsonText.WriteString(body, s.Entries[i].Group.ToString(CultureInfo.InvariantCulture));
-        }
-
-        body.Write("],\"window_marks\":["u8);
-        for (var i = 0; i < s.Entries.Count; i++)
-        {
-            var mark = s.Entries[i].Mark;
-            body.Write(i > 0 ? ",{\"block\":"u8 : "{\"block\":"u8);
-            JsonText.WriteNumber(body, mark?.Block ?? -1);
-            body.Write(",\"at\":"u8);
-            JsonText.WriteNumber(body, mark?.AtMs ?? -1);
-            body.Write("}"u8);
-        }
-
-        body.Write("],\"updated_at\":"u8);
+            b.Write("{\"block\":"u8);
+            JsonText.WriteNumber(b, e.Mark?.Block ?? -1);
+            b.Write(",\"at\":"u8);
+            JsonText.WriteNumber(b, e.Mark?.AtMs ?? -1);
+            b.Write("}"u8);
+        });
+        body.Write(",\"updated_at\":"u8);
         JsonText.WriteTimestamp(body, now.ToUnixTimeMilliseconds());
         body.Write(",\"version\":"u8);
         JsonText.WriteNumber(body, version);
         body.Write(",\"expected\":"u8);
         JsonText.WriteNumber(body, expected);
         body.Write("}\n"u8);
+    }
+
+    /// <summary>One JSON array of the row, an item per entry: <paramref name="head"/> (<c>,"name":[</c>), the items, <c>]</c>.</summary>
+    private static void WriteParallel(ArrayBufferWriter<byte> body, ReadOnlySpan<byte> head, IReadOnlyList<StateEntry> entries, Action<ArrayBufferWriter<byte>, StateEntry> item)
+    {
+        body.Write(head);
+        for (var i = 0; i < entries.Count; i++)
+        {
+            if (i > 0)
+            {
+                body.Write(","u8);
+            }
+
+            item(body, entries[i]);
+        }
+
+        body.Write("]"u8);
     }
 
     /// <summary>The columns of a recorded plan, as <see cref="PlanOf"/> reads them (state rows and plan records alike).</summary>
