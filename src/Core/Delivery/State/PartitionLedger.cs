@@ -56,9 +56,11 @@ public sealed class PartitionLedger
     private readonly CachedStates? _cached;
 
     /// <param name="units">Every unit (partition, table) of the batch: the cache plans the batch only if it holds them all.</param>
-    public PartitionLedger(IStateStore store, StateCache cache, SinkOptions options, ISinkLog log, Retrier retrier, KafkaBatch batch, IReadOnlyCollection<PartitionOutcome> units, Action<PartitionOutcome, Exception> fail, TimeProvider? time = null)
+    /// <param name="time">The clock of the window marks (<see cref="WindowGuard"/>).</param>
+    public PartitionLedger(IStateStore store, StateCache cache, SinkOptions options, ISinkLog log, Retrier retrier, KafkaBatch batch, IReadOnlyCollection<PartitionOutcome> units, Action<PartitionOutcome, Exception> fail, TimeProvider time)
     {
-        _time = time ?? TimeProvider.System;
+        ArgumentNullException.ThrowIfNull(time);
+        _time = time;
         ArgumentNullException.ThrowIfNull(units);
         ArgumentNullException.ThrowIfNull(cache);
         ArgumentNullException.ThrowIfNull(batch);
