@@ -62,4 +62,10 @@ public sealed class PartitionOutcome
 
     /// <summary>Set when the partition could not be delivered: it is reported in batchItemFailures and retried.</summary>
     public Exception? Failure { get; set; }
+
+    /// <summary>
+    /// The recorded range whose insert, carrying all of it under its first token, a materialized view rejected (the table's
+    /// block landed): recorded in the state after the failure (<see cref="State.StateEntry.ViewFailed"/>).
+    /// </summary>
+    public OffsetRange? ViewRejected { get; set; }
 }

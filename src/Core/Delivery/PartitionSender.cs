@@ -86,12 +86,14 @@ internal sealed class PartitionSender
 
         var token = Token(send, 0);
         var rows = Enumerable.Range(from, to - from).ToList();
+        var skipped = 0;
         if (send.ProbeFirst && _encoded.Shape.CanProbe && (rows.Count > 0 || rejected.Count > 0))
         {
             // Nothing recorded vouches that these records are new (no state, or a batch before the recorded range):
             // those the table holds already, recognised by their content, are not sent again.
             var present = await PresentOffsetsAsync(send.Records);
             var found = rows.RemoveAll(i => present.Contains(_encoded.RowOffsets[i]));
+            skipped = found;
             if (rejected.Count > 0)
             {
                 rejected = await NotYetDeadLetteredAsync(rejected, send.Records);
@@ -130,7 +132,18 @@ internal sealed class PartitionSender
                 new LogFields(Records.Topic, Records.Partition, send.Records.First, send.Records.Last, _encoded.Table.ToString(), Numbers: [new("rows", attempted)]));
         }
 
-        var written = await InsertRowsAsync(rows, token, rejected);
+        long written;
+        try
+        {
+            written = await InsertRowsAsync(rows, token, rejected);
+        }
+        catch (ClickHouseException e) when (skipped == 0 && send.Records == send.TokenRange && ClickHouseErrors.ViewOf(e.Message) is not null)
+        {
+            // The whole range went under its first token and landed in the table; a view rejected it.
+            _outcome.ViewRejected = send.TokenRange;
+            throw;
+        }
+
         if (forgotten)
         {
             _outcome.PossibleDuplicates -= attempted - written;
@@ -190,11 +203,11 @@ internal sealed class PartitionSender
         else if (_encoded.Shape.HasMaterializedViews)
         {
             // An insert into a table with views may have landed in the table and failed in a view (the engine commits
-            // the table's block, then answers the view's error): a presence read of the table cannot tell. So the
-            // range's records go again under round 0 first, the token of the range's first insert: the table drops
-            // them if that insert landed, each view's table drops its own copy if it landed there (the token is passed
-            // on, deduplicate_blocks_in_dependent_materialized_views), and takes it if its view had failed.
-            await InsertRowsAsync(RowsNotIn(from, to, [], rejected), Token(send, 0), rejected);
+            // the table's block, then answers the view's error): a presence read of the table cannot tell. So the range
+            // goes again under round 0 first, the token of the range's first insert: the table drops it if that insert
+            // landed, each view's table drops its own copy if it landed there (the token is passed on,
+            // deduplicate_blocks_in_dependent_materialized_views), and takes it if its view had failed.
+            await ResendThroughViewsAsync(send, from, to, rejected);
         }
 
         var present = await PresentForFillAsync(send);
@@ -240,6 +253,51 @@ internal sealed class PartitionSender
                 letters = await NotYetDeadLetteredAsync(letters, send.Records);
             }
         }
+    }
+
+    /// <summary>
+    /// Round 0 of a recorded range again, for the views of the table. When the range's first insert (all of it) landed in
+    /// the table and a view rejected it (recorded in the state), the whole range is re-sent from the table's own rows
+    /// (<see cref="ViewRefill"/>): a redelivery that carries only part of the range cannot spend the views' token on that
+    /// part. Otherwise the batch's records of the range go again under round 0.
+    /// </summary>
+    private async Task ResendThroughViewsAsync(PlannedSend send, int from, int to, List<DeadLetter> rejected)
+    {
+        var shape = _encoded.Shape;
+        if (send.ViewFailed && shape.CanProbe && shape.PresenceTable == _encoded.Table)
+        {
+            var held = await BytesAsync(RecordPresence.TableQuery(_encoded.Table, shape.Metadata, _source.Name, Records.Topic, Records.Partition, send.TokenRange));
+            if (ViewRefill.OneRowPerOffset(held))
+            {
+                var settings = InsertSettings.For(_io.Options.ExtraInsertSettings, Token(send, 0), 0);
+                settings["select_sequential_consistency"] = "1";
+                if (shape.ChangeEvents != Configuration.ChangeEventFormat.None)
+                {
+                    InsertSettings.KeepEveryVersion(settings);
+                }
+
+                var sql = ViewRefill.Sql(_encoded.Table, shape.Metadata, _source.Name, Records.Topic, Records.Partition, send.TokenRange);
+                try
+                {
+                    await _retrier.RunAsync(ct => _io.Gateway.ExecuteAsync(sql, settings, ct));
+                }
+                catch (ClickHouseException e) when (ClickHouseErrors.ViewOf(e.Message) is not null)
+                {
+                    _outcome.ViewRejected = send.TokenRange;
+                    throw;
+                }
+
+                _outcome.Inserts++;
+                return;
+            }
+
+            _io.Log.Write(
+                LogLevel.Warning,
+                "the table holds two rows at some offsets of a range a materialized view rejected (a recreated topic or a rewind): the range is not re-sent from the table, its views get only this batch's records again; check the views' tables for the range",
+                new LogFields(Records.Topic, Records.Partition, send.TokenRange.First, send.TokenRange.Last, _encoded.Table.ToString()));
+        }
+
+        await InsertRowsAsync(RowsNotIn(from, to, [], rejected), Token(send, 0), rejected);
     }
 
     /// <summary>

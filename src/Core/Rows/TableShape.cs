@@ -2,10 +2,6 @@ using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Configuration;
 using MskClickHouse.Core.Events;
 
-
-
-
-
 namespace MskClickHouse.Core.Rows;
 
 /// <summary>Everything the row encoder and delivery need to know about one target table.</summary>

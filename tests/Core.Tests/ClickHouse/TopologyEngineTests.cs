@@ -67,6 +67,40 @@ public sealed class TopologyEngineTests(ClickHouseFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task ViewFailedOnARange_APartReSentUnderItsToken_SpendsTheViewsToken_TheRestNeverReachesTheView()
+    {
+        var db = await TargetWithViewAsync("throwIf(v = 13, 'view rejects 13') + v");
+        await Assert.ThrowsAsync<ClickHouseException>(() => InsertAsync($"{db}.t", TwoRows, "tok"));
+        await FixViewAsync(db);
+
+        await InsertAsync($"{db}.t", "{\"v\":1,\"_offset\":0}\n", "tok");
+        await InsertAsync($"{db}.t", "{\"v\":13,\"_offset\":1}\n", "tok");
+
+        Assert.Equal(2, await CountAsync($"{db}.t"));
+        Assert.Equal(1, await CountAsync($"{db}.s"));
+    }
+
+    [Fact]
+    public async Task ViewFailedOnARange_TheRangeReSentFromTheTableUnderItsToken_ReachesTheViewOnce_AndTheTableDropsIt()
+    {
+        var db = await TargetWithViewAsync("throwIf(v = 13, 'view rejects 13') + v");
+        await InsertAsync($"{db}.t", "{\"v\":7,\"_offset\":100}\n", "other");
+        await Assert.ThrowsAsync<ClickHouseException>(() => InsertAsync($"{db}.t", TwoRows, "tok"));
+        await FixViewAsync(db);
+
+        // What ViewRefill sends, three times (a redelivery each); ORDER BY makes the INSERT SELECT deduplicable.
+        var settings = new Dictionary<string, string> { ["insert_deduplication_token"] = "tok", ["deduplicate_blocks_in_dependent_materialized_views"] = "1" };
+        for (var i = 0; i < 3; i++)
+        {
+            await _gateway.ExecuteAsync($"INSERT INTO {db}.t SELECT * FROM {db}.t WHERE _offset BETWEEN 0 AND 1 AND (SELECT count() = uniqExact(_offset) FROM {db}.t WHERE _offset BETWEEN 0 AND 1) ORDER BY _offset", settings, Ct);
+        }
+
+        Assert.Equal(3, await CountAsync($"{db}.t"));
+        Assert.Equal(3, await CountAsync($"{db}.s"));
+        Assert.Equal(2, await fixture.Server.Client.CountAsync($"{db}.s WHERE _offset IN (0, 1)", Ct));
+    }
+
+    [Fact]
     public async Task ViewWithATypeError_AnswersADataCodeWithoutARow_ClassifiedAsTheViews()
     {
         var db = await TargetWithViewAsync("toInt64(toString(v) || if(v = 13, 'x', ''))");
@@ -314,6 +348,13 @@ public sealed class TopologyEngineTests(ClickHouseFixture fixture) : IDisposable
     }
 
     private Task<long> CountAsync(string table) => fixture.Server.Client.CountAsync(table, Ct);
+
+    /// <summary>Recreates the view of <see cref="TargetWithViewAsync"/> without its throw.</summary>
+    private async Task FixViewAsync(string db)
+    {
+        await fixture.Server.QueryAsync($"DROP VIEW {db}.mv", Ct);
+        await fixture.Server.QueryAsync($"CREATE MATERIALIZED VIEW {db}.mv TO {db}.s AS SELECT v, _offset FROM {db}.t", Ct);
+    }
 
     private sealed class ManualTime(DateTimeOffset start) : TimeProvider
     {

@@ -294,4 +294,29 @@ public class ReconcilerTests
             }
         }
     }
+
+    [Fact]
+    public void Plan_PartOfARangeAViewRejected_IsAFillThatKnowsIt_AndTheMarkStays()
+    {
+        var recorded = State(new StateEntry(R(0, 29), R(0, 29), 0, false, ViewFailed: true));
+
+        var part = Reconciler.Plan(Key, recorded, R(0, 9), 0, true, false);
+        var other = Reconciler.Plan(Key, State(Unit(0, 29)), R(0, 9), 0, true, false);
+
+        Assert.Equal(SendKind.FillMissing, part.Sends[0].Kind);
+        Assert.True(part.Sends[0].ViewFailed);
+        Assert.True(part.NewState.Entries[0].ViewFailed);
+        Assert.False(other.Sends[0].ViewFailed);
+    }
+
+    [Fact]
+    public void ParseEntries_LandedTwo_IsARangeAViewRejected_NotLanded()
+    {
+        var entries = StateRowFormat.ParseEntries("0:9:0:9:0:0:2,10:19:10:19:0:0:1", "0,0");
+
+        Assert.True(entries[0].ViewFailed);
+        Assert.False(entries[0].Landed);
+        Assert.False(entries[1].ViewFailed);
+        Assert.True(entries[1].Landed);
+    }
 }

@@ -91,6 +91,57 @@ public class TopologyTests(ClickHouseFixture fixture)
     }
 
     [Fact]
+    public async Task MergeTreeWithView_ViewFailingUntilTheDeadline_ThenRedeliveredInSmallerBatches_IsCompleteInTheViewsTable()
+    {
+        var topology = Topology.MergeTreeWithSwitchedView();
+        using var h = await TopologyHarness.CreateAsync(fixture, [topology]);
+        var records = TopologyHarness.Records(topology.Name, 30);
+        await h.RunAsync(Topology.BreakView(topology.Name));
+        Assert.NotEmpty(await h.InvokeAsync(records, TimeSpan.FromSeconds(1.5)));
+        Assert.Equal(30, await h.ScalarAsync($"SELECT count() FROM {h.Database}.{topology.Landing}"));
+        Assert.Equal(0, await h.ScalarAsync($"SELECT count() FROM {h.Database}.{topology.Stored}"));
+
+        // Re-batched after the failure: the first part alone, then the rest, then all of it again.
+        await h.RunAsync(Topology.FixView(topology.Name));
+        Assert.Empty(await h.InvokeAsync(records.Take(10)));
+        Assert.Empty(await h.InvokeAsync(records.Skip(10)));
+        Assert.Empty(await h.InvokeAsync(records));
+
+        Assert.Equal((30L, 30L, 30L), await h.CountsAsync(topology.Landing));
+        Assert.Equal((30L, 30L, 30L), await h.CountsAsync(topology.Stored));
+        Assert.Equal(0, h.Metrics.Sum(m => m.PossibleDuplicates));
+    }
+
+    [Fact]
+    public async Task MergeTreeWithView_RecreatedTopicsOldRowsAtTheSameOffsets_AreNotPushedThroughTheViewAgain()
+    {
+        var topology = Topology.MergeTreeWithSwitchedView();
+        using var h = await TopologyHarness.CreateAsync(fixture, [topology]);
+        var old = TopologyHarness.Records(topology.Name, 60);
+        Assert.Empty(await h.InvokeAsync(old.Take(30)));
+        Assert.Empty(await h.InvokeAsync(old.Skip(30)));
+
+        // The topic is recreated: its new records reuse offsets 0..29 with later timestamps (a rewind for the sink), the
+        // view fails on them, and they come back in two smaller batches.
+        var renewed = TopologyHarness.Records(topology.Name, 30, timestampBase: 1_765_000_000_000L);
+        await h.RunAsync(Topology.BreakView(topology.Name));
+        Assert.NotEmpty(await h.InvokeAsync(renewed, TimeSpan.FromSeconds(1.5)));
+        Assert.Equal(90, await h.ScalarAsync($"SELECT count() FROM {h.Database}.{topology.Landing}"));
+        await h.RunAsync(Topology.FixView(topology.Name));
+        Assert.Empty(await h.InvokeAsync(renewed.Take(10)));
+        Assert.Empty(await h.InvokeAsync(renewed.Skip(10)));
+
+        // Every record of both topics once in the table; the view's table holds no record twice and every old one once
+        // (the range is not re-sent from the table, which would push the old rows at its offsets through the view again),
+        // and the operator is told.
+        Assert.Equal((90L, 60L, 90L), await h.CountsAsync(topology.Landing));
+        var (rows, _, ids) = await h.CountsAsync(topology.Stored);
+        Assert.Equal(ids, rows);
+        Assert.Equal(60, await h.ScalarAsync($"SELECT count() FROM {h.Database}.{topology.Stored} WHERE _timestamp < toDateTime64(1765000000, 3)"));
+        Assert.Contains(h.Log.Lines, l => l.Message.Contains("the table holds two rows at some offsets of a range a materialized view rejected", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task ReplacingMergeTree_AnswerLostAndRedelivered_EveryOffsetOnceEvenWithoutFinal()
     {
         var topology = Topology.Replacing();

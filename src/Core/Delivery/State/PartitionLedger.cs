@@ -163,6 +163,7 @@ public sealed class PartitionLedger
         var marking = _retrier.Marking;
         await CheckNotOvertakenAsync(planned, marking);
         var landed = await RecordLandedAsync(planned, marking);
+        await RecordViewFailuresAsync(planned, marking);
         if (planned.Count > 0 && wholeBatch && planned.All(p => p.Outcome.Failure is null && p.Recorded))
         {
             // Ended cleanly: every partition delivered and checked, and every state write of it acknowledged. The
@@ -337,6 +338,35 @@ public sealed class PartitionLedger
         // The poller on top may have sent its part of an overtaken member under the group's token first, and then
         // ClickHouse dropped the whole group's insert: every member is retried (the fill path finds what is missing).
         FailGroupPeers(delivered);
+    }
+
+    /// <summary>
+    /// Records the ranges whose first insert landed in the table and was rejected by a materialized view
+    /// (<see cref="PartitionOutcome.ViewRejected"/>), so that a redelivery, whole or part, gives the views the whole range
+    /// from the table's rows. Fenced on the plan's version; best effort: without the mark a redelivery re-sends its own
+    /// records under the range's first token, which gives the views all of the range only when it carries all of it.
+    /// </summary>
+    private async Task RecordViewFailuresAsync(IReadOnlyList<PlannedPartition> planned, Retrier marking)
+    {
+        var failed = planned
+            .Where(p => p.Outcome.ViewRejected is { } r && p.Recorded && p.Plan.NewState.Entries.Any(e => e.TokenRange == r))
+            .Select(p => new StateWrite(
+                p.Plan.NewState with { Entries = p.Plan.NewState.Entries.Select(e => e.TokenRange == p.Outcome.ViewRejected && !e.Landed ? e with { ViewFailed = true } : e).ToList() },
+                p.SavedVersion))
+            .ToList();
+        if (failed.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await marking.RunAsync(c => _store.SaveAsync(Source, failed, _store.NewVersion(), c));
+        }
+        catch (Exception e) when (e is ClickHouseException or OperationCanceledException)
+        {
+            _log.Write(LogLevel.Warning, $"could not record that a materialized view rejected a range's first insert; a smaller redelivery of it may leave the rest of the range missing from the view's table: {e.Message}");
+        }
     }
 
     /// <summary>

@@ -16,8 +16,11 @@ public readonly record struct PartitionKey(string Topic, int Partition);
 /// the range went out in one insert with other partitions' ranges of its table (<see cref="InsertGroups"/>): round 0 of
 /// its token is then that insert's token, shared by every member. <see cref="Mark"/>: where the range's token stood against
 /// the table's deduplication window when it was first recorded (<see cref="WindowGuard"/>; null: not known).
+/// <see cref="ViewFailed"/>: the range's first insert, carrying all of it, landed in the table and a materialized view on
+/// the table rejected the block (recorded after the failure): a redelivery re-sends the range to the views from the table's
+/// own rows (<see cref="ViewRefill"/>).
 /// </summary>
-public sealed record StateEntry(OffsetRange Range, OffsetRange TokenRange, int Generation, bool Pending, bool Landed = false, int Round = 0, RangeCount? Count = null, ulong Group = 0, WindowMark? Mark = null);
+public sealed record StateEntry(OffsetRange Range, OffsetRange TokenRange, int Generation, bool Pending, bool Landed = false, int Round = 0, RangeCount? Count = null, ulong Group = 0, WindowMark? Mark = null, bool ViewFailed = false);
 
 /// <summary>
 /// What the state table holds for one (sink, source, topic, partition). <see cref="Nonce"/> is part of every token:

@@ -40,6 +40,9 @@ public sealed record PlannedSend(SendKind Kind, OffsetRange Records, OffsetRange
 {
     /// <summary>For a recorded range re-sent under its token: where that token stood against the table's window (<see cref="WindowGuard"/>).</summary>
     public WindowMark? Mark { get; init; }
+
+    /// <summary>The recorded range landed in the table but a view on it rejected the block (<see cref="StateEntry.ViewFailed"/>).</summary>
+    public bool ViewFailed { get; init; }
 }
 
 /// <summary>What to send for one partition, and the state to record before sending it.</summary>
@@ -129,7 +132,7 @@ public static class Reconciler
             {
                 // Whole range or part of it, sent before or not: consume the range's current token round with the rows
                 // that are missing, then fill what is still missing under the next round (recorded here, before use).
-                sends.Add(new PlannedSend(SendKind.FillMissing, overlap, e.TokenRange, e.Generation, e.Round, Group: e.Group) { Mark = e.Mark });
+                sends.Add(new PlannedSend(SendKind.FillMissing, overlap, e.TokenRange, e.Generation, e.Round, Group: e.Group) { Mark = e.Mark, ViewFailed = e.ViewFailed });
                 entries.Add(e with { Round = e.Round + 1 });
             }
             else if (e.Group != 0)
