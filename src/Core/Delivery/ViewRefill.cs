@@ -20,8 +20,8 @@ public static class ViewRefill
     /// itself. All or nothing: it sends no row when some offset of the range holds two rows (the same offsets of a
     /// recreated topic or a rewind), whose older copy its views may hold already. Run under the range's first token, and
     /// only when that token's insert is known to have landed in the table (a view rejected it: the state records it),
-    /// otherwise the table would take the rows as a new block. <c>ORDER BY</c> makes the SELECT stable, which an INSERT SELECT needs to be
-    /// deduplicated (<c>deduplicate_insert_select</c>).
+    /// otherwise the table would take the rows as a new block. <c>ORDER BY</c> makes the SELECT stable, which an
+    /// INSERT SELECT needs to be deduplicated (<c>deduplicate_insert_select</c>).
     /// </summary>
     public static string Sql(TableName table, MetadataColumns metadata, string source, string topic, int partition, OffsetRange range)
     {
