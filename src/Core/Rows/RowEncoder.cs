@@ -61,31 +61,35 @@ public static class RowEncoder
         ArgumentNullException.ThrowIfNull(units);
         var writers = new RowWriter[units.Count];
         var next = new int[units.Count];
+        var owns = new KafkaRecord[units.Count][];
         try
         {
             for (var u = 0; u < units.Count; u++)
             {
                 writers[u] = new RowWriter(batch, units[u].Records, units[u].Shape, tombstones, schemas);
+                owns[u] = units[u].Records.Records;
             }
 
             var records = partition.Records;
             for (var i = 0; i < records.Length; i++)
             {
                 ref readonly var record = ref records[i];
-                for (var u = 0; u < units.Count; u++)
+                for (var u = 0; u < owns.Length; u++)
                 {
                     // Offsets are unique in a partition: a unit's next record is this one when its offset is.
-                    var own = units[u].Records.Records;
-                    if (next[u] < own.Length && own[next[u]].Offset == record.Offset)
+                    var own = owns[u];
+                    var n = next[u];
+                    if (n < own.Length && own[n].Offset == record.Offset)
                     {
-                        writers[u].Write(in record, next[u]++);
+                        writers[u].Write(in record, n);
+                        next[u] = n + 1;
                     }
                 }
             }
 
             for (var u = 0; u < units.Count; u++)
             {
-                if (next[u] != units[u].Records.Records.Length)
+                if (next[u] != owns[u].Length)
                 {
                     throw new ArgumentException($"the records of unit {u} ({units[u].Shape.Table}) are not a subset of partition {partition.Topic}-{partition.Partition} in its order", nameof(units));
                 }
