@@ -35,9 +35,11 @@ internal static class RoutingCost
             rows = 0;
             foreach (var p in batch.Partitions)
             {
-                // As the sink does (RoutedUnits.Encode): every table of the partition in one pass over it.
-                var units = router.Route(batch, p).Routed.Select(r => (r.Records, router.ShapeFor(p.Topic, r.Table, MetadataColumnSets.ClickPipes))).ToList();
-                foreach (var encoded in RowEncoder.EncodeRouted(batch, p, units, TombstonePolicy.Skip))
+                // As the sink does (RoutedUnits.Encode): every table of the partition in one pass over it, each record
+                // written to the tables the split chose.
+                var routing = router.Route(batch, p);
+                var units = routing.Routed.Select(r => (r.Records, router.ShapeFor(p.Topic, r.Table, MetadataColumnSets.ClickPipes))).ToList();
+                foreach (var encoded in RowEncoder.EncodeRouted(batch, p, units, TombstonePolicy.Skip, null, routing.Targets))
                 {
                     rows += encoded.RowCount;
                     encoded.Dispose();

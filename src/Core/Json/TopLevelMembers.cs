@@ -150,9 +150,9 @@ public ref struct TopLevelMembers
             var reader = new Utf8JsonReader(quoted);
             return reader.Read() && reader.TokenType == JsonTokenType.String && reader.ValueTextEquals(text);
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
-            return false;
+            return false; // an invalid escape, or a lone surrogate ("\ud800"), which ValueTextEquals refuses
         }
     }
 
