@@ -138,9 +138,15 @@ public ref struct TopLevelMembers
     /// <summary>A raw (escaped) string's content equals <paramref name="text"/> once unescaped; an invalid escape equals nothing.</summary>
     public static bool TextEquals(ReadOnlySpan<byte> raw, ReadOnlySpan<byte> text)
     {
+        // An escape always stands for fewer bytes than it takes: raw no longer than text equals it only byte for byte.
+        if (raw.Length <= text.Length)
+        {
+            return raw.Length == text.Length && raw.SequenceEqual(text) && raw.IndexOf((byte)'\\') < 0;
+        }
+
         if (raw.IndexOf((byte)'\\') < 0)
         {
-            return raw.SequenceEqual(text);
+            return false;
         }
 
         var quoted = raw.Length + 2 <= 512 ? stackalloc byte[raw.Length + 2] : new byte[raw.Length + 2];

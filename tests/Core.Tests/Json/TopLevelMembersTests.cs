@@ -136,4 +136,17 @@ public sealed class TopLevelMembersTests
 
         return text.ToString();
     }
+
+    [Theory]
+    [InlineData("x\\\\y", "x\\\\y", false)] // raw x\\y is x\y unescaped: the same bytes as the text, not the same text
+    [InlineData("x\\\\y", "x\\y", true)]
+    [InlineData("\\u0041", "A", true)]
+    [InlineData("\\u00e9t\\u00e9", "été", true)]
+    [InlineData("ab", "abc", false)]
+    [InlineData("abc", "ab", false)]
+    [InlineData("\\ud800", "\\ud800", false)] // a lone surrogate equals nothing, and does not throw
+    [InlineData("\\ud800x", "x", false)]
+    [InlineData("\\q", "q", false)] // not an escape of JSON
+    public void TextEquals_ComparesTheUnescapedText(string raw, string text, bool equal) =>
+        Assert.Equal(equal, TopLevelMembers.TextEquals(Encoding.UTF8.GetBytes(raw), Encoding.UTF8.GetBytes(text)));
 }
