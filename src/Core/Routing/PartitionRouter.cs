@@ -40,8 +40,8 @@ public static class PartitionRouter
 
         var records = partition.Records;
         var tables = routes.Tables.Count;
-        // One pass over the records: per record its tables, back to back (most records go to one table); then one
-        // exactly-sized copy per table. A table receiving every record gets the partition itself.
+        // One pass over the records: per record its tables (RouteMatcher), back to back (most records go to one table);
+        // then one exactly sized copy per table (Copy).
         var starts = new int[records.Length + 1];
         var targets = new int[Math.Max(1, records.Length)];
         var n = 0;
@@ -99,6 +99,25 @@ public static class PartitionRouter
         }
 
         starts[records.Length] = n;
+        var routed = Copy(partition, routes, starts, targets, counts);
+        return new PartitionRouting(
+            partition,
+            routed,
+            unroutedIndexes is null ? null : Subset(partition, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(unroutedIndexes)),
+            reasons is null ? [] : reasons,
+            skipped,
+            tombstonesSkipped,
+            new RecordTargets(starts, targets));
+    }
+
+    /// <summary>
+    /// Each table's records, copied once into an exactly sized array (the partition itself for a table that receives
+    /// every record); the targets renumbered from the topic's tables to the tables in the returned list.
+    /// </summary>
+    private static List<RoutedRecords> Copy(PartitionRecords partition, TopicRoutes routes, int[] starts, int[] targets, Span<int> counts)
+    {
+        var records = partition.Records;
+        var tables = counts.Length;
         var routed = new List<RoutedRecords>();
         var copies = new KafkaRecord[tables][];
         Span<int> routedIndex = tables <= 64 ? stackalloc int[tables] : new int[tables];
@@ -114,7 +133,6 @@ public static class PartitionRouter
             }
         }
 
-        // Second pass: each record into its tables' copies, and its targets renumbered to the tables in Routed.
         counts.Clear();
         for (var i = 0; i < records.Length; i++)
         {
@@ -131,14 +149,7 @@ public static class PartitionRouter
             }
         }
 
-        return new PartitionRouting(
-            partition,
-            routed,
-            unroutedIndexes is null ? null : Subset(partition, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(unroutedIndexes)),
-            reasons is null ? [] : reasons,
-            skipped,
-            tombstonesSkipped,
-            new RecordTargets(starts, targets));
+        return routed;
     }
 
     private static PartitionRecords Subset(PartitionRecords partition, ReadOnlySpan<int> indexes)
