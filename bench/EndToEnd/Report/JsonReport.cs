@@ -62,6 +62,7 @@ internal sealed class JsonReport
         ["fan_out_ms_median"] = Stats.Median(r.FanOutMs),
         ["ratio_by_field_over_by_topic_median"] = Stats.Median(r.FieldRatio),
         ["ratio_fan_out_over_by_topic_median"] = Stats.Median(r.FanOutRatio),
+        ["ratio_by_field_over_by_topic_of_minima"] = r.FieldMs.Min() / r.TopicMs.Min(),
         ["split_by_field_us_per_batch"] = r.SplitByFieldUs,
     };
 

@@ -17,6 +17,9 @@ internal sealed class RoutedUnits
 {
     private readonly Dictionary<PartitionOutcome, IReadOnlyList<RejectedRecord>> _unrouted = [];
 
+    /// <summary>Per routed unit: its partition's split and the unit's index among the split's tables (its target).</summary>
+    private readonly Dictionary<PartitionOutcome, (PartitionRouting Routing, int Target)> _targets = [];
+
     private RoutedUnits(Dictionary<PartitionRecords, Formats.ResolvedSchemas> schemas) => Schemas = schemas;
 
     /// <summary>Every unit of the routed partitions, partition by partition; a partition that could not be routed is one failed unit.</summary>
@@ -57,9 +60,12 @@ internal sealed class RoutedUnits
             }
 
             var routing = router.Route(batch, p, RoutedValues.For(options.FormatOf(p.Topic), schemas.GetValueOrDefault(p)));
-            foreach (var routed in routing.Routed)
+            for (var t = 0; t < routing.Routed.Count; t++)
             {
-                units.Outcomes.Add(new PartitionOutcome(routed.Records, routed.Table, routed.StateTopic, p));
+                var routed = routing.Routed[t];
+                var unit = new PartitionOutcome(routed.Records, routed.Table, routed.StateTopic, p);
+                units.Outcomes.Add(unit);
+                units._targets[unit] = (routing, t);
             }
 
             if (routing.Unrouted is { } unrouted)
@@ -85,7 +91,8 @@ internal sealed class RoutedUnits
 
     /// <summary>
     /// Encodes the candidates <paramref name="which"/> into <paramref name="encoded"/> (same index), in parallel across
-    /// partitions: the tables of one partition in one pass over it (<see cref="RowEncoder.EncodeRouted"/>); an unrouted
+    /// partitions: the tables of one partition in one pass over it, each record written to the tables the split chose
+    /// (<see cref="RowEncoder.EncodeRouted"/>, <see cref="PartitionRouting.Targets"/>); an unrouted
     /// unit gets its dead letters (<see cref="EncodedOf"/>).
     /// </summary>
     public void Encode(KafkaBatch batch, List<PlanCandidate> candidates, List<int> which, EncodedPartition?[] encoded, TombstonePolicy tombstones, Drift.FieldSample? sample)
@@ -99,7 +106,15 @@ internal sealed class RoutedUnits
         Parallel.ForEach(byPartition, group =>
         {
             var members = group.ToList();
-            var rows = RowEncoder.EncodeRouted(batch, group.Key, members.Select(i => (candidates[i].Outcome.Source, candidates[i].Shape)).ToList(), tombstones, Schemas.GetValueOrDefault(group.Key));
+            var routing = _targets[candidates[members[0]].Outcome].Routing;
+            var rows = RowEncoder.EncodeRouted(
+                batch,
+                group.Key,
+                members.Select(i => (candidates[i].Outcome.Source, candidates[i].Shape)).ToList(),
+                tombstones,
+                Schemas.GetValueOrDefault(group.Key),
+                routing.Targets,
+                members.Select(i => _targets[candidates[i].Outcome].Target).ToList());
             for (var k = 0; k < members.Count; k++)
             {
                 encoded[members[k]] = rows[k];

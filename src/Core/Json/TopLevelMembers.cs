@@ -21,6 +21,25 @@ public ref struct TopLevelMembers
     private static readonly SearchValues<byte> StringEnd = SearchValues.Create("\"\\"u8);
     private static readonly SearchValues<byte> Whitespace = SearchValues.Create(" \t\r\n"u8);
 
+    /// <summary>Bytes looked at one by one before a vector search (<see cref="Find"/>).</summary>
+    private const int ScalarBytes = 16;
+
+    private const byte StructuralByte = 1;
+    private const byte StringEndByte = 2;
+
+    /// <summary>Per byte value: <see cref="StructuralByte"/> for <c>" { } [ ]</c>, <see cref="StringEndByte"/> for <c>" \</c>.</summary>
+    private static ReadOnlySpan<byte> Classes =>
+    [
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 1, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ];
+
     private readonly ReadOnlySpan<byte> json;
     private int at;
     private int depth;
@@ -38,13 +57,13 @@ public ref struct TopLevelMembers
     {
         while (at < json.Length)
         {
-            var next = json[at..].IndexOfAny(Structural);
+            var next = Find(json, at, Structural, StructuralByte);
             if (next < 0)
             {
                 break;
             }
 
-            at += next;
+            at = next;
             switch (json[at])
             {
                 case (byte)'{' or (byte)'[':
@@ -99,13 +118,12 @@ public ref struct TopLevelMembers
         var i = start;
         while (i < json.Length)
         {
-            var next = json[i..].IndexOfAny(StringEnd);
-            if (next < 0)
+            i = Find(json, i, StringEnd, StringEndByte);
+            if (i < 0)
             {
                 return -1;
             }
 
-            i += next;
             if (json[i] == (byte)'"')
             {
                 return i;
@@ -120,9 +138,15 @@ public ref struct TopLevelMembers
     /// <summary>A raw (escaped) string's content equals <paramref name="text"/> once unescaped; an invalid escape equals nothing.</summary>
     public static bool TextEquals(ReadOnlySpan<byte> raw, ReadOnlySpan<byte> text)
     {
+        // An escape always stands for fewer bytes than it takes: raw no longer than text equals it only byte for byte.
+        if (raw.Length <= text.Length)
+        {
+            return raw.Length == text.Length && raw.SequenceEqual(text) && raw.IndexOf((byte)'\\') < 0;
+        }
+
         if (raw.IndexOf((byte)'\\') < 0)
         {
-            return raw.SequenceEqual(text);
+            return false;
         }
 
         var quoted = raw.Length + 2 <= 512 ? stackalloc byte[raw.Length + 2] : new byte[raw.Length + 2];
@@ -132,9 +156,9 @@ public ref struct TopLevelMembers
             var reader = new Utf8JsonReader(quoted);
             return reader.Read() && reader.TokenType == JsonTokenType.String && reader.ValueTextEquals(text);
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
-            return false;
+            return false; // an invalid escape, or a lone surrogate ("\ud800"), which ValueTextEquals refuses
         }
     }
 
@@ -157,6 +181,31 @@ public ref struct TopLevelMembers
         {
             return Encoding.UTF8.GetString(raw); // an invalid escape: cannot come from a validated row
         }
+    }
+
+    /// <summary>
+    /// The index of the first byte at or after <paramref name="from"/> of the class <paramref name="flag"/> (same as
+    /// <paramref name="values"/>), -1 if none. Members and scalars are short in most rows: the first bytes are looked at
+    /// one by one, which costs less than a vector search's set-up; the rest of the span is searched with vectors.
+    /// </summary>
+    private static int Find(ReadOnlySpan<byte> json, int from, SearchValues<byte> values, byte flag)
+    {
+        var end = Math.Min(json.Length, from + ScalarBytes);
+        for (var i = from; i < end; i++)
+        {
+            if ((Classes[json[i]] & flag) != 0)
+            {
+                return i;
+            }
+        }
+
+        if (end >= json.Length)
+        {
+            return -1;
+        }
+
+        var next = json[end..].IndexOfAny(values);
+        return next < 0 ? -1 : end + next;
     }
 
     private static void Quote(ReadOnlySpan<byte> raw, Span<byte> quoted)

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text;
 using MskClickHouse.Core.Configuration;
 using MskClickHouse.Core.Events;
@@ -29,85 +28,128 @@ public static class PartitionRouter
         ArgumentNullException.ThrowIfNull(routes);
         if (routes.TakesAll && routes.Tables.Count > 0)
         {
-            return new PartitionRouting(partition, routes.Tables.Select((t, i) => new RoutedRecords(t, partition, routes.StateTopics[i])).ToList(), null, [], 0, 0);
+            return new PartitionRouting(
+                partition,
+                routes.Tables.Select((t, i) => new RoutedRecords(t, partition, routes.StateTopics[i])).ToList(),
+                null,
+                [],
+                0,
+                0,
+                RecordTargets.Every(partition.Records.Length, routes.Tables.Count));
         }
 
         var records = partition.Records;
         var tables = routes.Tables.Count;
-        // One pass over the records: per table the indexes of its records, back to back in one pooled array; then one
-        // exactly-sized copy per table. A table receiving every record gets the partition itself.
-        var chosen = ArrayPool<int>.Shared.Rent(Math.Max(1, records.Length * tables));
+        // One pass over the records: per record its tables (RouteMatcher), back to back (most records go to one table);
+        // then one exactly sized copy per table (Copy).
+        var starts = new int[records.Length + 1];
+        var targets = new int[Math.Max(1, records.Length)];
+        var n = 0;
         Span<int> counts = tables <= 64 ? stackalloc int[tables] : new int[tables];
+        Span<int> seen = tables <= 64 ? stackalloc int[tables] : new int[tables];
+        Span<int> scratch = tables <= 64 ? stackalloc int[tables] : new int[tables];
         counts.Clear();
+        seen.Clear();
         List<int>? unroutedIndexes = null;
         List<RejectedRecord>? reasons = null;
         int skipped = 0, tombstonesSkipped = 0;
         Span<FieldValue> fields = routes.Fields.Count <= 8 ? stackalloc FieldValue[routes.Fields.Count] : new FieldValue[routes.Fields.Count];
-        try
+        for (var i = 0; i < records.Length; i++)
         {
-            for (var i = 0; i < records.Length; i++)
+            ref readonly var record = ref records[i];
+            var value = ReadFields(batch, in record, routes, json, fields);
+            var hit = routes.Matcher.Match(batch, in record, value, fields, scratch, seen, i + 1);
+            starts[i] = n;
+            if (!hit.IsEmpty)
             {
-                ref readonly var record = ref records[i];
-                var value = ReadFields(batch, in record, routes, json, fields);
-                var matched = false;
-                for (var t = 0; t < tables; t++)
+                if (targets.Length - n < hit.Length)
                 {
-                    if (Matches(batch, in record, routes.Compiled[t], value, fields))
-                    {
-                        chosen[(t * records.Length) + counts[t]++] = i;
-                        matched = true;
-                    }
+                    Array.Resize(ref targets, Math.Max(targets.Length * 2, n + hit.Length));
                 }
 
-                if (matched)
+                foreach (var t in hit)
                 {
+                    targets[n++] = t;
+                    counts[t]++;
+                }
+
+                continue;
+            }
+
+            string? reason = record.Error;
+            if (record.IsTombstone)
+            {
+                if (tombstones == TombstonePolicy.Skip)
+                {
+                    tombstonesSkipped++;
                     continue;
                 }
 
-                string? reason = record.Error;
-                if (record.IsTombstone)
-                {
-                    if (tombstones == TombstonePolicy.Skip)
-                    {
-                        tombstonesSkipped++;
-                        continue;
-                    }
-
-                    reason = "tombstone (null value)";
-                }
-                else if (unrouted == UnroutedPolicy.Skip && reason is null)
-                {
-                    skipped++;
-                    continue;
-                }
-
-                reason = reason is null ? NoRoute(batch, in record, routes, value, fields) : reason + "; " + NoRoute(batch, in record, routes, value, fields);
-                (unroutedIndexes ??= []).Add(i);
-                (reasons ??= []).Add(new RejectedRecord(unroutedIndexes.Count - 1, reason));
+                reason = "tombstone (null value)";
             }
-
-            var routed = new List<RoutedRecords>();
-            for (var t = 0; t < tables; t++)
+            else if (unrouted == UnroutedPolicy.Skip && reason is null)
             {
-                if (counts[t] > 0)
-                {
-                    var subset = counts[t] == records.Length ? partition : Subset(partition, chosen.AsSpan(t * records.Length, counts[t]));
-                    routed.Add(new RoutedRecords(routes.Tables[t], subset, routes.StateTopics[t]));
-                }
+                skipped++;
+                continue;
             }
 
-            return new PartitionRouting(
-                partition,
-                routed,
-                unroutedIndexes is null ? null : Subset(partition, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(unroutedIndexes)),
-                reasons is null ? [] : reasons,
-                skipped,
-                tombstonesSkipped);
+            reason = reason is null ? NoRoute(batch, in record, routes, value, fields) : reason + "; " + NoRoute(batch, in record, routes, value, fields);
+            (unroutedIndexes ??= []).Add(i);
+            (reasons ??= []).Add(new RejectedRecord(unroutedIndexes.Count - 1, reason));
         }
-        finally
+
+        starts[records.Length] = n;
+        var routed = Copy(partition, routes, starts, targets, counts);
+        return new PartitionRouting(
+            partition,
+            routed,
+            unroutedIndexes is null ? null : Subset(partition, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(unroutedIndexes)),
+            reasons is null ? [] : reasons,
+            skipped,
+            tombstonesSkipped,
+            new RecordTargets(starts, targets));
+    }
+
+    /// <summary>
+    /// Each table's records, copied once into an exactly sized array (the partition itself for a table that receives
+    /// every record); the targets renumbered from the topic's tables to the tables in the returned list.
+    /// </summary>
+    private static List<RoutedRecords> Copy(PartitionRecords partition, TopicRoutes routes, int[] starts, int[] targets, Span<int> counts)
+    {
+        var records = partition.Records;
+        var tables = counts.Length;
+        var routed = new List<RoutedRecords>();
+        var copies = new KafkaRecord[tables][];
+        Span<int> routedIndex = tables <= 64 ? stackalloc int[tables] : new int[tables];
+        for (var t = 0; t < tables; t++)
         {
-            ArrayPool<int>.Shared.Return(chosen);
+            routedIndex[t] = counts[t] > 0 ? routed.Count : -1;
+            if (counts[t] > 0)
+            {
+                var all = counts[t] == records.Length;
+                copies[t] = all ? [] : new KafkaRecord[counts[t]];
+                var subset = all ? partition : new PartitionRecords(partition.Topic, partition.Partition, partition.MapKey, copies[t], duplicateOffsetsDropped: 0);
+                routed.Add(new RoutedRecords(routes.Tables[t], subset, routes.StateTopics[t]));
+            }
         }
+
+        counts.Clear();
+        for (var i = 0; i < records.Length; i++)
+        {
+            for (var k = starts[i]; k < starts[i + 1]; k++)
+            {
+                var t = targets[k];
+                var copy = copies[t];
+                if (copy.Length > 0)
+                {
+                    copy[counts[t]++] = records[i];
+                }
+
+                targets[k] = routedIndex[t];
+            }
+        }
+
+        return routed;
     }
 
     private static PartitionRecords Subset(PartitionRecords partition, ReadOnlySpan<int> indexes)
@@ -144,54 +186,6 @@ public static class PartitionRouter
         }
 
         return value;
-    }
-
-    private static bool Matches(KafkaBatch batch, in KafkaRecord record, CompiledCondition[]? conditions, ReadOnlySpan<byte> value, ReadOnlySpan<FieldValue> fields)
-    {
-        if (conditions is null)
-        {
-            return true;
-        }
-
-        foreach (var (condition, field) in conditions)
-        {
-            var hit = condition switch
-            {
-                FieldEquals f => FieldMatches(value, fields[field], f.ValueUtf8),
-                HeaderEquals h => HeaderMatches(batch, in record, h),
-                KeyMatches k => !record.Key.IsNull && (k.Prefix ? batch.Bytes(record.Key).StartsWith(k.ValueUtf8) : batch.Bytes(record.Key).SequenceEqual(k.ValueUtf8)),
-                _ => false,
-            };
-            if (hit)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private static bool HeaderMatches(KafkaBatch batch, in KafkaRecord record, HeaderEquals condition)
-    {
-        foreach (var header in batch.HeadersOf(in record))
-        {
-            if (!header.Value.IsNull && batch.Bytes(header.Name).SequenceEqual(condition.NameUtf8) && batch.Bytes(header.Value).SequenceEqual(condition.ValueUtf8))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private static bool FieldMatches(ReadOnlySpan<byte> value, FieldValue field, ReadOnlySpan<byte> text)
-    {
-        if (!field.Found)
-        {
-            return false;
-        }
-
-        return TopLevelField.ValueEquals(value.Slice(field.Start, field.Length), field.IsString, text);
     }
 
     /// <summary>
@@ -247,6 +241,4 @@ public static class PartitionRouter
 
     private static string Cut(string text) => text.Length <= ShownValueLength ? text : text[..ShownValueLength] + "…";
 
-    /// <summary>Where one field's raw value lies in the record's JSON.</summary>
-    private readonly record struct FieldValue(bool Found, int Start, int Length, bool IsString);
 }

@@ -19,10 +19,12 @@ public sealed record RoutedRecords(TableName Table, PartitionRecords Records, st
 /// <param name="UnroutedReasons">One per record of <paramref name="Unrouted"/>: why it has no route.</param>
 /// <param name="UnroutedSkipped">Records no rule matched, skipped (UNROUTED=skip).</param>
 /// <param name="TombstonesSkipped">Unrouted tombstones skipped under TOMBSTONES=skip (a routed one is counted by its table's encoder).</param>
+/// <param name="Targets">Per record of <paramref name="Source"/>: the indexes in <paramref name="Routed"/> of its tables (for <see cref="RowEncoder.EncodeRouted"/>).</param>
 public sealed record PartitionRouting(
     PartitionRecords Source,
     IReadOnlyList<RoutedRecords> Routed,
     PartitionRecords? Unrouted,
     IReadOnlyList<RejectedRecord> UnroutedReasons,
     int UnroutedSkipped,
-    int TombstonesSkipped);
+    int TombstonesSkipped,
+    RecordTargets Targets);

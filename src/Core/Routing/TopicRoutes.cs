@@ -46,7 +46,7 @@ public sealed class TopicRoutes
         Fields = Conditions.Where(c => c is not null).SelectMany(c => c!).OfType<FieldEquals>()
             .Select(f => f.Name).Distinct(StringComparer.Ordinal).ToList();
         FieldsUtf8 = Fields.Select(System.Text.Encoding.UTF8.GetBytes).ToArray();
-        Compiled = conditions.Select(c => c?.Select(x => new CompiledCondition(x, x is FieldEquals f ? FieldIndex(f) : -1)).ToArray()).ToArray();
+        Matcher = new RouteMatcher(Conditions, Fields);
     }
 
     /// <summary>Routes no rule names, with a refusal: every record of the topic is unrouted for <paramref name="reason"/>.</summary>
@@ -125,8 +125,8 @@ public sealed class TopicRoutes
         throw new ArgumentException($"field '{condition.Name}' is not a field of topic '{Topic}''s routes", nameof(condition));
     }
 
-    /// <summary><see cref="Conditions"/> as arrays, each with the index of the field it reads: what the split walks per record.</summary>
-    internal CompiledCondition[]?[] Compiled { get; }
+    /// <summary><see cref="Conditions"/> compiled into one lookup per field, header name and key test: what the split asks per record.</summary>
+    internal RouteMatcher Matcher { get; }
 
     /// <summary>Why the topic has no table at all (the guard refused the table named like it), else null.</summary>
     public string? Refused { get; }

@@ -54,11 +54,25 @@ public static class RowEncoder
     /// </summary>
     /// <param name="partition">The whole partition.</param>
     /// <param name="units">Per table: the records it receives (a subset of <paramref name="partition"/> in its order, or the partition itself) and its shape.</param>
-    public static EncodedPartition[] EncodeRouted(KafkaBatch batch, PartitionRecords partition, IReadOnlyList<(PartitionRecords Records, TableShape Shape)> units, TombstonePolicy tombstones, ResolvedSchemas? schemas = null)
+    /// <param name="targets">
+    /// The split's decision per record of <paramref name="partition"/> (<see cref="RecordTargets"/>): a record is written
+    /// only to the units of its targets. Null: each unit's records are found by their offsets.
+    /// </param>
+    /// <param name="targetOfUnit">Per unit, the target index it stands for in <paramref name="targets"/>; null: the unit's own index.</param>
+    public static EncodedPartition[] EncodeRouted(KafkaBatch batch, PartitionRecords partition, IReadOnlyList<(PartitionRecords Records, TableShape Shape)> units, TombstonePolicy tombstones, ResolvedSchemas? schemas = null, RecordTargets? targets = null, IReadOnlyList<int>? targetOfUnit = null)
     {
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(partition);
         ArgumentNullException.ThrowIfNull(units);
+        var records = partition.Records;
+        var owns = units.Select(u => u.Records.Records).ToArray();
+        targets ??= ByOffsets(records, owns);
+        if (targets.Records != records.Length)
+        {
+            throw new ArgumentException($"the targets are of {targets.Records} records, partition {partition.Topic}-{partition.Partition} has {records.Length}", nameof(targets));
+        }
+
+        var unitOfTarget = UnitOfTarget(units.Count, targetOfUnit);
         var writers = new RowWriter[units.Count];
         var next = new int[units.Count];
         try
@@ -68,26 +82,33 @@ public static class RowEncoder
                 writers[u] = new RowWriter(batch, units[u].Records, units[u].Shape, tombstones, schemas);
             }
 
-            var records = partition.Records;
             for (var i = 0; i < records.Length; i++)
             {
                 ref readonly var record = ref records[i];
-                for (var u = 0; u < units.Count; u++)
+                foreach (var t in targets.Of(i))
                 {
-                    // Offsets are unique in a partition: a unit's next record is this one when its offset is.
-                    var own = units[u].Records.Records;
-                    if (next[u] < own.Length && own[next[u]].Offset == record.Offset)
+                    var u = (uint)t < (uint)unitOfTarget.Length ? unitOfTarget[t] : -1;
+                    if (u < 0)
                     {
-                        writers[u].Write(in record, next[u]++);
+                        continue; // a table not encoded now
+                    }
+
+                    // Offsets are unique in a partition: the unit's next record is this one when its offset is.
+                    var own = owns[u];
+                    var n = next[u];
+                    if (n < own.Length && own[n].Offset == record.Offset)
+                    {
+                        writers[u].Write(in record, n);
+                        next[u] = n + 1;
                     }
                 }
             }
 
             for (var u = 0; u < units.Count; u++)
             {
-                if (next[u] != units[u].Records.Records.Length)
+                if (next[u] != owns[u].Length)
                 {
-                    throw new ArgumentException($"the records of unit {u} ({units[u].Shape.Table}) are not a subset of partition {partition.Topic}-{partition.Partition} in its order", nameof(units));
+                    throw new ArgumentException($"the records of unit {u} ({units[u].Shape.Table}) are not a subset of partition {partition.Topic}-{partition.Partition} in its order, or not all of them are among its targets", nameof(units));
                 }
             }
 
@@ -108,5 +129,50 @@ public static class RowEncoder
 
             throw;
         }
+    }
+
+    /// <summary>Per record, the units whose records hold its offset (each unit's next one in order).</summary>
+    private static RecordTargets ByOffsets(KafkaRecord[] records, KafkaRecord[][] owns)
+    {
+        var starts = new int[records.Length + 1];
+        var found = new List<int>(records.Length);
+        var next = new int[owns.Length];
+        for (var i = 0; i < records.Length; i++)
+        {
+            starts[i] = found.Count;
+            for (var u = 0; u < owns.Length; u++)
+            {
+                if (next[u] < owns[u].Length && owns[u][next[u]].Offset == records[i].Offset)
+                {
+                    found.Add(u);
+                    next[u]++;
+                }
+            }
+        }
+
+        starts[records.Length] = found.Count;
+        return new RecordTargets(starts, [.. found]);
+    }
+
+    private static int[] UnitOfTarget(int units, IReadOnlyList<int>? targetOfUnit)
+    {
+        if (targetOfUnit is null)
+        {
+            return [.. Enumerable.Range(0, units)];
+        }
+
+        if (targetOfUnit.Count != units || targetOfUnit.Any(t => t < 0))
+        {
+            throw new ArgumentException($"one target index (>= 0) per unit expected, got {targetOfUnit.Count} for {units} units", nameof(targetOfUnit));
+        }
+
+        var unitOf = new int[units == 0 ? 0 : targetOfUnit.Max() + 1];
+        Array.Fill(unitOf, -1);
+        for (var u = 0; u < units; u++)
+        {
+            unitOf[targetOfUnit[u]] = u;
+        }
+
+        return unitOf;
     }
 }

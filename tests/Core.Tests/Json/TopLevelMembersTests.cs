@@ -89,4 +89,64 @@ public sealed class TopLevelMembersTests
             Of(noise);
         }
     }
+
+    [Fact]
+    public void Of_NamesAndValuesOfEveryLengthAroundTheScalarSearch_MatchAParser()
+    {
+        // Names, strings and escapes that end before, at and after the bytes looked at one by one (16), then in the vector search.
+        var random = new Random(5);
+        for (var i = 0; i < 3000; i++)
+        {
+            var members = new List<string>();
+            var expected = new List<string>();
+            for (var m = 0; m < 1 + random.Next(5); m++)
+            {
+                var name = Text(random, random.Next(40)) + m;
+                var value = random.Next(4) switch
+                {
+                    0 => "\"" + Text(random, random.Next(40)) + "\"",
+                    1 => new string('9', 1 + random.Next(30)),
+                    2 => "{\"" + Text(random, random.Next(30)) + "\":[\"" + Text(random, random.Next(30)) + "\"]}",
+                    _ => "[" + new string(' ', random.Next(20)) + "{}]",
+                };
+                members.Add("\"" + name + "\":" + value);
+                expected.Add(System.Text.Json.JsonDocument.Parse("\"" + name + "\"").RootElement.GetString()!);
+            }
+
+            var json = "{" + string.Join(",", members) + "}";
+            Assert.Equal(expected, Keys(json));
+        }
+    }
+
+    /// <summary>JSON string content of <paramref name="length"/> characters, escapes (\", \\, \u00e9) anywhere.</summary>
+    private static string Text(Random random, int length)
+    {
+        var text = new StringBuilder();
+        while (text.Length < length)
+        {
+            text.Append(random.Next(8) switch
+            {
+                0 => "\\\"",
+                1 => "\\\\",
+                2 => "\\u00e9",
+                3 => "{[",
+                _ => "abcdefgh"[random.Next(8)].ToString(),
+            });
+        }
+
+        return text.ToString();
+    }
+
+    [Theory]
+    [InlineData("x\\\\y", "x\\\\y", false)] // raw x\\y is x\y unescaped: the same bytes as the text, not the same text
+    [InlineData("x\\\\y", "x\\y", true)]
+    [InlineData("\\u0041", "A", true)]
+    [InlineData("\\u00e9t\\u00e9", "été", true)]
+    [InlineData("ab", "abc", false)]
+    [InlineData("abc", "ab", false)]
+    [InlineData("\\ud800", "\\ud800", false)] // a lone surrogate equals nothing, and does not throw
+    [InlineData("\\ud800x", "x", false)]
+    [InlineData("\\q", "q", false)] // not an escape of JSON
+    public void TextEquals_ComparesTheUnescapedText(string raw, string text, bool equal) =>
+        Assert.Equal(equal, TopLevelMembers.TextEquals(Encoding.UTF8.GetBytes(raw), Encoding.UTF8.GetBytes(text)));
 }

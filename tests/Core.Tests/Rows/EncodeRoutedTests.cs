@@ -81,4 +81,49 @@ public sealed class EncodeRoutedTests
 
         Assert.Contains("not a subset", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void EncodeRouted_WithTheSplitsTargets_WritesTheSameRows_AlsoForSomeOfTheTablesOnly()
+    {
+        using var batch = Batch();
+        var partition = batch.Partitions[0];
+        var router = Router();
+        var routing = router.Route(batch, partition);
+        var units = routing.Routed.Select(r => (r.Records, router.ShapeFor("events", r.Table, MetadataColumns.Offset))).ToList();
+
+        var byOffsets = RowEncoder.EncodeRouted(batch, partition, units, TombstonePolicy.DeadLetter);
+        var byTargets = RowEncoder.EncodeRouted(batch, partition, units, TombstonePolicy.DeadLetter, null, routing.Targets);
+        // The sink encodes only the units it plans to send: here the all-events table (target 2) and views (target 1).
+        var some = RowEncoder.EncodeRouted(batch, partition, [units[2], units[1]], TombstonePolicy.DeadLetter, null, routing.Targets, [2, 1]);
+
+        Assert.Equal([11L, 19L], byTargets[1].RowOffsets);
+        for (var u = 0; u < units.Count; u++)
+        {
+            Assert.Equal(Encoding.UTF8.GetString(byOffsets[u].Buffer.Span), Encoding.UTF8.GetString(byTargets[u].Buffer.Span));
+            Assert.Equal(byOffsets[u].Rejected, byTargets[u].Rejected);
+        }
+
+        Assert.Equal(Encoding.UTF8.GetString(byOffsets[2].Buffer.Span), Encoding.UTF8.GetString(some[0].Buffer.Span));
+        Assert.Equal(Encoding.UTF8.GetString(byOffsets[1].Buffer.Span), Encoding.UTF8.GetString(some[1].Buffer.Span));
+        foreach (var e in byOffsets.Concat(byTargets).Concat(some))
+        {
+            e.Dispose();
+        }
+    }
+
+    [Fact]
+    public void EncodeRouted_TargetsThatLeaveOutARecordOfAUnit_AreRefused()
+    {
+        using var batch = Batch();
+        var partition = batch.Partitions[0];
+        var router = Router();
+        var routing = router.Route(batch, partition);
+        var units = routing.Routed.Select(r => (r.Records, router.ShapeFor("events", r.Table, MetadataColumns.None))).ToList();
+        var n = partition.Records.Length;
+        var clicksOnly = new RecordTargets([.. Enumerable.Range(0, n + 1)], [.. Enumerable.Repeat(0, n)]); // every record to clicks alone
+
+        var e = Assert.Throws<ArgumentException>(() => RowEncoder.EncodeRouted(batch, partition, units, TombstonePolicy.Skip, null, clicksOnly));
+
+        Assert.Contains("(db.views)", e.Message, StringComparison.Ordinal);
+    }
 }

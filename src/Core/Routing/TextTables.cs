@@ -1,0 +1,71 @@
+using MskClickHouse.Core.Json;
+
+namespace MskClickHouse.Core.Routing;
+
+/// <summary>
+/// The tables (indexes into <see cref="TopicRoutes.Tables"/>) each compared text sends a record to: one hash lookup of a
+/// header's, key's or field's text instead of one comparison per rule.
+/// </summary>
+internal sealed class TextTables
+{
+    private readonly Dictionary<byte[], int[]> byText = new(Utf8TextComparer.Instance);
+    private readonly Dictionary<byte[], int[]>.AlternateLookup<ReadOnlySpan<byte>> lookup;
+
+    public TextTables() => lookup = byText.GetAlternateLookup<ReadOnlySpan<byte>>();
+
+    /// <summary>The compared texts and their tables.</summary>
+    public IReadOnlyDictionary<byte[], int[]> Entries => byText;
+
+    /// <summary>Adds <paramref name="table"/> to the tables of <paramref name="text"/> (once).</summary>
+    public void Add(byte[] text, int table)
+    {
+        var tables = byText.GetValueOrDefault(text, []);
+        if (!tables.Contains(table))
+        {
+            byText[text] = [.. tables, table];
+        }
+    }
+
+    /// <summary>Adds <paramref name="tables"/> to every text's tables (the tables that take every record).</summary>
+    public void AddToAll(IReadOnlyList<int> tables)
+    {
+        foreach (var text in byText.Keys.ToList())
+        {
+            foreach (var t in tables)
+            {
+                Add(text, t);
+            }
+        }
+    }
+
+    /// <summary>The tables of <paramref name="text"/> (unescaped UTF-8); empty when none.</summary>
+    public ReadOnlySpan<int> Of(ReadOnlySpan<byte> text) => lookup.TryGetValue(text, out var tables) ? tables : [];
+
+    /// <summary>
+    /// The tables of a raw JSON value found by <see cref="TopLevelField.Find"/>, compared as text: a string by its
+    /// unescaped content, a number or boolean by its JSON text; <c>null</c> has none. An escaped string (rare) is compared
+    /// with each text as <see cref="TopLevelField.ValueEquals"/> does.
+    /// </summary>
+    public ReadOnlySpan<int> OfJson(ReadOnlySpan<byte> raw, bool isString)
+    {
+        if (!isString)
+        {
+            return raw.SequenceEqual("null"u8) ? [] : Of(raw);
+        }
+
+        if (raw.IndexOf((byte)'\\') < 0)
+        {
+            return Of(raw);
+        }
+
+        foreach (var (text, tables) in byText)
+        {
+            if (TopLevelMembers.TextEquals(raw, text))
+            {
+                return tables;
+            }
+        }
+
+        return [];
+    }
+}
