@@ -87,4 +87,44 @@ public class StateCacheTests
 
         Assert.Null(cache.Take(new SourceIdentity("arn:aws:kafka:us-east-1:123456789012:cluster/other/2"), [(A, 10)]));
     }
+
+    [Fact]
+    public void Stale_PlansFromAStateReadAfterwards_EvenWithAFreshWriteRemembered()
+    {
+        var cache = new StateCache(new FixedTime(DateTimeOffset.UnixEpoch));
+        cache.Stale(Source);
+        cache.Remember(Source, [State(A, 0, 9)], 1234);
+
+        Assert.Null(cache.Take(Source, [(A, 10)]));
+    }
+
+    [Fact]
+    public void Loaded_NobodyWroteSinceThisProcessesLastWrite_UsesTheCacheAgain()
+    {
+        var cache = new StateCache(new FixedTime(DateTimeOffset.UnixEpoch));
+        cache.Remember(Source, [State(A, 0, 9), State(B, 0, 4)], 1234);
+        cache.Stale(Source);
+        Assert.Null(cache.Take(Source, [(A, 10), (B, 5)]));
+
+        cache.Loaded(Source, Snapshot(State(A, 0, 9) with { Version = 1234 }, State(B, 0, 4) with { Version = 1234 }));
+        cache.Remember(Source, [State(A, 10, 19), State(B, 5, 9)], 1300);
+
+        Assert.NotNull(cache.Take(Source, [(A, 20), (B, 10)]));
+    }
+
+    [Fact]
+    public void Loaded_AnotherWriterSinceThisProcessesLastWrite_KeepsReadingTheState()
+    {
+        var cache = new StateCache(new FixedTime(DateTimeOffset.UnixEpoch));
+        cache.Remember(Source, [State(A, 0, 9), State(B, 0, 4)], 1234);
+        cache.Stale(Source);
+
+        cache.Loaded(Source, Snapshot(State(A, 0, 9) with { Version = 1234 }, State(B, 0, 7) with { Version = 1290 }));
+        cache.Remember(Source, [State(A, 10, 19), State(B, 8, 9)], 1300);
+
+        Assert.Null(cache.Take(Source, [(A, 20), (B, 10)]));
+    }
+
+    private static StateSnapshot Snapshot(params PartitionState[] states) =>
+        new(states.ToDictionary(s => s.Key), new HashSet<PartitionKey>());
 }

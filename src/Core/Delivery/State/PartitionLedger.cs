@@ -98,7 +98,7 @@ public sealed class PartitionLedger
             _log.Write(LogLevel.Debug, "state planned from this environment's last write (in-process state cache): no state read", new LogFields(Numbers: [new("partitions", keys.Count)]));
         }
 
-        var planned = PlanAll(_cached?.Snapshot ?? await _retrier.RunAsync(c => _store.LoadAsync(Source, keys, c)), candidates);
+        var planned = PlanAll(_cached?.Snapshot ?? await LoadAsync(keys), candidates);
         if (planned.Count == 0)
         {
             return [];
@@ -113,8 +113,9 @@ public sealed class PartitionLedger
             // their plans again where ours was kept, as every step-back does, then plan from a state read, exactly as
             // without the cache.
             await RecordTheirsAsync(readBack, version);
+            _cache.Stale(Source);
             _log.Write(LogLevel.Information, "state cache stale: another invocation recorded these partitions since this environment's last write; re-planned from the state table", new LogFields(Numbers: [new("partitions", readBack.Conflicts.Count + readBack.NotApplied.Count)]));
-            planned = PlanAll(await _retrier.RunAsync(c => _store.LoadAsync(Source, keys, c)), candidates);
+            planned = PlanAll(await LoadAsync(keys), candidates);
             if (planned.Count == 0)
             {
                 return [];
@@ -338,6 +339,14 @@ public sealed class PartitionLedger
         // The poller on top may have sent its part of an overtaken member under the group's token first, and then
         // ClickHouse dropped the whole group's insert: every member is retried (the fill path finds what is missing).
         FailGroupPeers(delivered);
+    }
+
+    /// <summary>The recorded states of these partitions, read from the state table (and shown to the cache).</summary>
+    private async Task<StateSnapshot> LoadAsync(List<PartitionKey> keys)
+    {
+        var snapshot = await _retrier.RunAsync(c => _store.LoadAsync(Source, keys, c));
+        _cache.Loaded(Source, snapshot);
+        return snapshot;
     }
 
     /// <summary>

@@ -11,7 +11,11 @@ public sealed record CachedStates(StateSnapshot Snapshot, long Version);
 /// versioned just above the cached version (<see cref="IStateStore.NewVersion"/>), so any state another writer
 /// recorded since wins over it, and the read-back after that write treats every plan another writer recorded since the
 /// cached version as a conflict. Entries are taken out when an invocation starts and put back only when it ended
-/// cleanly, so a failed, cancelled or crashed invocation leaves nothing behind.
+/// cleanly, so a failed, cancelled or crashed invocation leaves nothing behind. A source whose cached plan was found
+/// stale (<see cref="Stale"/>: another execution environment wrote since) is planned from a state read until a read shows
+/// that nobody else wrote since this process's last write (<see cref="Loaded"/>): when environments take turns on the
+/// same partitions the cache is stale on nearly every invocation, and a stale plan costs a write and a read-back more
+/// than reading first.
 /// </summary>
 public sealed class StateCache(TimeProvider time)
 {
@@ -36,7 +40,7 @@ public sealed class StateCache(TimeProvider time)
         Entry? entry;
         lock (_bySource)
         {
-            if (!_bySource.Remove(source.Name, out entry))
+            if (!_bySource.Remove(source.Name, out entry) || _distrusted.Contains(source.Name))
             {
                 return null;
             }
@@ -73,6 +77,35 @@ public sealed class StateCache(TimeProvider time)
         lock (_bySource)
         {
             _bySource[source.Name] = entry;
+            _lastWritten[source.Name] = entry;
+        }
+    }
+
+    /// <summary>A plan made from this source's cached write lost to another writer's: plan from a state read from now on.</summary>
+    public void Stale(SourceIdentity source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        lock (_bySource)
+        {
+            _distrusted.Add(source.Name);
+        }
+    }
+
+    /// <summary>
+    /// A state read of this source's partitions: when every partition of this process's last remembered write still
+    /// holds that write's version, nobody else wrote since, so the cache is used again.
+    /// </summary>
+    public void Loaded(SourceIdentity source, StateSnapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(snapshot);
+        lock (_bySource)
+        {
+            if (_distrusted.Contains(source.Name) && _lastWritten.TryGetValue(source.Name, out var last) &&
+                last.States.Keys.All(k => snapshot.States.TryGetValue(k, out var s) && s.Version == last.Version))
+            {
+                _distrusted.Remove(source.Name);
+            }
         }
     }
 
@@ -85,6 +118,12 @@ public sealed class StateCache(TimeProvider time)
             _bySource.Remove(source.Name);
         }
     }
+
+    /// <summary>Per source, this process's last remembered write, kept when an invocation takes it out.</summary>
+    private readonly Dictionary<string, Entry> _lastWritten = [];
+
+    /// <summary>Sources planned from a state read until <see cref="Loaded"/> shows the cache would be current again.</summary>
+    private readonly HashSet<string> _distrusted = [];
 
     private sealed record Entry(Dictionary<PartitionKey, PartitionState> States, long Version, DateTimeOffset WrittenAt);
 }
