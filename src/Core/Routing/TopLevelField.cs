@@ -35,19 +35,23 @@ public static class TopLevelField
     /// </summary>
     public static bool Find(ReadOnlySpan<byte> json, ReadOnlySpan<byte> name, out int start, out int length, out bool isString)
     {
-        var members = new TopLevelMembers(json);
-        while (members.MoveNext())
+        var at = TopLevelMembers.ValueStartOf(json, name);
+        if (at >= 0)
         {
-            if (TopLevelMembers.TextEquals(members.Name, name))
-            {
-                return ValueAt(json, members.ValueStart, out start, out length, out isString);
-            }
+            return ValueAt(json, at, out start, out length, out isString);
         }
 
         start = 0;
         length = 0;
         isString = false;
         return false;
+    }
+
+    /// <summary><see cref="TopLevelMembers.EndOfString"/> for a string without escape (most): its first quote or backslash.</summary>
+    private static int EndOfPlainString(ReadOnlySpan<byte> json, int start)
+    {
+        var close = json[start..].IndexOfAny((byte)'"', (byte)'\\');
+        return close >= 0 && json[start + close] == (byte)'"' ? start + close : TopLevelMembers.EndOfString(json, start);
     }
 
     private static bool ValueAt(ReadOnlySpan<byte> json, int at, out int start, out int length, out bool isString)
@@ -62,7 +66,7 @@ public static class TopLevelField
 
         if (json[at] == (byte)'"')
         {
-            var end = TopLevelMembers.EndOfString(json, at + 1);
+            var end = EndOfPlainString(json, at + 1);
             if (end < 0)
             {
                 return false;
