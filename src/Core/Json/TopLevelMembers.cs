@@ -163,7 +163,8 @@ public ref struct TopLevelMembers
                 continue; // a string value, not a name
             }
 
-            if (same || TextEquals(json[nameStart..end], name))
+            // An escape is longer than what it stands for: a raw name shorter than the name is another name.
+            if (same || (end - nameStart >= name.Length && TextEquals(json[nameStart..end], name)))
             {
                 return SkipWhitespace(json, colon + 1);
             }

@@ -55,7 +55,7 @@ internal sealed class TextTables
         {
             foreach (var (candidate, tables) in texts)
             {
-                if (text.SequenceEqual(candidate))
+                if (candidate.Length == text.Length && text.SequenceEqual(candidate))
                 {
                     return tables;
                 }

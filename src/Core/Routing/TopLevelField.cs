@@ -47,11 +47,28 @@ public static class TopLevelField
         return false;
     }
 
-    /// <summary><see cref="TopLevelMembers.EndOfString"/> for a string without escape (most): its first quote or backslash.</summary>
-    private static int EndOfPlainString(ReadOnlySpan<byte> json, int start)
+    /// <summary>
+    /// <see cref="TopLevelMembers.EndOfString"/> for the short values routes compare: their first bytes looked at one by
+    /// one (cheaper than a vector search's set-up), the full scan for a long or escaped string.
+    /// </summary>
+    private static int EndOfShortString(ReadOnlySpan<byte> json, int start)
     {
-        var close = json[start..].IndexOfAny((byte)'"', (byte)'\\');
-        return close >= 0 && json[start + close] == (byte)'"' ? start + close : TopLevelMembers.EndOfString(json, start);
+        var end = Math.Min(json.Length, start + 32);
+        for (var i = start; i < end; i++)
+        {
+            var b = json[i];
+            if (b == (byte)'"')
+            {
+                return i;
+            }
+
+            if (b == (byte)'\\')
+            {
+                break;
+            }
+        }
+
+        return TopLevelMembers.EndOfString(json, start);
     }
 
     private static bool ValueAt(ReadOnlySpan<byte> json, int at, out int start, out int length, out bool isString)
@@ -66,7 +83,7 @@ public static class TopLevelField
 
         if (json[at] == (byte)'"')
         {
-            var end = EndOfPlainString(json, at + 1);
+            var end = EndOfShortString(json, at + 1);
             if (end < 0)
             {
                 return false;
