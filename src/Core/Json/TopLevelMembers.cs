@@ -112,6 +112,80 @@ public ref struct TopLevelMembers
         return false;
     }
 
+    /// <summary>
+    /// Where the value of the first top-level member named <paramref name="name"/> (UTF-8, unescaped) starts, as
+    /// <see cref="ValueStart"/> after the <see cref="MoveNext"/> that stops at it; -1 when there is none. The same scan
+    /// in one loop, each top-level name compared where it lies: routing reads one field of every record.
+    /// </summary>
+    public static int ValueStartOf(ReadOnlySpan<byte> json, ReadOnlySpan<byte> name)
+    {
+        var depth = 0;
+        var at = 0;
+        while (true)
+        {
+            at = Find(json, at, Structural, StructuralByte);
+            if (at < 0)
+            {
+                return -1;
+            }
+
+            var c = json[at++];
+            if (c != (byte)'"')
+            {
+                depth += c is (byte)'{' or (byte)'[' ? 1 : -1;
+                if (depth <= 0)
+                {
+                    return -1;
+                }
+
+                continue;
+            }
+
+            var nameStart = at;
+            // A name without quote or backslash is the raw name that holds its bytes up to a quote.
+            var same = depth == 1 && nameStart + name.Length < json.Length && json[nameStart + name.Length] == (byte)'"'
+                && json.Slice(nameStart, name.Length).SequenceEqual(name) && IsPlain(name);
+            var end = same ? nameStart + name.Length : EndOfString(json, nameStart);
+            if (end < 0)
+            {
+                return -1;
+            }
+
+            at = end + 1;
+            if (depth != 1)
+            {
+                continue;
+            }
+
+            var colon = SkipWhitespace(json, at);
+            if (colon >= json.Length || json[colon] != (byte)':')
+            {
+                continue; // a string value, not a name
+            }
+
+            // An escape is longer than what it stands for: a raw name shorter than the name is another name.
+            if (same || (end - nameStart >= name.Length && TextEquals(json[nameStart..end], name)))
+            {
+                return SkipWhitespace(json, colon + 1);
+            }
+
+            at = colon + 1;
+        }
+    }
+
+    private static bool IsPlain(ReadOnlySpan<byte> name)
+    {
+        foreach (var b in name)
+        {
+            if (b is (byte)'"' or (byte)'\\')
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>The index of the quote closing the string whose content starts at <paramref name="start"/>; -1 if unterminated.</summary>
     public static int EndOfString(ReadOnlySpan<byte> json, int start)
     {

@@ -133,6 +133,8 @@ public static class PartitionRouter
             }
         }
 
+        // Every table receiving records (the usual case) keeps its index: no renumbering.
+        var renumber = routed.Count != tables;
         counts.Clear();
         for (var i = 0; i < records.Length; i++)
         {
@@ -145,7 +147,10 @@ public static class PartitionRouter
                     copy[counts[t]++] = records[i];
                 }
 
-                targets[k] = routedIndex[t];
+                if (renumber)
+                {
+                    targets[k] = routedIndex[t];
+                }
             }
         }
 

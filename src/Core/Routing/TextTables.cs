@@ -11,6 +11,14 @@ internal sealed class TextTables
     private readonly Dictionary<byte[], int[]> byText = new(Utf8TextComparer.Instance);
     private readonly Dictionary<byte[], int[]>.AlternateLookup<ReadOnlySpan<byte>> lookup;
 
+    /// <summary>Up to <see cref="FewTexts"/> texts: compared one by one, cheaper than hashing each record's text.</summary>
+    private (byte[] Text, int[] Tables)[]? few = [];
+
+    private const int FewTexts = 8;
+
+    /// <summary>Some text holds a backslash: a raw JSON string equal to it byte for byte may be an escape, not that text.</summary>
+    private bool backslashes;
+
     public TextTables() => lookup = byText.GetAlternateLookup<ReadOnlySpan<byte>>();
 
     /// <summary>The compared texts and their tables.</summary>
@@ -23,6 +31,8 @@ internal sealed class TextTables
         if (!tables.Contains(table))
         {
             byText[text] = [.. tables, table];
+            backslashes |= text.AsSpan().Contains((byte)'\\');
+            few = byText.Count <= FewTexts ? [.. byText.Select(e => (e.Key, e.Value))] : null;
         }
     }
 
@@ -39,7 +49,23 @@ internal sealed class TextTables
     }
 
     /// <summary>The tables of <paramref name="text"/> (unescaped UTF-8); empty when none.</summary>
-    public ReadOnlySpan<int> Of(ReadOnlySpan<byte> text) => lookup.TryGetValue(text, out var tables) ? tables : [];
+    public ReadOnlySpan<int> Of(ReadOnlySpan<byte> text)
+    {
+        if (few is { } texts)
+        {
+            foreach (var (candidate, tables) in texts)
+            {
+                if (candidate.Length == text.Length && text.SequenceEqual(candidate))
+                {
+                    return tables;
+                }
+            }
+
+            return [];
+        }
+
+        return lookup.TryGetValue(text, out var found) ? found : [];
+    }
 
     /// <summary>
     /// The tables of a raw JSON value found by <see cref="TopLevelField.Find"/>, compared as text: a string by its
@@ -53,7 +79,16 @@ internal sealed class TextTables
             return raw.SequenceEqual("null"u8) ? [] : Of(raw);
         }
 
-        if (raw.IndexOf((byte)'\\') < 0)
+        if (!backslashes)
+        {
+            // Equal byte for byte to a text without backslash: the raw string holds no escape.
+            var hit = Of(raw);
+            if (!hit.IsEmpty || raw.IndexOf((byte)'\\') < 0)
+            {
+                return hit;
+            }
+        }
+        else if (raw.IndexOf((byte)'\\') < 0)
         {
             return Of(raw);
         }

@@ -35,19 +35,40 @@ public static class TopLevelField
     /// </summary>
     public static bool Find(ReadOnlySpan<byte> json, ReadOnlySpan<byte> name, out int start, out int length, out bool isString)
     {
-        var members = new TopLevelMembers(json);
-        while (members.MoveNext())
+        var at = TopLevelMembers.ValueStartOf(json, name);
+        if (at >= 0)
         {
-            if (TopLevelMembers.TextEquals(members.Name, name))
-            {
-                return ValueAt(json, members.ValueStart, out start, out length, out isString);
-            }
+            return ValueAt(json, at, out start, out length, out isString);
         }
 
         start = 0;
         length = 0;
         isString = false;
         return false;
+    }
+
+    /// <summary>
+    /// <see cref="TopLevelMembers.EndOfString"/> for the short values routes compare: their first bytes looked at one by
+    /// one (cheaper than a vector search's set-up), the full scan for a long or escaped string.
+    /// </summary>
+    private static int EndOfShortString(ReadOnlySpan<byte> json, int start)
+    {
+        var end = Math.Min(json.Length, start + 32);
+        for (var i = start; i < end; i++)
+        {
+            var b = json[i];
+            if (b == (byte)'"')
+            {
+                return i;
+            }
+
+            if (b == (byte)'\\')
+            {
+                break;
+            }
+        }
+
+        return TopLevelMembers.EndOfString(json, start);
     }
 
     private static bool ValueAt(ReadOnlySpan<byte> json, int at, out int start, out int length, out bool isString)
@@ -62,7 +83,7 @@ public static class TopLevelField
 
         if (json[at] == (byte)'"')
         {
-            var end = TopLevelMembers.EndOfString(json, at + 1);
+            var end = EndOfShortString(json, at + 1);
             if (end < 0)
             {
                 return false;

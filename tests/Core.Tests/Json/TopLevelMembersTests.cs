@@ -118,6 +118,66 @@ public sealed class TopLevelMembersTests
         }
     }
 
+    [Theory]
+    [InlineData("""{"type":"click"}""", "type")]
+    [InlineData("{ \"a\" : 1 , \"type\"\t:\n \"x\" }", "type")]
+    [InlineData("""{"a":"type","type":1}""", "type")] // a string value equal to the name is not the name
+    [InlineData("""{"a":{"type":1},"b":["type"],"type":2}""", "type")]
+    [InlineData("""{"typ":1,"types":2,"\u0074ype":3,"type":4}""", "type")] // the escaped one is the first
+    [InlineData("""{"q\"uote":1,"q\\x":2}""", "q\"uote")]
+    [InlineData("""{"q\"uote":1,"q\\x":2}""", "q\\x")]
+    [InlineData("""{"q\\x":1,"x":2}""", "q\\\\x")] // raw q\\x is q\x: not a name holding the raw bytes
+    [InlineData("""{"":1,"a":2}""", "")]
+    [InlineData("""{"a":1}{"type":2}""", "type")]
+    [InlineData("""[{"type":1}]""", "type")]
+    [InlineData("""{"type""", "type")]
+    [InlineData("""{"type":""", "type")]
+    public void ValueStartOf_IsTheValueStartOfTheFirstMemberOfTheName(string json, string name) =>
+        Assert.Equal(FirstValueStart(Encoding.UTF8.GetBytes(json), Encoding.UTF8.GetBytes(name)), TopLevelMembers.ValueStartOf(Encoding.UTF8.GetBytes(json), Encoding.UTF8.GetBytes(name)));
+
+    [Fact]
+    public void ValueStartOf_AgreesWithMoveNext_OverGeneratedObjectsPrefixesAndNoise()
+    {
+        var random = new Random(11);
+        var inputs = new List<byte[]>();
+        for (var i = 0; i < 1500; i++)
+        {
+            var members = Enumerable.Range(0, 1 + random.Next(5)).Select(m => "\"" + Text(random, random.Next(12)) + "\"" + (random.Next(3) == 0 ? " : " : ":") + (random.Next(2) == 0 ? "\"" + Text(random, random.Next(12)) + "\"" : "{\"a\":[1]}"));
+            inputs.Add(Encoding.UTF8.GetBytes("{" + string.Join(",", members) + "}"));
+        }
+
+        var row = Encoding.UTF8.GetBytes("""{"a":"x\\\"y","b":[1,{"c":"}"}],"d":{"e":"\\"},"é":1}""");
+        inputs.AddRange(Enumerable.Range(0, row.Length + 1).Select(n => row[..n]));
+        for (var i = 0; i < 500; i++)
+        {
+            inputs.Add([(byte)'{', .. Enumerable.Range(0, 40).Select(_ => "{}[]\\\":,ab "u8[random.Next(11)])]);
+        }
+
+        string[] names = ["a", "b", "ab", "é", "", "\"", "\\", "absent"];
+        foreach (var json in inputs)
+        {
+            var asked = names.Concat(Of(json)).Select(Encoding.UTF8.GetBytes);
+            foreach (var name in asked)
+            {
+                Assert.True(FirstValueStart(json, name) == TopLevelMembers.ValueStartOf(json, name), $"{Encoding.UTF8.GetString(json)} / {Encoding.UTF8.GetString(name)}");
+            }
+        }
+    }
+
+    private static int FirstValueStart(ReadOnlySpan<byte> json, ReadOnlySpan<byte> name)
+    {
+        var members = new TopLevelMembers(json);
+        while (members.MoveNext())
+        {
+            if (TopLevelMembers.TextEquals(members.Name, name))
+            {
+                return members.ValueStart;
+            }
+        }
+
+        return -1;
+    }
+
     /// <summary>JSON string content of <paramref name="length"/> characters, escapes (\", \\, \u00e9) anywhere.</summary>
     private static string Text(Random random, int length)
     {

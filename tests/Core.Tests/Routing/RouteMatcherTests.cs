@@ -27,6 +27,25 @@ public sealed class RouteMatcherTests
          {"topic":"events","table":"all_events"}]
         """;
 
+    /// <summary>One field of few texts (compared one by one, not hashed), one holding a quote, and a table taking all.</summary>
+    private const string FewTexts = """
+        [{"topic":"few","table":"clicks","where":{"field":"type","equals":"click"}},
+         {"topic":"few","table":"views","where":{"field":"type","equals":"view"}},
+         {"topic":"few","table":"fives","where":{"field":"type","equals":"5"}},
+         {"topic":"few","table":"quoted","where":{"field":"type","equals":"cl\"ick"}},
+         {"topic":"few","table":"all_events"}]
+        """;
+
+    /// <summary>Few texts, one holding a backslash: a raw string of the same bytes is an escape, not that text.</summary>
+    private const string FewTextsWithBackslash = """
+        [{"topic":"slash","table":"clicks","where":{"field":"type","equals":"click"}},
+         {"topic":"slash","table":"slashed","where":{"field":"type","equals":"cl\\ick"}},
+         {"topic":"slash","table":"unicode","where":{"field":"type","equals":"naïve"}},
+         {"topic":"slash","table":"views","where":{"field":"type","equals":"view"}},
+         {"topic":"slash","table":"fives","where":{"field":"type","equals":"5"}},
+         {"topic":"slash","table":"truths","where":{"field":"type","equals":"true"}}]
+        """;
+
     /// <summary>Two fields, headers and keys, tables reached by several conditions: the general path.</summary>
     private const string Mixed = """
         [{"topic":"mixed","table":"t1","where":{"field":"type","equals":"click"}},
@@ -45,7 +64,7 @@ public sealed class RouteMatcherTests
     [
         """{"type":"click"}""", """{"type":"view","n":5}""", """{"n":"5","type":"CLICK"}""", """{"type":5}""", """{"type":5.0}""",
         """{"type":"5"}""", """{"type":null}""", """{"type":"null"}""", """{"type":true}""", """{"type":"true"}""", """{"type":{"a":"click"}}""",
-        """{"type":["click"]}""", """{"type":"cl\u0069ck"}""", """{"type":"cl\"ick"}""", """{"type":"cl\\ick"}""", """{"type":"naïve"}""",
+        """{"type":["click"]}""", """{"type":"cl\u0069ck"}""", """{"type":"cl\"ick"}""", """{"type":"cl\\ick"}""", """{"type":"cl\ick"}""", """{"type":"naïve"}""",
         """{"type":"na\u00efve"}""", """{"type":"日本"}""", """{"type":"\u65e5\u672c"}""", """{"type":"view","type":"click"}""",
         """{"x":{"type":"click"},"n":1.0}""", """{"\u0074ype":"click","n":1}""", """{ "type" : "view" , "n" : 5 }""", "{}",
         "type click", "[1,2]", null, """{"type":"clicks"}""", """{"type":"cli"}""", """{"note":"\"type\":\"click\"","type":"view"}""",
@@ -63,6 +82,8 @@ public sealed class RouteMatcherTests
 
     [Theory]
     [InlineData(FieldOnly, "events")]
+    [InlineData(FewTexts, "few")]
+    [InlineData(FewTextsWithBackslash, "slash")]
     [InlineData(Mixed, "mixed")]
     public void Route_SendsEachRecordToTheTablesOfTheRulesItMatches_OneByOne(string routes, string topic)
     {
