@@ -125,6 +125,23 @@ public class StateCacheTests
         Assert.Null(cache.Take(Source, [(A, 20), (B, 10)]));
     }
 
+    [Fact]
+    public void Loaded_APartOfTheLastWriteUnchanged_UsesTheCacheAgain_ButAReadOfNoneOfItDoesNot()
+    {
+        var cache = new StateCache(new FixedTime(DateTimeOffset.UnixEpoch));
+        var other = new PartitionKey("orders", 2);
+        cache.Remember(Source, [State(A, 0, 9), State(B, 0, 4)], 1234);
+        cache.Stale(Source);
+
+        cache.Loaded(Source, Snapshot(State(other, 0, 3) with { Version = 1234 }));
+        cache.Remember(Source, [State(A, 10, 19), State(B, 5, 9)], 1300);
+        Assert.Null(cache.Take(Source, [(A, 20), (B, 10)]));
+
+        cache.Loaded(Source, Snapshot(State(A, 10, 19) with { Version = 1300 }));
+        cache.Remember(Source, [State(A, 20, 29), State(B, 10, 14)], 1400);
+        Assert.NotNull(cache.Take(Source, [(A, 30), (B, 15)]));
+    }
+
     private static StateSnapshot Snapshot(params PartitionState[] states) =>
         new(states.ToDictionary(s => s.Key), new HashSet<PartitionKey>());
 }

@@ -92,8 +92,9 @@ public sealed class StateCache(TimeProvider time)
     }
 
     /// <summary>
-    /// A state read of this source's partitions: when every partition of this process's last remembered write still
-    /// holds that write's version, nobody else wrote since, so the cache is used again.
+    /// A state read of this source's partitions: when every partition of this process's last remembered write that the
+    /// read saw (at least one) still holds that write's version, nobody else wrote them since, so the cache is used again
+    /// (it is never trusted alone: the write planned from it is fenced and read back).
     /// </summary>
     public void Loaded(SourceIdentity source, StateSnapshot snapshot)
     {
@@ -102,7 +103,8 @@ public sealed class StateCache(TimeProvider time)
         lock (_bySource)
         {
             if (_distrusted.Contains(source.Name) && _lastWritten.TryGetValue(source.Name, out var last) &&
-                last.States.Keys.All(k => snapshot.States.TryGetValue(k, out var s) && s.Version == last.Version))
+                last.States.Keys.Any(snapshot.States.ContainsKey) &&
+                last.States.Keys.All(k => !snapshot.States.TryGetValue(k, out var s) || s.Version == last.Version))
             {
                 _distrusted.Remove(source.Name);
             }
