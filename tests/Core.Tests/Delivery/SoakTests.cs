@@ -154,8 +154,8 @@ public class SoakTests(ClickHouseFixture fixture)
                     // spent in the table but not in the view's table; a later, different content under the same token
                     // (a fill round) is dropped by the table and taken by the view's table, so the view's table can
                     // miss rows of that range or, once the table's fill lands them under a later round, hold them
-                    // twice. The table itself is exact (asserted above and below); here only that nothing foreign
-                    // reached the view's table.
+                    // twice (counted in PossibleDuplicates: TopologyTests). The table itself is exact (asserted above
+                    // and below); here only that nothing foreign reached the view's table.
                     Assert.True(offsets <= good, $"{table}: {rows} rows, {offsets} distinct offsets, {good} good records");
                     continue;
                 }
