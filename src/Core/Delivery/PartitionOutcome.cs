@@ -64,8 +64,9 @@ public sealed class PartitionOutcome
     public Exception? Failure { get; set; }
 
     /// <summary>
-    /// The recorded range whose insert, carrying all of it under its first token, a materialized view rejected (the table's
-    /// block landed): recorded in the state after the failure (<see cref="State.StateEntry.ViewFailed"/>).
+    /// The recorded range whose round-0 insert a materialized view rejected, when the table's rows of the range are then
+    /// known to be round 0's (the insert carried all of it, or no later round was used yet): recorded in the state after
+    /// the failure (<see cref="State.StateEntry.ViewFailed"/>).
     /// </summary>
     public OffsetRange? ViewRejected { get; set; }
 }

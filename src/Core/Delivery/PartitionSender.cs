@@ -223,7 +223,7 @@ internal sealed class PartitionSender
         var droppedOnce = new HashSet<int>();
         for (var round = 0; round <= send.Round && missing.Count > 0; round++)
         {
-            await InsertRowsAsync([.. missing], Token(send, round), rejected);
+            await (round == 0 ? InsertRoundZeroAsync(send, [.. missing], rejected) : InsertRowsAsync([.. missing], Token(send, round), rejected));
             present = await PresentForFillAsync(send);
             missing = RowsNotIn(from, to, present, rejected);
             droppedOnce.UnionWith(missing);
@@ -270,15 +270,17 @@ internal sealed class PartitionSender
     }
 
     /// <summary>
-    /// Round 0 of a recorded range again, for the views of the table. When the range's first insert (all of it) landed in
-    /// the table and a view rejected it (recorded in the state), the whole range is re-sent from the table's own rows
-    /// (<see cref="ViewRefill"/>): a redelivery that carries only part of the range cannot spend the views' token on that
-    /// part. Otherwise the batch's records of the range go again under round 0.
+    /// Round 0 of a recorded range again, for the views of the table. A redelivery that carries only part of the range
+    /// must not spend the views' token on that part when round 0 landed in the table with all of it: the rest would never
+    /// reach the views' tables. So the whole range is re-sent from the table's own rows (<see cref="ViewRefill"/>) when
+    /// round 0 is known to hold them: a view rejected the range's first insert (recorded in the state), or
+    /// <see cref="RoundZeroHeldAsync"/> finds them. Otherwise the batch's records of the range go again under round 0.
     /// </summary>
     private async Task ResendThroughViewsAsync(PlannedSend send, int from, int to, List<DeadLetter> rejected)
     {
         var shape = _encoded.Shape;
-        if (send.ViewFailed && shape.CanProbe && shape.PresenceTable == _encoded.Table)
+        var fromTable = send.ViewFailed || (send.Records != send.TokenRange && await RoundZeroHeldAsync(send));
+        if (fromTable && shape.CanProbe && shape.PresenceTable == _encoded.Table)
         {
             var held = await BytesAsync(RecordPresence.TableQuery(_encoded.Table, shape.Metadata, _source.Name, Records.Topic, Records.Partition, send.TokenRange));
             if (ViewRefill.OneRowPerOffset(held))
@@ -311,7 +313,50 @@ internal sealed class PartitionSender
                 new LogFields(Records.Topic, Records.Partition, send.TokenRange.First, send.TokenRange.Last, _encoded.Table.ToString()));
         }
 
-        await InsertRowsAsync(RowsNotIn(from, to, [], rejected), Token(send, 0), rejected);
+        await InsertRoundZeroAsync(send, RowsNotIn(from, to, [], rejected), rejected);
+    }
+
+    /// <summary>
+    /// An insert of a fill under round 0. On a table with views, on the range's first redelivery (no later round used
+    /// yet), outside insert groups and when round 0 was planned with every record: a view's error means that round 0
+    /// is spent in the table and that the table's rows of the range are round 0's, whichever attempt landed them (this
+    /// one, or an earlier one whose answer was lost). Recorded like a rejected first insert, so the redelivery re-sends
+    /// those rows from the table under round 0 (<see cref="ViewRefill"/>) instead of a part of them.
+    /// </summary>
+    private async Task InsertRoundZeroAsync(PlannedSend send, List<int> rows, List<DeadLetter> rejected)
+    {
+        try
+        {
+            await InsertRowsAsync(rows, Token(send, 0), rejected);
+        }
+        catch (ClickHouseException e) when (_encoded.Shape.HasMaterializedViews && send.Round == 0 && !send.ProbedFirst && send.Group == 0
+            && ClickHouseErrors.ViewOf(e.Message) is not null)
+        {
+            _outcome.ViewRejected = send.TokenRange;
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Whether the table's rows of the range are those of its round-0 insert, carrying all of it, when nothing recorded
+    /// says so: an answer lost while a view failed leaves no trace in the state. Holds on the range's first redelivery
+    /// (no later round used), when round 0 was planned with every record of the range (not <see cref="PlannedSend.ProbedFirst"/>),
+    /// outside insert groups, on a table that keeps <c>_timestamp</c>: then no token but round 0 can have put this
+    /// range's records in the table, and one insert lands whole or not at all, so finding the batch's records there by
+    /// their content, one row per offset and no other content at those offsets, means round 0 landed.
+    /// </summary>
+    private async Task<bool> RoundZeroHeldAsync(PlannedSend send)
+    {
+        var shape = _encoded.Shape;
+        if (send.Round != 0 || send.ProbedFirst || send.Group != 0 || !shape.CanProbe || shape.PresenceTable != _encoded.Table
+            || (shape.Metadata & MetadataColumns.Timestamp) == 0)
+        {
+            return false;
+        }
+
+        var answer = await BytesAsync(RecordPresence.TableQuery(_encoded.Table, shape.Metadata, _source.Name, Records.Topic, Records.Partition, send.Records));
+        var matched = RecordPresence.Present(answer, RecordsIn(send.Records));
+        return matched.Count > 0 && matched.Count == RecordPresence.Offsets(answer).Count && ViewRefill.OneRowPerOffset(answer);
     }
 
     /// <summary>

@@ -84,6 +84,20 @@ public static class RecordPresence
         return present;
     }
 
+    /// <summary>The offsets a presence answer holds rows at, whatever their content.</summary>
+    public static HashSet<long> Offsets(ReadOnlyMemory<byte> tsv)
+    {
+        var offsets = new HashSet<long>();
+        foreach (var line in tsv.Split())
+        {
+            var span = line.Span;
+            var tab = span.IndexOf((byte)'\t');
+            offsets.Add(long.Parse(tab < 0 ? span : span[..tab], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture));
+        }
+
+        return offsets;
+    }
+
     /// <summary>The unix second of a millisecond timestamp, as ClickHouse's toUnixTimestamp truncates it (floor).</summary>
     public static long Seconds(long timestampMs) => Math.DivRem(timestampMs, 1000L) is var (q, r) && r < 0 ? q - 1 : q;
 

@@ -19,8 +19,9 @@ public static class ViewRefill
     /// The re-send of <paramref name="range"/>'s rows of this partition (and source) from <paramref name="table"/> into
     /// itself. All or nothing: it sends no row when some offset of the range holds two rows (the same offsets of a
     /// recreated topic or a rewind), whose older copy its views may hold already. Run under the range's first token, and
-    /// only when that token's insert is known to have landed in the table (a view rejected it: the state records it),
-    /// otherwise the table would take the rows as a new block. <c>ORDER BY</c> makes the SELECT stable, which an
+    /// only when that token is known to be spent in the table on the rows it holds for the range (a view rejected it and
+    /// the state records it, or the records were found there on the range's first redelivery), otherwise the table would
+    /// take the rows as a new block. <c>ORDER BY</c> makes the SELECT stable, which an
     /// INSERT SELECT needs to be deduplicated (<c>deduplicate_insert_select</c>).
     /// </summary>
     public static string Sql(TableName table, MetadataColumns metadata, string source, string topic, int partition, OffsetRange range)
@@ -33,21 +34,7 @@ public static class ViewRefill
     }
 
     /// <summary>Whether a presence answer (<see cref="RecordPresence.TableQuery"/>: offset first on each line) has one line per offset.</summary>
-    public static bool OneRowPerOffset(ReadOnlyMemory<byte> tsv)
-    {
-        var seen = new HashSet<long>();
-        foreach (var line in tsv.Split())
-        {
-            var span = line.Span;
-            var tab = span.IndexOf((byte)'\t');
-            if (!seen.Add(long.Parse(tab < 0 ? span : span[..tab], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture)))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
+    public static bool OneRowPerOffset(ReadOnlyMemory<byte> tsv) => RecordPresence.Offsets(tsv).Count == tsv.Split().Count();
 
     private static string Num(long n) => n.ToString(CultureInfo.InvariantCulture);
 }

@@ -30,11 +30,18 @@ public class ReconcilerTests
     public void Plan_NoRecordedStateOnATableThatCanAnswer_ProbesFirst_ASuccessorBatchDoesNot()
     {
         // Lost state (truncated, replaced, a new SINK_ID) looks like a first sight: nothing vouches that the records are new.
-        Assert.Equal(new PlannedSend(SendKind.Fresh, R(100, 199), R(100, 199), 0, ProbeFirst: true), Assert.Single(Reconciler.Plan(Key, null, R(100, 199), Ts, tableHasOffsetColumns: true, strictOffsets: false).Sends));
+        var first = Reconciler.Plan(Key, null, R(100, 199), Ts, tableHasOffsetColumns: true, strictOffsets: false);
+        Assert.Equal(new PlannedSend(SendKind.Fresh, R(100, 199), R(100, 199), 0, ProbeFirst: true), Assert.Single(first.Sends));
+
+        // The state says that round 0 may carry only part of the range, and a redelivery's fill is told.
+        Assert.True(Assert.Single(first.NewState.Entries).ProbedFirst);
+        Assert.True(Assert.Single(Reconciler.Plan(Key, first.NewState, R(100, 149), Ts, tableHasOffsetColumns: true, strictOffsets: false).Sends).ProbedFirst);
 
         // The steady state: the mapping committed the recorded range, the batch after it is new.
         var recorded = State(new StateEntry(R(0, 99), R(0, 99), 0, false));
-        Assert.Equal(new PlannedSend(SendKind.Fresh, R(100, 199), R(100, 199), 0), Assert.Single(Reconciler.Plan(Key, recorded, R(100, 199), Ts, tableHasOffsetColumns: true, strictOffsets: false).Sends));
+        var next = Reconciler.Plan(Key, recorded, R(100, 199), Ts, tableHasOffsetColumns: true, strictOffsets: false);
+        Assert.Equal(new PlannedSend(SendKind.Fresh, R(100, 199), R(100, 199), 0), Assert.Single(next.Sends));
+        Assert.False(next.NewState.Entries.Single(e => e.Range == R(100, 199)).ProbedFirst);
     }
 
     [Fact]
@@ -161,7 +168,7 @@ public class ReconcilerTests
             // A table that can answer is asked first: a recreated topic's records are not there, a rewind's may be.
             Assert.Equal(new PlannedSend(SendKind.Rewound, R(0, 499), R(0, 499), 0, ProbeFirst: offsetColumns), Assert.Single(plan.Sends));
             Assert.NotEqual(42UL, plan.NewState.Nonce);
-            Assert.Equal([Unit(0, 499)], plan.NewState.Entries);
+            Assert.Equal([Unit(0, 499) with { ProbedFirst = offsetColumns }], plan.NewState.Entries);
         }
     }
 
@@ -318,5 +325,16 @@ public class ReconcilerTests
         Assert.False(entries[0].Landed);
         Assert.False(entries[1].ViewFailed);
         Assert.True(entries[1].Landed);
+    }
+
+    [Fact]
+    public void ParseEntries_LandedThree_IsARangeWhoseFirstInsertMayBePartial_NotLanded()
+    {
+        var entries = StateRowFormat.ParseEntries("0:9:0:9:0:0:3,10:19:10:19:0:0:0", "0,0");
+
+        Assert.True(entries[0].ProbedFirst);
+        Assert.False(entries[0].Landed);
+        Assert.False(entries[0].ViewFailed);
+        Assert.False(entries[1].ProbedFirst);
     }
 }

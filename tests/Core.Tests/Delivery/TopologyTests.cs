@@ -113,6 +113,59 @@ public class TopologyTests(ClickHouseFixture fixture)
     }
 
     [Fact]
+    public async Task MergeTreeWithView_AnswersLostWhileTheViewFails_ThenRedeliveredInSmallerBatches_IsCompleteInTheViewsTable()
+    {
+        var topology = Topology.MergeTreeWithSwitchedView();
+        using var h = await TopologyHarness.CreateAsync(fixture, [topology]);
+        var records = TopologyHarness.Records(topology.Name, 60);
+        Assert.Empty(await h.InvokeAsync(records.Take(30)));
+        var next = records.Skip(30).ToList();
+
+        // Every attempt of the next batch lands in the table, fails in the view and loses its answer: the sink never
+        // sees the view's error, so nothing is recorded.
+        await h.RunAsync(Topology.BreakView(topology.Name));
+        h.Faults.Decide = OnInsertsInto(topology.Landing, Fault.LoseAnswerAfterApplying);
+        Assert.NotEmpty(await h.InvokeAsync(next, TimeSpan.FromSeconds(1.5)));
+        h.Faults.Decide = _ => Fault.None;
+        Assert.Equal(60, await h.ScalarAsync($"SELECT count() FROM {h.Database}.{topology.Landing}"));
+        Assert.Equal(30, await h.ScalarAsync($"SELECT count() FROM {h.Database}.{topology.Stored}"));
+
+        // Re-batched after the failure: the first part alone, then the rest, then all of it again.
+        await h.RunAsync(Topology.FixView(topology.Name));
+        Assert.Empty(await h.InvokeAsync(next.Take(10)));
+        Assert.Empty(await h.InvokeAsync(next.Skip(10)));
+        Assert.Empty(await h.InvokeAsync(next));
+
+        Assert.Equal((60L, 60L, 60L), await h.CountsAsync(topology.Landing));
+        Assert.Equal((60L, 60L, 60L), await h.CountsAsync(topology.Stored));
+        Assert.Equal(0, h.Metrics.Sum(m => m.PossibleDuplicates));
+    }
+
+    [Fact]
+    public async Task MergeTreeWithView_ViewRejectsAPartOfTheRangeOnItsFirstRedelivery_ThenSmallerAndWholeRedeliveries_IsCompleteInTheViewsTable()
+    {
+        var topology = Topology.MergeTreeWithSwitchedView();
+        using var h = await TopologyHarness.CreateAsync(fixture, [topology]);
+        var records = TopologyHarness.Records(topology.Name, 60);
+        Assert.Empty(await h.InvokeAsync(records.Take(30)));
+        var next = records.Skip(30).ToList();
+
+        // The next range's first insert never reaches the server; its first redelivery carries a part of it, which
+        // lands in the table under round 0 while the view fails (seen: recorded); then a smaller part, then all of it.
+        h.Faults.Decide = OnInsertsInto(topology.Landing, Fault.RefuseBeforeSending);
+        Assert.NotEmpty(await h.InvokeAsync(next, TimeSpan.FromSeconds(1.5)));
+        h.Faults.Decide = _ => Fault.None;
+        await h.RunAsync(Topology.BreakView(topology.Name));
+        Assert.NotEmpty(await h.InvokeAsync(next.Take(10)));
+        await h.RunAsync(Topology.FixView(topology.Name));
+        Assert.Empty(await h.InvokeAsync(next.Take(5)));
+        Assert.Empty(await h.InvokeAsync(next));
+
+        Assert.Equal((60L, 60L, 60L), await h.CountsAsync(topology.Landing));
+        Assert.Equal((60L, 60L, 60L), await h.CountsAsync(topology.Stored));
+    }
+
+    [Fact]
     public async Task MergeTreeWithView_ViewFailedOnAPartSentFirst_ThenTheWholeRange_EveryDuplicateInTheViewsTableIsCounted()
     {
         var topology = Topology.MergeTreeWithSwitchedView();

@@ -16,11 +16,12 @@ public readonly record struct PartitionKey(string Topic, int Partition);
 /// the range went out in one insert with other partitions' ranges of its table (<see cref="InsertGroups"/>): round 0 of
 /// its token is then that insert's token, shared by every member. <see cref="Mark"/>: where the range's token stood against
 /// the table's deduplication window when it was first recorded (<see cref="WindowGuard"/>; null: not known).
-/// <see cref="ViewFailed"/>: the range's first insert, carrying all of it, landed in the table and a materialized view on
-/// the table rejected the block (recorded after the failure): a redelivery re-sends the range to the views from the table's
-/// own rows (<see cref="ViewRefill"/>).
+/// <see cref="ViewFailed"/>: round 0 of the range's token landed in the table and a materialized view on the table
+/// rejected the block, when no later round had been used (recorded after the failure): the table's rows of the range are
+/// round 0's, and a redelivery re-sends them to the views from the table (<see cref="ViewRefill"/>). <see cref="ProbedFirst"/>: the range's first insert was planned to leave out the
+/// records the table held already (no state vouched that they were new), so round 0 of its token may carry only part of it.
 /// </summary>
-public sealed record StateEntry(OffsetRange Range, OffsetRange TokenRange, int Generation, bool Pending, bool Landed = false, int Round = 0, RangeCount? Count = null, ulong Group = 0, WindowMark? Mark = null, bool ViewFailed = false);
+public sealed record StateEntry(OffsetRange Range, OffsetRange TokenRange, int Generation, bool Pending, bool Landed = false, int Round = 0, RangeCount? Count = null, ulong Group = 0, WindowMark? Mark = null, bool ViewFailed = false, bool ProbedFirst = false);
 
 /// <summary>
 /// What the state table holds for one (sink, source, topic, partition). <see cref="Nonce"/> is part of every token:

@@ -43,6 +43,9 @@ public sealed record PlannedSend(SendKind Kind, OffsetRange Records, OffsetRange
 
     /// <summary>The recorded range landed in the table but a view on it rejected the block (<see cref="StateEntry.ViewFailed"/>).</summary>
     public bool ViewFailed { get; init; }
+
+    /// <summary>The recorded range's first insert may have carried only part of it (<see cref="StateEntry.ProbedFirst"/>).</summary>
+    public bool ProbedFirst { get; init; }
 }
 
 /// <summary>What to send for one partition, and the state to record before sending it.</summary>
@@ -95,7 +98,7 @@ public static class Reconciler
             // On a table that can answer, the records already there (a stale poller's batch, a rewind over records
             // that landed) are found by their content and not sent again; a recreated topic's new records are not found.
             sends.Add(new PlannedSend(SendKind.Rewound, batch, batch, 0, ProbeFirst: tableHasOffsetColumns));
-            entries.Add(new StateEntry(batch, batch, 0, false));
+            entries.Add(new StateEntry(batch, batch, 0, false, ProbedFirst: tableHasOffsetColumns));
             return new PartitionPlan(sends, new PartitionState(key, generation, entries, nonce, Legacy: false));
         }
 
@@ -132,7 +135,7 @@ public static class Reconciler
             {
                 // Whole range or part of it, sent before or not: consume the range's current token round with the rows
                 // that are missing, then fill what is still missing under the next round (recorded here, before use).
-                sends.Add(new PlannedSend(SendKind.FillMissing, overlap, e.TokenRange, e.Generation, e.Round, Group: e.Group) { Mark = e.Mark, ViewFailed = e.ViewFailed });
+                sends.Add(new PlannedSend(SendKind.FillMissing, overlap, e.TokenRange, e.Generation, e.Round, Group: e.Group) { Mark = e.Mark, ViewFailed = e.ViewFailed, ProbedFirst = e.ProbedFirst });
                 entries.Add(e with { Round = e.Round + 1 });
             }
             else if (e.Group != 0)
@@ -179,8 +182,9 @@ public static class Reconciler
             // Without any state for the partition (seen for the first time, the state table truncated or replaced, a
             // new SINK_ID) nothing says these records are new: a table that can answer is asked first.
             var rest = new OffsetRange(cursor, batch.Last);
-            sends.Add(new PlannedSend(SendKind.Fresh, rest, rest, next.Generation, ProbeFirst: tableHasOffsetColumns && recorded is null));
-            entries.Add(new StateEntry(rest, rest, next.Generation, false));
+            var probeFirst = tableHasOffsetColumns && recorded is null;
+            sends.Add(new PlannedSend(SendKind.Fresh, rest, rest, next.Generation, ProbeFirst: probeFirst));
+            entries.Add(new StateEntry(rest, rest, next.Generation, false, ProbedFirst: probeFirst));
         }
 
         entries.Sort((a, b) => a.Range.First.CompareTo(b.Range.First));

@@ -41,8 +41,9 @@ internal static class StateRowFormat
             b.Write(",\"generation\":"u8);
             JsonText.WriteNumber(b, e.Generation);
             b.Write(e.Pending ? ",\"pending\":1"u8 : ",\"pending\":0"u8);
-            // The range's known outcome: 1 landed, 2 landed in the table but rejected by a view, 0 not known.
-            b.Write(e.Landed ? ",\"landed\":1}"u8 : e.ViewFailed ? ",\"landed\":2}"u8 : ",\"landed\":0}"u8);
+            // The range's known outcome: 1 landed, 2 landed in the table but rejected by a view, 0 not known (3: not
+            // known, and its first insert may have left out records the table held: StateEntry.ProbedFirst).
+            b.Write(e.Landed ? ",\"landed\":1}"u8 : e.ViewFailed ? ",\"landed\":2}"u8 : e.ProbedFirst ? ",\"landed\":3}"u8 : ",\"landed\":0}"u8);
         });
         WriteParallel(body, ",\"rounds\":["u8, s.Entries, static (b, e) => JsonText.WriteNumber(b, e.Round));
         WriteParallel(body, ",\"range_counts\":["u8, s.Entries, static (b, e) =>
@@ -126,7 +127,7 @@ internal static class StateRowFormat
             var p = item.Split(':');
             long L(int i) => long.Parse(p[i], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
             var round = entries.Count < roundList.Length ? int.Parse(roundList[entries.Count], CultureInfo.InvariantCulture) : 0;
-            entries.Add(new StateEntry(new OffsetRange(L(0), L(1)), new OffsetRange(L(2), L(3)), (int)L(4), p[5] == "1", p.Length > 6 && p[6] == "1", round, CountAt(countList, entries.Count), GroupAt(groupList, entries.Count), MarkAt(markList, entries.Count), p.Length > 6 && p[6] == "2"));
+            entries.Add(new StateEntry(new OffsetRange(L(0), L(1)), new OffsetRange(L(2), L(3)), (int)L(4), p[5] == "1", p.Length > 6 && p[6] == "1", round, CountAt(countList, entries.Count), GroupAt(groupList, entries.Count), MarkAt(markList, entries.Count), p.Length > 6 && p[6] == "2", p.Length > 6 && p[6] == "3"));
         }
 
         return entries;
