@@ -54,10 +54,12 @@ public static class PartitionRouter
         List<RejectedRecord>? reasons = null;
         int skipped = 0, tombstonesSkipped = 0;
         Span<FieldValue> fields = routes.Fields.Count <= 8 ? stackalloc FieldValue[routes.Fields.Count] : new FieldValue[routes.Fields.Count];
+        // The names as an array, read once per partition rather than through the list per record.
+        ReadOnlySpan<byte[]> names = routes.FieldsUtf8 as byte[][] ?? [.. routes.FieldsUtf8];
         for (var i = 0; i < records.Length; i++)
         {
             ref readonly var record = ref records[i];
-            var value = ReadFields(batch, in record, routes, json, fields);
+            var value = ReadFields(batch, in record, names, json, fields);
             var hit = routes.Matcher.Match(batch, in record, value, fields, scratch, seen, i + 1);
             starts[i] = n;
             if (!hit.IsEmpty)
@@ -163,7 +165,7 @@ public static class PartitionRouter
     }
 
     /// <summary>Finds each field the conditions read, once; returns the JSON they were read from.</summary>
-    private static ReadOnlySpan<byte> ReadFields(KafkaBatch batch, in KafkaRecord record, TopicRoutes routes, ValueJson? json, Span<FieldValue> fields)
+    private static ReadOnlySpan<byte> ReadFields(KafkaBatch batch, in KafkaRecord record, ReadOnlySpan<byte[]> names, ValueJson? json, Span<FieldValue> fields)
     {
         if (fields.Length == 0)
         {
@@ -178,7 +180,7 @@ public static class PartitionRouter
 
         for (var f = 0; f < fields.Length; f++)
         {
-            fields[f] = !value.IsEmpty && TopLevelField.Find(value, routes.FieldsUtf8[f], out var start, out var length, out var isString)
+            fields[f] = !value.IsEmpty && TopLevelField.Find(value, names[f], out var start, out var length, out var isString)
                 ? new FieldValue(true, start, length, isString)
                 : default;
         }
