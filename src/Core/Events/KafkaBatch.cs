@@ -86,8 +86,9 @@ public sealed class PartitionRecords
     public string MapKey { get; }
 
     /// <summary>
-    /// The records as an array. A subset's are copied on the first read (once, then kept): the encode and plan steps
-    /// read them through <see cref="Count"/> and the indexer instead, which copy nothing.
+    /// The records as an array. A subset's are copied on the first read and kept (two threads reading first may each
+    /// copy: the same records): the encode and plan steps read them through <see cref="Count"/> and the indexer
+    /// instead, which copy nothing.
     /// </summary>
     public KafkaRecord[] Records => indexes is null ? source : copied ??= Copy(source, indexes);
 
@@ -104,7 +105,8 @@ public sealed class PartitionRecords
 
     /// <summary>
     /// The records at <paramref name="indexes"/> (ascending, each once, below <see cref="Count"/>), in their order,
-    /// without copying them. The subset belongs to the whole partition: a subset of a subset indexes the partition too.
+    /// without copying them; the subset keeps <paramref name="indexes"/>, which must not change afterwards. A subset of a
+    /// subset indexes the whole partition too.
     /// </summary>
     public PartitionRecords Subset(int[] indexes)
     {
