@@ -20,6 +20,24 @@ public sealed class RoutingCostTests
         Assert.Single(r.TopicMs);
         Assert.Single(r.FieldRatio);
         Assert.True(r.SplitByFieldUs > 0);
+        Assert.True(r.WarmUpRounds >= RoutingCost.QuietRounds);
+    }
+
+    [Fact]
+    public void WarmUp_RunsUntilTheJitIsQuiet_ForTheGivenRoundsAndTime()
+    {
+        var ran = 0;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var rounds = RoutingCost.WarmUp(i =>
+        {
+            Assert.Equal(ran, i);
+            ran++;
+        });
+
+        Assert.Equal(ran, rounds);
+        Assert.True(rounds >= RoutingCost.QuietRounds);
+        Assert.True(clock.Elapsed >= RoutingCost.QuietTime);
     }
 
     [Fact]

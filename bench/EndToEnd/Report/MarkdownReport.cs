@@ -44,7 +44,7 @@ internal sealed class MarkdownReport(TextWriter output)
 
     public void RoutingCost(RoutingCostResult r)
     {
-        Line($"ROUTES: route + RowEncoder.Encode of every partition of the end-to-end batch ({r.Records:N0} records, event {r.EventBytes / 1e6:0.00} MB, decoded once), in rotation; ratios per repetition, and of the fastest repetitions (the steadier figure on a loaded machine). By topic: one table ({r.RowsByTopic:N0} rows). By field: the value's `event` field, one table per type ({r.RowsByField:N0} rows, the same split six ways). Fan-out: those six tables plus an all-events table ({r.RowsFanOut:N0} rows). Split alone = TopicRouter.Route by field over every partition, without encoding.");
+        Line($"ROUTES: route + RowEncoder.Encode of every partition of the end-to-end batch ({r.Records:N0} records, event {r.EventBytes / 1e6:0.00} MB, decoded once), in rotation, timed after {r.WarmUpRounds} warm-up rounds (until the JIT compiled nothing for {Sections.RoutingCost.QuietRounds} rounds and {Sections.RoutingCost.QuietTime.TotalMilliseconds:0} ms; methods compiled while timed: {r.MethodsCompiledWhileTimed}); ratios per repetition, and of the fastest repetitions (the steadier figure on a loaded machine). By topic: one table ({r.RowsByTopic:N0} rows). By field: the value's `event` field, one table per type ({r.RowsByField:N0} rows, the same split six ways). Fan-out: those six tables plus an all-events table ({r.RowsFanOut:N0} rows). Split alone = TopicRouter.Route by field over every partition, without encoding.");
         Line();
         Line("| routing | route + encode ms | / by topic | min / min of by topic | split alone per batch (min of 20) |");
         Line("|---|---:|---:|---:|---:|");

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime;
 using MskClickHouse.Core.Configuration;
 using MskClickHouse.Core.Events;
 using MskClickHouse.Core.Routing;
@@ -10,9 +11,12 @@ namespace MskClickHouse.Bench.EndToEnd.Sections;
 /// Routing's CPU cost on the end-to-end batch (the 6 MB event of <see cref="Workload"/>): route and encode every
 /// partition (<see cref="RowEncoder.EncodeRouted"/>, the sink's encode step) routed by topic (one table), by field
 /// (the value's <c>event</c> field, one table per event type: the same rows as by topic, split six ways), and by field with fan-out (the six tables plus one all-events table: twice the
-/// rows), timed in rotation on the same decoded batch; plus the split alone (<see cref="TopicRouter.Route"/>, the fastest of 20 rounds).
+/// rows), timed in rotation on the same decoded batch after a warm-up that lasts until the JIT has stopped compiling;
+/// plus the split alone (<see cref="TopicRouter.Route"/>, the fastest of 20 rounds).
 /// </summary>
-internal sealed record RoutingCostResult(int Records, int EventBytes, List<double> TopicMs, List<double> FieldMs, List<double> FanOutMs, List<double> FieldRatio, List<double> FanOutRatio, double SplitByFieldUs, long RowsByTopic, long RowsByField, long RowsFanOut);
+/// <param name="WarmUpRounds">Rotated rounds run before timing (until the JIT was quiet, <see cref="RoutingCost.WarmUp"/>).</param>
+/// <param name="MethodsCompiledWhileTimed">Methods the JIT compiled during the timed repetitions: 0 when they timed steady-state code only.</param>
+internal sealed record RoutingCostResult(int Records, int EventBytes, List<double> TopicMs, List<double> FieldMs, List<double> FanOutMs, List<double> FieldRatio, List<double> FanOutRatio, double SplitByFieldUs, long RowsByTopic, long RowsByField, long RowsFanOut, int WarmUpRounds, long MethodsCompiledWhileTimed);
 
 /// <summary>Section 1's row for ROUTES: what routing by a field adds to the sink's CPU path (route + encode).</summary>
 internal static class RoutingCost
@@ -49,15 +53,10 @@ internal static class RoutingCost
             return w.Elapsed.TotalMilliseconds;
         }
 
-        var topicMs = new List<double>();
-        var fieldMs = new List<double>();
-        var fanOutMs = new List<double>();
-        var fieldRatio = new List<double>();
-        var fanOutRatio = new List<double>();
-        for (var i = 0; i < options.DecodeIterations + 2; i++)
+        double t = 0, f = 0, o = 0;
+        void Round(int i)
         {
             // Rotate which goes first so that warm caches and GC favour none of them.
-            double t = 0, f = 0, o = 0;
             foreach (var which in Enumerable.Range(0, 3).Select(k => (k + i) % 3))
             {
                 switch (which)
@@ -67,19 +66,68 @@ internal static class RoutingCost
                     default: o = Time(fanOut, ref rowsFanOut); break;
                 }
             }
+        }
 
-            if (i >= 2)
+        var warmUp = WarmUp(Round);
+        var topicMs = new List<double>();
+        var fieldMs = new List<double>();
+        var fanOutMs = new List<double>();
+        var fieldRatio = new List<double>();
+        var fanOutRatio = new List<double>();
+        var compiled = JitInfo.GetCompiledMethodCount();
+        for (var i = 0; i < options.DecodeIterations; i++)
+        {
+            Round(warmUp + i);
+            topicMs.Add(t);
+            fieldMs.Add(f);
+            fanOutMs.Add(o);
+            fieldRatio.Add(f / t);
+            fanOutRatio.Add(o / t);
+        }
+
+        compiled = JitInfo.GetCompiledMethodCount() - compiled;
+        return new RoutingCostResult(workload.Records, payload.Length, topicMs, fieldMs, fanOutMs, fieldRatio, fanOutRatio, SplitAlone(batch, byField), rowsTopic, rowsField, rowsFanOut, warmUp, compiled);
+    }
+
+    /// <summary>
+    /// Runs rotated rounds until the JIT has compiled no method for <see cref="QuietRounds"/> rounds and
+    /// <see cref="QuietTime"/> in a row (at most <see cref="MaxWarmUp"/>); returns the rounds run. The routing path
+    /// is called a few times per round, so its methods go through tier 0, OSR and Dynamic PGO's instrumented code for
+    /// dozens of rounds (on this machine JIT activity went on to about round 100 of a fresh process); the shipped
+    /// function is Native AOT and never runs such code, so only rounds after the JIT went quiet are timed.
+    /// </summary>
+    internal static int WarmUp(Action<int> round)
+    {
+        var clock = Stopwatch.StartNew();
+        var compiled = JitInfo.GetCompiledMethodCount();
+        var quietSince = TimeSpan.Zero;
+        int rounds = 0, quietRounds = 0;
+        while (clock.Elapsed < MaxWarmUp && (quietRounds < QuietRounds || clock.Elapsed - quietSince < QuietTime))
+        {
+            round(rounds++);
+            var now = JitInfo.GetCompiledMethodCount();
+            if (now != compiled)
             {
-                topicMs.Add(t);
-                fieldMs.Add(f);
-                fanOutMs.Add(o);
-                fieldRatio.Add(f / t);
-                fanOutRatio.Add(o / t);
+                compiled = now;
+                quietRounds = 0;
+                quietSince = clock.Elapsed;
+            }
+            else
+            {
+                quietRounds++;
             }
         }
 
-        return new RoutingCostResult(workload.Records, payload.Length, topicMs, fieldMs, fanOutMs, fieldRatio, fanOutRatio, SplitAlone(batch, byField), rowsTopic, rowsField, rowsFanOut);
+        return rounds;
     }
+
+    /// <summary>Rounds without a compiled method that end the warm-up (with <see cref="QuietTime"/>).</summary>
+    internal const int QuietRounds = 20;
+
+    /// <summary>Five times the tiered JIT's call-counting delay (100 ms): a method still due for tier 1 would have been compiled.</summary>
+    internal static readonly TimeSpan QuietTime = TimeSpan.FromMilliseconds(500);
+
+    internal static readonly TimeSpan MaxWarmUp = TimeSpan.FromSeconds(20);
 
     /// <summary>The fastest of 20 rounds of splitting every partition by field, without encoding (µs).</summary>
     private static double SplitAlone(KafkaBatch batch, TopicRouter router)

@@ -55,18 +55,28 @@ public enum SchemaDataFormat : byte
 }
 
 /// <summary>
-/// The records of one topic-partition, sorted by offset with each offset once (a repeated offset keeps its first copy).
+/// The records of one topic-partition, sorted by offset with each offset once (a repeated offset keeps its first copy);
+/// or a subset of them in the same order (<see cref="Subset"/>: the records one table receives), which refers to the
+/// partition's records by index instead of copying them.
 /// </summary>
 public sealed class PartitionRecords
 {
+    /// <summary>The whole partition's records; a subset's are those at <see cref="indexes"/>.</summary>
+    private readonly KafkaRecord[] source;
+    private readonly int[]? indexes;
+    private KafkaRecord[]? copied;
+
     public PartitionRecords(string topic, int partition, string mapKey, KafkaRecord[] records, int duplicateOffsetsDropped)
     {
         Topic = topic;
         Partition = partition;
         MapKey = mapKey;
-        Records = records;
+        source = records;
         DuplicateOffsetsDropped = duplicateOffsetsDropped;
     }
+
+    private PartitionRecords(PartitionRecords whole, int[] indexes)
+        : this(whole.Topic, whole.Partition, whole.MapKey, whole.source, duplicateOffsetsDropped: 0) => this.indexes = indexes;
 
     public string Topic { get; }
 
@@ -75,13 +85,59 @@ public sealed class PartitionRecords
     /// <summary>The key of the event's <c>records</c> map this partition came from (used in <c>batchItemFailures</c>).</summary>
     public string MapKey { get; }
 
-    public KafkaRecord[] Records { get; }
+    /// <summary>
+    /// The records as an array. A subset's are copied on the first read and kept (two threads reading first may each
+    /// copy: the same records): the encode and plan steps read them through <see cref="Count"/> and the indexer
+    /// instead, which copy nothing.
+    /// </summary>
+    public KafkaRecord[] Records => indexes is null ? source : copied ??= Copy(source, indexes);
+
+    public int Count => indexes?.Length ?? source.Length;
+
+    /// <summary>The <paramref name="index"/>-th record (of the subset when this is one).</summary>
+    public ref readonly KafkaRecord this[int index] => ref indexes is null ? ref source[index] : ref source[indexes[index]];
 
     public int DuplicateOffsetsDropped { get; }
 
-    public long FirstOffset => Records[0].Offset;
+    public long FirstOffset => this[0].Offset;
 
-    public long LastOffset => Records[^1].Offset;
+    public long LastOffset => this[Count - 1].Offset;
+
+    /// <summary>
+    /// The records at <paramref name="indexes"/> (ascending, each once, below <see cref="Count"/>), in their order,
+    /// without copying them; the subset keeps <paramref name="indexes"/>, which must not change afterwards. A subset of a
+    /// subset indexes the whole partition too.
+    /// </summary>
+    public PartitionRecords Subset(int[] indexes)
+    {
+        ArgumentNullException.ThrowIfNull(indexes);
+        var count = Count;
+        for (var i = 0; i < indexes.Length; i++)
+        {
+            if ((uint)indexes[i] >= (uint)count || (i > 0 && indexes[i] <= indexes[i - 1]))
+            {
+                throw new ArgumentException($"index {i} of the subset of {Topic}-{Partition} is {indexes[i]}: indexes must ascend, each below {count}", nameof(indexes));
+            }
+        }
+
+        if (this.indexes is { } own)
+        {
+            indexes = Array.ConvertAll(indexes, i => own[i]);
+        }
+
+        return new(this, indexes);
+    }
+
+    private static KafkaRecord[] Copy(KafkaRecord[] source, int[] indexes)
+    {
+        var records = new KafkaRecord[indexes.Length];
+        for (var i = 0; i < indexes.Length; i++)
+        {
+            records[i] = source[indexes[i]];
+        }
+
+        return records;
+    }
 }
 
 /// <summary>

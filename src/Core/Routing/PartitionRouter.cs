@@ -41,7 +41,7 @@ public static class PartitionRouter
         var records = partition.Records;
         var tables = routes.Tables.Count;
         // One pass over the records: per record its tables (RouteMatcher), back to back (most records go to one table);
-        // then one exactly sized copy per table (Copy).
+        // then each table's record indexes (Split).
         var starts = new int[records.Length + 1];
         var targets = new int[Math.Max(1, records.Length)];
         var n = 0;
@@ -54,10 +54,12 @@ public static class PartitionRouter
         List<RejectedRecord>? reasons = null;
         int skipped = 0, tombstonesSkipped = 0;
         Span<FieldValue> fields = routes.Fields.Count <= 8 ? stackalloc FieldValue[routes.Fields.Count] : new FieldValue[routes.Fields.Count];
+        // The names as an array, read once per partition rather than through the list per record.
+        ReadOnlySpan<byte[]> names = routes.FieldsUtf8 as byte[][] ?? [.. routes.FieldsUtf8];
         for (var i = 0; i < records.Length; i++)
         {
             ref readonly var record = ref records[i];
-            var value = ReadFields(batch, in record, routes, json, fields);
+            var value = ReadFields(batch, in record, names, json, fields);
             var hit = routes.Matcher.Match(batch, in record, value, fields, scratch, seen, i + 1);
             starts[i] = n;
             if (!hit.IsEmpty)
@@ -99,11 +101,11 @@ public static class PartitionRouter
         }
 
         starts[records.Length] = n;
-        var routed = Copy(partition, routes, starts, targets, counts);
+        var routed = Split(partition, routes, starts, targets, counts);
         return new PartitionRouting(
             partition,
             routed,
-            unroutedIndexes is null ? null : Subset(partition, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(unroutedIndexes)),
+            unroutedIndexes is null ? null : partition.Subset([.. unroutedIndexes]),
             reasons is null ? [] : reasons,
             skipped,
             tombstonesSkipped,
@@ -111,40 +113,36 @@ public static class PartitionRouter
     }
 
     /// <summary>
-    /// Each table's records, copied once into an exactly sized array (the partition itself for a table that receives
-    /// every record); the targets renumbered from the topic's tables to the tables in the returned list.
+    /// Each table's records as a subset of the partition (<see cref="PartitionRecords.Subset"/>: their indexes, no
+    /// copy; the partition itself for a table that receives every record); the targets renumbered from the topic's
+    /// tables to the tables in the returned list.
     /// </summary>
-    private static List<RoutedRecords> Copy(PartitionRecords partition, TopicRoutes routes, int[] starts, int[] targets, Span<int> counts)
+    private static List<RoutedRecords> Split(PartitionRecords partition, TopicRoutes routes, int[] starts, int[] targets, Span<int> counts)
     {
-        var records = partition.Records;
+        var records = partition.Count;
         var tables = counts.Length;
         var routed = new List<RoutedRecords>();
-        var copies = new KafkaRecord[tables][];
+        var indexes = new int[tables][];
         Span<int> routedIndex = tables <= 64 ? stackalloc int[tables] : new int[tables];
+        var receiving = 0;
         for (var t = 0; t < tables; t++)
         {
-            routedIndex[t] = counts[t] > 0 ? routed.Count : -1;
-            if (counts[t] > 0)
-            {
-                var all = counts[t] == records.Length;
-                copies[t] = all ? [] : new KafkaRecord[counts[t]];
-                var subset = all ? partition : new PartitionRecords(partition.Topic, partition.Partition, partition.MapKey, copies[t], duplicateOffsetsDropped: 0);
-                routed.Add(new RoutedRecords(routes.Tables[t], subset, routes.StateTopics[t]));
-            }
+            routedIndex[t] = counts[t] > 0 ? receiving++ : -1;
+            indexes[t] = counts[t] > 0 && counts[t] < records ? new int[counts[t]] : [];
         }
 
         // Every table receiving records (the usual case) keeps its index: no renumbering.
-        var renumber = routed.Count != tables;
+        var renumber = receiving != tables;
         counts.Clear();
-        for (var i = 0; i < records.Length; i++)
+        for (var i = 0; i < records; i++)
         {
             for (var k = starts[i]; k < starts[i + 1]; k++)
             {
                 var t = targets[k];
-                var copy = copies[t];
-                if (copy.Length > 0)
+                var own = indexes[t];
+                if (own.Length > 0)
                 {
-                    copy[counts[t]++] = records[i];
+                    own[counts[t]++] = i;
                 }
 
                 if (renumber)
@@ -154,23 +152,20 @@ public static class PartitionRouter
             }
         }
 
+        for (var t = 0; t < tables; t++)
+        {
+            if (routedIndex[t] >= 0)
+            {
+                var subset = indexes[t].Length == 0 ? partition : partition.Subset(indexes[t]);
+                routed.Add(new RoutedRecords(routes.Tables[t], subset, routes.StateTopics[t]));
+            }
+        }
+
         return routed;
     }
 
-    private static PartitionRecords Subset(PartitionRecords partition, ReadOnlySpan<int> indexes)
-    {
-        var all = partition.Records;
-        var records = new KafkaRecord[indexes.Length];
-        for (var j = 0; j < indexes.Length; j++)
-        {
-            records[j] = all[indexes[j]];
-        }
-
-        return new(partition.Topic, partition.Partition, partition.MapKey, records, duplicateOffsetsDropped: 0);
-    }
-
     /// <summary>Finds each field the conditions read, once; returns the JSON they were read from.</summary>
-    private static ReadOnlySpan<byte> ReadFields(KafkaBatch batch, in KafkaRecord record, TopicRoutes routes, ValueJson? json, Span<FieldValue> fields)
+    private static ReadOnlySpan<byte> ReadFields(KafkaBatch batch, in KafkaRecord record, ReadOnlySpan<byte[]> names, ValueJson? json, Span<FieldValue> fields)
     {
         if (fields.Length == 0)
         {
@@ -185,7 +180,7 @@ public static class PartitionRouter
 
         for (var f = 0; f < fields.Length; f++)
         {
-            fields[f] = !value.IsEmpty && TopLevelField.Find(value, routes.FieldsUtf8[f], out var start, out var length, out var isString)
+            fields[f] = !value.IsEmpty && TopLevelField.Find(value, names[f], out var start, out var length, out var isString)
                 ? new FieldValue(true, start, length, isString)
                 : default;
         }

@@ -11,10 +11,17 @@ internal sealed class TextTables
     private readonly Dictionary<byte[], int[]> byText = new(Utf8TextComparer.Instance);
     private readonly Dictionary<byte[], int[]>.AlternateLookup<ReadOnlySpan<byte>> lookup;
 
-    /// <summary>Up to <see cref="FewTexts"/> texts: compared one by one, cheaper than hashing each record's text.</summary>
-    private (byte[] Text, int[] Tables)[]? few = [];
+    /// <summary>
+    /// Up to <see cref="FewTexts"/> texts in <see cref="Slots"/> slots placed by <see cref="SlotOf"/> (length, first and
+    /// last byte; the next free slot on a clash): a record's text is compared with the one or two texts of its slot,
+    /// cheaper than hashing it or comparing it with every text. Null when there are more texts.
+    /// </summary>
+    private (byte[]? Text, int[] Tables)[]? few = new (byte[]?, int[])[Slots];
 
     private const int FewTexts = 8;
+
+    /// <summary>A power of two, twice <see cref="FewTexts"/>: a free slot always ends a probe.</summary>
+    private const int Slots = 16;
 
     /// <summary>Some text holds a backslash: a raw JSON string equal to it byte for byte may be an escape, not that text.</summary>
     private bool backslashes;
@@ -32,7 +39,7 @@ internal sealed class TextTables
         {
             byText[text] = [.. tables, table];
             backslashes |= text.AsSpan().Contains((byte)'\\');
-            few = byText.Count <= FewTexts ? [.. byText.Select(e => (e.Key, e.Value))] : null;
+            few = byText.Count <= FewTexts ? Place(byText) : null;
         }
     }
 
@@ -53,15 +60,19 @@ internal sealed class TextTables
     {
         if (few is { } texts)
         {
-            foreach (var (candidate, tables) in texts)
+            for (var slot = SlotOf(text); ; slot = (slot + 1) & (Slots - 1))
             {
+                var (candidate, tables) = texts[slot];
+                if (candidate is null)
+                {
+                    return [];
+                }
+
                 if (candidate.Length == text.Length && text.SequenceEqual(candidate))
                 {
                     return tables;
                 }
             }
-
-            return [];
         }
 
         return lookup.TryGetValue(text, out var found) ? found : [];
@@ -102,5 +113,25 @@ internal sealed class TextTables
         }
 
         return [];
+    }
+
+    private static int SlotOf(ReadOnlySpan<byte> text) =>
+        text.IsEmpty ? 0 : ((text.Length * 7) + (text[0] * 3) + text[^1]) & (Slots - 1);
+
+    private static (byte[]? Text, int[] Tables)[] Place(Dictionary<byte[], int[]> texts)
+    {
+        var slots = new (byte[]? Text, int[] Tables)[Slots];
+        foreach (var (text, tables) in texts)
+        {
+            var slot = SlotOf(text);
+            while (slots[slot].Text is not null)
+            {
+                slot = (slot + 1) & (Slots - 1);
+            }
+
+            slots[slot] = (text, tables);
+        }
+
+        return slots;
     }
 }

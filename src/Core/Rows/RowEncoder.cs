@@ -32,10 +32,9 @@ public static class RowEncoder
         var writer = new RowWriter(batch, partition, shape, tombstones, schemas);
         try
         {
-            var records = partition.Records;
-            for (var i = 0; i < records.Length; i++)
+            for (var i = 0; i < partition.Count; i++)
             {
-                writer.Write(in records[i], i);
+                writer.Write(in partition[i], i);
             }
 
             return writer.Finish();
@@ -65,7 +64,7 @@ public static class RowEncoder
         ArgumentNullException.ThrowIfNull(partition);
         ArgumentNullException.ThrowIfNull(units);
         var records = partition.Records;
-        var owns = units.Select(u => u.Records.Records).ToArray();
+        var owns = units.Select(u => u.Records).ToArray();
         targets ??= ByOffsets(records, owns);
         if (targets.Records != records.Length)
         {
@@ -96,7 +95,7 @@ public static class RowEncoder
                     // Offsets are unique in a partition: the unit's next record is this one when its offset is.
                     var own = owns[u];
                     var n = next[u];
-                    if (n < own.Length && own[n].Offset == record.Offset)
+                    if (n < own.Count && own[n].Offset == record.Offset)
                     {
                         writers[u].Write(in record, n);
                         next[u] = n + 1;
@@ -106,7 +105,7 @@ public static class RowEncoder
 
             for (var u = 0; u < units.Count; u++)
             {
-                if (next[u] != owns[u].Length)
+                if (next[u] != owns[u].Count)
                 {
                     throw new ArgumentException($"the records of unit {u} ({units[u].Shape.Table}) are not a subset of partition {partition.Topic}-{partition.Partition} in its order, or not all of them are among its targets", nameof(units));
                 }
@@ -132,7 +131,7 @@ public static class RowEncoder
     }
 
     /// <summary>Per record, the units whose records hold its offset (each unit's next one in order).</summary>
-    private static RecordTargets ByOffsets(KafkaRecord[] records, KafkaRecord[][] owns)
+    private static RecordTargets ByOffsets(KafkaRecord[] records, PartitionRecords[] owns)
     {
         var starts = new int[records.Length + 1];
         var found = new List<int>(records.Length);
@@ -142,7 +141,7 @@ public static class RowEncoder
             starts[i] = found.Count;
             for (var u = 0; u < owns.Length; u++)
             {
-                if (next[u] < owns[u].Length && owns[u][next[u]].Offset == records[i].Offset)
+                if (next[u] < owns[u].Count && owns[u][next[u]].Offset == records[i].Offset)
                 {
                     found.Add(u);
                     next[u]++;

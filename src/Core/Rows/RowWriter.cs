@@ -49,18 +49,18 @@ internal sealed class RowWriter
         // First guess: the values plus a typical metadata size (the headers' bytes when they are written), and room for
         // the worst case Reserve asks of the last rows; Reserve grows for the rare partition that needs more. An
         // undershoot costs a copy of every row written so far (10 of the 36 tables of the routing bench did, before).
-        var records = partition.Records;
         var headers = (meta & MetadataColumns.Headers) != 0;
         long estimate = 4096;
-        foreach (ref readonly var r in records.AsSpan())
+        for (var i = 0; i < partition.Count; i++)
         {
+            ref readonly var r = ref partition[i];
             estimate += (r.Value.IsNull ? 0 : r.Value.Length) + prefix.Length + stringColumn.Length + 16
                 + (meta == MetadataColumns.None ? 0 : 128 + (r.Key.IsNull ? 0 : r.Key.Length + (r.Key.Length >> 3)) + (headers ? HeaderBytes(batch, in r) : 0));
         }
 
         output = new PooledBuffer((int)Math.Min(estimate + (isJson ? 0 : estimate >> 3), Array.MaxLength));
-        rowStarts = new int[records.Length + 1];
-        rowOffsets = new long[records.Length];
+        rowStarts = new int[partition.Count + 1];
+        rowOffsets = new long[partition.Count];
     }
 
     /// <summary>Writes the row of <paramref name="record"/>, the <paramref name="index"/>-th of the partition, or rejects or skips it.</summary>

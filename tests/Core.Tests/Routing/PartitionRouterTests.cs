@@ -55,6 +55,28 @@ public sealed class PartitionRouterTests
     }
 
     [Fact]
+    public void ATableThatReceivesNothing_IsLeftOut_AndEachRecordsTargetsIndexTheTablesThatReceive()
+    {
+        using var batch = Batch(
+            Rec("events", 10, """{"type":"buy"}"""),
+            Rec("events", 11, """{"type":"click"}"""),
+            Rec("events", 12, """{"type":"buy"}"""),
+            Rec("events", 13, """{"type":"signup"}"""));
+        var partition = batch.Partitions[0];
+
+        var routing = new TopicRouter(Options(ByType)).Route(batch, partition);
+
+        Assert.Equal(["clicks", "buys", "all_events"], routing.Routed.Select(r => r.Table.Table));
+        for (var t = 0; t < routing.Routed.Count; t++)
+        {
+            var expected = Enumerable.Range(0, partition.Count).Where(i => routing.Targets.Of(i).Contains(t)).Select(i => partition[i].Offset);
+            var table = routing.Routed[t].Records;
+            Assert.Equal(expected, table.Records.Select(r => r.Offset));
+            Assert.Equal(expected, Enumerable.Range(0, table.Count).Select(i => table[i].Offset));
+        }
+    }
+
+    [Fact]
     public void ByField_ARecordNoRuleMatches_IsDeadLetteredWithTheMissingRoute()
     {
         using var batch = Batch(

@@ -22,6 +22,12 @@ public sealed class TopLevelFieldTests
     [InlineData("""{"\u0074ype":"cl\u0069ck"}""", "click", true)]
     [InlineData("""{"type":"caf\u00e9"}""", "café", true)]
     [InlineData("""{"type":"a\"b"}""", "a\"b", true)]
+    [InlineData("""{"type":"click","padding":"0123456789"}""", "click", true)]
+    [InlineData("""{"type":"an_event_type_longer_than_16_bytes","n":1}""", "an_event_type_longer_than_16_bytes", true)]
+    [InlineData("""{"type":"an_event_type_longer_than_16_bytes","n":1}""", "an_event_type_longer_than_16", false)]
+    [InlineData("""{"type":"a\"b","padding":"0123456789"}""", "a\"b", true)]
+    [InlineData("""{"type":"abcdefghijklmnopq\"r","n":1}""", "abcdefghijklmnopq\"r", true)]
+    [InlineData("""{"type":"abcdefghijklmnopqrstuvwxyz""", "abcdefghijklmnopqrstuvwxyz", false)]
     public void HoldsText_ComparesTheTopLevelFieldAsText(string json, string text, bool expected) =>
         Assert.Equal(expected, Holds(json, "type", text));
 

@@ -201,7 +201,7 @@ public sealed class PartitionLedger
                     key,
                     recorded,
                     new OffsetRange(o.Source.FirstOffset, o.Source.LastOffset),
-                    o.Source.Records[0].TimestampMs,
+                    o.Source[0].TimestampMs,
                     shape.CanProbe,
                     _options.StrictOffsets);
                 // What each range held goes with the plan write (no request of its own): the audit compares against it.

@@ -27,13 +27,13 @@ public readonly record struct RangeCount(int Records, int Skipped)
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(partition);
-        var records = partition.Records;
-        if (records.Length == 0)
+        var records = partition;
+        if (records.Count == 0)
         {
             return state;
         }
 
-        var batch = new OffsetRange(records[0].Offset, records[^1].Offset);
+        var batch = new OffsetRange(records.FirstOffset, records.LastOffset);
         var entries = new List<StateEntry>(state.Entries.Count);
         foreach (var e in state.Entries)
         {
@@ -59,9 +59,9 @@ public readonly record struct RangeCount(int Records, int Skipped)
     }
 
     /// <summary>The index of the first record at or after <paramref name="offset"/> (records ascend by offset).</summary>
-    private static int Lower(KafkaRecord[] records, long offset)
+    private static int Lower(PartitionRecords records, long offset)
     {
-        int lo = 0, hi = records.Length;
+        int lo = 0, hi = records.Count;
         while (lo < hi)
         {
             var mid = (lo + hi) >>> 1;
