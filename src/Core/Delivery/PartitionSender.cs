@@ -273,17 +273,17 @@ internal sealed class PartitionSender
     /// Round 0 of a recorded range again, for the views of the table. A redelivery that carries only part of the range
     /// must not spend the views' token on that part when round 0 landed in the table with all of it: the rest would never
     /// reach the views' tables. So the whole range is re-sent from the table's own rows (<see cref="ViewRefill"/>) when
-    /// round 0 is known to hold them: a view rejected the range's first insert (recorded in the state), or
-    /// <see cref="RoundZeroHeldAsync"/> finds them. Otherwise the batch's records of the range go again under round 0.
+    /// they are known to be round 0's: a view rejected round 0 (recorded in the state), or the table is found holding
+    /// the batch's records where only round 0 can have put them (<see cref="MayHoldRoundZero"/>). Otherwise the batch's
+    /// records of the range go again under round 0.
     /// </summary>
     private async Task ResendThroughViewsAsync(PlannedSend send, int from, int to, List<DeadLetter> rejected)
     {
         var shape = _encoded.Shape;
-        var fromTable = send.ViewFailed || (send.Records != send.TokenRange && await RoundZeroHeldAsync(send));
-        if (fromTable && shape.CanProbe && shape.PresenceTable == _encoded.Table)
+        if ((send.ViewFailed || MayHoldRoundZero(send)) && shape.CanProbe && shape.PresenceTable == _encoded.Table)
         {
             var held = await BytesAsync(RecordPresence.TableQuery(_encoded.Table, shape.Metadata, _source.Name, Records.Topic, Records.Partition, send.TokenRange));
-            if (ViewRefill.OneRowPerOffset(held))
+            if (ViewRefill.OneRowPerOffset(held) && (send.ViewFailed || HoldsTheBatch(held, send)))
             {
                 var settings = InsertSettings.For(_io.Options.ExtraInsertSettings, Token(send, 0), 0);
                 settings["select_sequential_consistency"] = "1";
@@ -307,13 +307,34 @@ internal sealed class PartitionSender
                 return;
             }
 
-            _io.Log.Write(
-                LogLevel.Warning,
-                "the table holds two rows at some offsets of a range a materialized view rejected (a recreated topic or a rewind): the range is not re-sent from the table, its views get only this batch's records again; check the views' tables for the range",
-                new LogFields(Records.Topic, Records.Partition, send.TokenRange.First, send.TokenRange.Last, _encoded.Table.ToString()));
+            if (send.ViewFailed)
+            {
+                _io.Log.Write(
+                    LogLevel.Warning,
+                    "the table holds two rows at some offsets of a range a materialized view rejected (a recreated topic or a rewind): the range is not re-sent from the table, its views get only this batch's records again; check the views' tables for the range",
+                    new LogFields(Records.Topic, Records.Partition, send.TokenRange.First, send.TokenRange.Last, _encoded.Table.ToString()));
+            }
         }
 
         await InsertRoundZeroAsync(send, RowsNotIn(from, to, [], rejected), rejected);
+    }
+
+    /// <summary>
+    /// Whether only round 0 can have put this range's records in the table, so that finding them there means round 0
+    /// landed (one insert lands whole or not at all) although nothing recorded says so (an answer lost while a view
+    /// failed leaves no trace): a smaller batch on the range's first redelivery (no later round used), round 0 planned
+    /// with every record of the range (not <see cref="PlannedSend.ProbedFirst"/>), outside insert groups, on a table
+    /// that keeps <c>_timestamp</c> (records are found by content).
+    /// </summary>
+    private bool MayHoldRoundZero(PlannedSend send) =>
+        send.Records != send.TokenRange && send.Round == 0 && !send.ProbedFirst && send.Group == 0
+        && (_encoded.Shape.Metadata & MetadataColumns.Timestamp) != 0;
+
+    /// <summary>Whether the table's rows of the range (a presence answer) hold the batch's records by content, and no other row at their offsets.</summary>
+    private bool HoldsTheBatch(ReadOnlyMemory<byte> held, PlannedSend send)
+    {
+        var matched = RecordPresence.Present(held, RecordsIn(send.Records));
+        return matched.Count > 0 && matched.Count == RecordPresence.Offsets(held).Count(send.Records.Contains);
     }
 
     /// <summary>
@@ -335,28 +356,6 @@ internal sealed class PartitionSender
             _outcome.ViewRejected = send.TokenRange;
             throw;
         }
-    }
-
-    /// <summary>
-    /// Whether the table's rows of the range are those of its round-0 insert, carrying all of it, when nothing recorded
-    /// says so: an answer lost while a view failed leaves no trace in the state. Holds on the range's first redelivery
-    /// (no later round used), when round 0 was planned with every record of the range (not <see cref="PlannedSend.ProbedFirst"/>),
-    /// outside insert groups, on a table that keeps <c>_timestamp</c>: then no token but round 0 can have put this
-    /// range's records in the table, and one insert lands whole or not at all, so finding the batch's records there by
-    /// their content, one row per offset and no other content at those offsets, means round 0 landed.
-    /// </summary>
-    private async Task<bool> RoundZeroHeldAsync(PlannedSend send)
-    {
-        var shape = _encoded.Shape;
-        if (send.Round != 0 || send.ProbedFirst || send.Group != 0 || !shape.CanProbe || shape.PresenceTable != _encoded.Table
-            || (shape.Metadata & MetadataColumns.Timestamp) == 0)
-        {
-            return false;
-        }
-
-        var answer = await BytesAsync(RecordPresence.TableQuery(_encoded.Table, shape.Metadata, _source.Name, Records.Topic, Records.Partition, send.Records));
-        var matched = RecordPresence.Present(answer, RecordsIn(send.Records));
-        return matched.Count > 0 && matched.Count == RecordPresence.Offsets(answer).Count && ViewRefill.OneRowPerOffset(answer);
     }
 
     /// <summary>
