@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using MskClickHouse.Core.Configuration;
 using MskClickHouse.Core.Events;
 
@@ -86,10 +87,17 @@ internal sealed class RouteMatcher
         if (fieldOnly)
         {
             var f = found[0];
-            var hit = f.Found ? fields[0].OfJson(json.Slice(f.Start, f.Length), f.IsString) : [];
+            var hit = f.Found ? fields[0].OfJson(json, f.Start, f.Length, f.IsString) : [];
             return hit.IsEmpty ? always : hit;
         }
 
+        return MatchEach(batch, in record, json, found, scratch, seen, mark);
+    }
+
+    /// <summary><see cref="Match"/> for several fields, headers or the key: apart, so that one field's lookup keeps a small frame.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ReadOnlySpan<int> MatchEach(KafkaBatch batch, in KafkaRecord record, ReadOnlySpan<byte> json, ReadOnlySpan<FieldValue> found, Span<int> scratch, Span<int> seen, int mark)
+    {
         var n = 0;
         foreach (var t in always)
         {
@@ -101,7 +109,7 @@ internal sealed class RouteMatcher
             var f = found[i];
             if (f.Found)
             {
-                foreach (var t in fields[i].OfJson(json.Slice(f.Start, f.Length), f.IsString))
+                foreach (var t in fields[i].OfJson(json, f.Start, f.Length, f.IsString))
                 {
                     Take(t, scratch, seen, mark, ref n);
                 }

@@ -11,17 +11,8 @@ internal sealed class TextTables
     private readonly Dictionary<byte[], int[]> byText = new(Utf8TextComparer.Instance);
     private readonly Dictionary<byte[], int[]>.AlternateLookup<ReadOnlySpan<byte>> lookup;
 
-    /// <summary>
-    /// Up to <see cref="FewTexts"/> texts in <see cref="Slots"/> slots placed by <see cref="SlotOf"/> (length, first and
-    /// last byte; the next free slot on a clash): a record's text is compared with the one or two texts of its slot,
-    /// cheaper than hashing it or comparing it with every text. Null when there are more texts.
-    /// </summary>
-    private (byte[]? Text, int[] Tables)[]? few = new (byte[]?, int[])[Slots];
-
-    private const int FewTexts = 8;
-
-    /// <summary>A power of two, twice <see cref="FewTexts"/>: a free slot always ends a probe.</summary>
-    private const int Slots = 16;
+    /// <summary>The texts when all are short (<see cref="ShortTexts"/>): a lookup without hashing the text or probing; null otherwise.</summary>
+    private ShortTexts? shortTexts = ShortTexts.Create(new Dictionary<byte[], int[]>());
 
     /// <summary>Some text holds a backslash: a raw JSON string equal to it byte for byte may be an escape, not that text.</summary>
     private bool backslashes;
@@ -39,7 +30,7 @@ internal sealed class TextTables
         {
             byText[text] = [.. tables, table];
             backslashes |= text.AsSpan().Contains((byte)'\\');
-            few = byText.Count <= FewTexts ? Place(byText) : null;
+            shortTexts = ShortTexts.Create(byText);
         }
     }
 
@@ -56,44 +47,30 @@ internal sealed class TextTables
     }
 
     /// <summary>The tables of <paramref name="text"/> (unescaped UTF-8); empty when none.</summary>
-    public ReadOnlySpan<int> Of(ReadOnlySpan<byte> text)
-    {
-        if (few is { } texts)
-        {
-            for (var slot = SlotOf(text); ; slot = (slot + 1) & (Slots - 1))
-            {
-                var (candidate, tables) = texts[slot];
-                if (candidate is null)
-                {
-                    return [];
-                }
+    public ReadOnlySpan<int> Of(ReadOnlySpan<byte> text) => Of(text, 0, text.Length);
 
-                if (candidate.Length == text.Length && text.SequenceEqual(candidate))
-                {
-                    return tables;
-                }
-            }
-        }
-
-        return lookup.TryGetValue(text, out var found) ? found : [];
-    }
+    /// <summary>The tables of the text at <paramref name="start"/> of <paramref name="buffer"/> (which may be read past it).</summary>
+    private ReadOnlySpan<int> Of(ReadOnlySpan<byte> buffer, int start, int length) =>
+        shortTexts is { } texts ? texts.Of(buffer, start, length) : lookup.TryGetValue(buffer.Slice(start, length), out var found) ? found : [];
 
     /// <summary>
     /// The tables of a raw JSON value found by <see cref="TopLevelField.Find"/>, compared as text: a string by its
     /// unescaped content, a number or boolean by its JSON text; <c>null</c> has none. An escaped string (rare) is compared
     /// with each text as <see cref="TopLevelField.ValueEquals"/> does.
     /// </summary>
-    public ReadOnlySpan<int> OfJson(ReadOnlySpan<byte> raw, bool isString)
+    /// <param name="json">The JSON the value lies in, at <paramref name="start"/> for <paramref name="length"/> bytes.</param>
+    public ReadOnlySpan<int> OfJson(ReadOnlySpan<byte> json, int start, int length, bool isString)
     {
+        var raw = json.Slice(start, length);
         if (!isString)
         {
-            return raw.SequenceEqual("null"u8) ? [] : Of(raw);
+            return raw.SequenceEqual("null"u8) ? [] : Of(json, start, length);
         }
 
         if (!backslashes)
         {
             // Equal byte for byte to a text without backslash: the raw string holds no escape.
-            var hit = Of(raw);
+            var hit = Of(json, start, length);
             if (!hit.IsEmpty || raw.IndexOf((byte)'\\') < 0)
             {
                 return hit;
@@ -101,7 +78,7 @@ internal sealed class TextTables
         }
         else if (raw.IndexOf((byte)'\\') < 0)
         {
-            return Of(raw);
+            return Of(json, start, length);
         }
 
         foreach (var (text, tables) in byText)
@@ -113,25 +90,5 @@ internal sealed class TextTables
         }
 
         return [];
-    }
-
-    private static int SlotOf(ReadOnlySpan<byte> text) =>
-        text.IsEmpty ? 0 : ((text.Length * 7) + (text[0] * 3) + text[^1]) & (Slots - 1);
-
-    private static (byte[]? Text, int[] Tables)[] Place(Dictionary<byte[], int[]> texts)
-    {
-        var slots = new (byte[]? Text, int[] Tables)[Slots];
-        foreach (var (text, tables) in texts)
-        {
-            var slot = SlotOf(text);
-            while (slots[slot].Text is not null)
-            {
-                slot = (slot + 1) & (Slots - 1);
-            }
-
-            slots[slot] = (text, tables);
-        }
-
-        return slots;
     }
 }

@@ -32,7 +32,8 @@ internal sealed class RowWriter
     private int truncatesSkipped;
 
     /// <param name="partition">The records this table receives (their indexes are what <see cref="RejectedRecord.RecordIndex"/> counts).</param>
-    public RowWriter(KafkaBatch batch, PartitionRecords partition, TableShape shape, TombstonePolicy tombstones, ResolvedSchemas? schemas)
+    /// <param name="sizes">What those records hold (<see cref="RowSizes"/>, headers summed when the shape writes them); null: counted here.</param>
+    public RowWriter(KafkaBatch batch, PartitionRecords partition, TableShape shape, TombstonePolicy tombstones, ResolvedSchemas? schemas, RowSizes? sizes = null)
     {
         this.batch = batch;
         this.partition = partition;
@@ -48,16 +49,10 @@ internal sealed class RowWriter
 
         // First guess: the values plus a typical metadata size (the headers' bytes when they are written), and room for
         // the worst case Reserve asks of the last rows; Reserve grows for the rare partition that needs more. An
-        // undershoot costs a copy of every row written so far (10 of the 36 tables of the routing bench did, before).
-        var headers = (meta & MetadataColumns.Headers) != 0;
-        long estimate = 4096;
-        for (var i = 0; i < partition.Count; i++)
-        {
-            ref readonly var r = ref partition[i];
-            estimate += (r.Value.IsNull ? 0 : r.Value.Length) + prefix.Length + stringColumn.Length + 16
-                + (meta == MetadataColumns.None ? 0 : 128 + (r.Key.IsNull ? 0 : r.Key.Length + (r.Key.Length >> 3)) + (headers ? HeaderBytes(batch, in r) : 0));
-        }
-
+        // undershoot costs a copy of every row written so far.
+        var of = sizes ?? RowSizes.Of(batch, partition, (meta & MetadataColumns.Headers) != 0);
+        var estimate = 4096 + of.ValueBytes + (of.Records * (long)(prefix.Length + stringColumn.Length + 16))
+            + (meta == MetadataColumns.None ? 0 : (of.Records * 128L) + of.KeyBytes + (of.KeyBytes >> 3) + ((meta & MetadataColumns.Headers) != 0 ? of.HeaderBytes : 0));
         output = new PooledBuffer((int)Math.Min(estimate + (isJson ? 0 : estimate >> 3), Array.MaxLength));
         rowStarts = new int[partition.Count + 1];
         rowOffsets = new long[partition.Count];
@@ -197,18 +192,6 @@ internal sealed class RowWriter
 
     /// <summary>Returns the buffer: the rows are abandoned.</summary>
     public void Release() => output.Release();
-
-    /// <summary>The bytes of a record's headers as typically written: names, values, quotes and separators.</summary>
-    private static int HeaderBytes(KafkaBatch batch, in KafkaRecord record)
-    {
-        var n = 0;
-        foreach (var h in batch.HeadersOf(in record))
-        {
-            n += 6 + (h.Name.IsNull ? 0 : h.Name.Length) + (h.Value.IsNull ? 0 : h.Value.Length);
-        }
-
-        return n;
-    }
 
     /// <summary>An upper bound of the bytes one row can take.</summary>
     private static int WorstCase(KafkaBatch batch, in KafkaRecord record, int valueLength, bool isJson, int prefixLength, int stringColumnLength)

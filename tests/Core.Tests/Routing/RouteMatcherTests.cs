@@ -27,7 +27,7 @@ public sealed class RouteMatcherTests
          {"topic":"events","table":"all_events"}]
         """;
 
-    /// <summary>One field of few texts (compared one by one, not hashed), one holding a quote, and a table taking all.</summary>
+    /// <summary>One field of few texts (each in a slot of its own, <see cref="ShortTexts"/>), one holding a quote, and a table taking all.</summary>
     private const string FewTexts = """
         [{"topic":"few","table":"clicks","where":{"field":"type","equals":"click"}},
          {"topic":"few","table":"views","where":{"field":"type","equals":"view"}},
@@ -46,7 +46,7 @@ public sealed class RouteMatcherTests
          {"topic":"slash","table":"truths","where":{"field":"type","equals":"true"}}]
         """;
 
-    /// <summary>Few texts of one length, first and last byte: they share a slot of the lookup, so a record's text is compared along the probe.</summary>
+    /// <summary>Few texts of one length, first and last byte, and the empty text: texts alike in all but one byte.</summary>
     private const string FewTextsSharingASlot = """
         [{"topic":"slot","table":"t1","where":{"field":"type","equals":"cab"}},
          {"topic":"slot","table":"t2","where":{"field":"type","equals":"cbb"}},
