@@ -19,6 +19,8 @@ public sealed class RoutingCostTests
         Assert.Equal(2 * r.RowsByTopic, r.RowsFanOut);
         Assert.Single(r.TopicMs);
         Assert.Single(r.FieldRatio);
+        Assert.Single(r.BatchFieldRatio);
+        Assert.True(r.BatchTopicMs[0] > 0 && r.BatchFieldMs[0] > 0);
         Assert.True(r.SplitByFieldUs > 0);
         Assert.True(r.WarmUpRounds >= RoutingCost.QuietRounds);
     }

@@ -64,6 +64,10 @@ internal sealed class JsonReport
         ["ratio_fan_out_over_by_topic_median"] = Stats.Median(r.FanOutRatio),
         ["ratio_by_field_over_by_topic_of_minima"] = r.FieldMs.Min() / r.TopicMs.Min(),
         ["split_by_field_us_per_batch"] = r.SplitByFieldUs,
+        ["batch_path_by_topic_ms_median"] = Stats.Median(r.BatchTopicMs),
+        ["batch_path_by_field_ms_median"] = Stats.Median(r.BatchFieldMs),
+        ["ratio_batch_path_by_field_over_by_topic_median"] = Stats.Median(r.BatchFieldRatio),
+        ["ratio_batch_path_by_field_over_by_topic_of_minima"] = r.BatchFieldMs.Min() / r.BatchTopicMs.Min(),
         ["warm_up_rounds"] = r.WarmUpRounds,
         ["methods_compiled_while_timed"] = r.MethodsCompiledWhileTimed,
     };

@@ -12,11 +12,14 @@ namespace MskClickHouse.Bench.EndToEnd.Sections;
 /// partition (<see cref="RowEncoder.EncodeRouted"/>, the sink's encode step) routed by topic (one table), by field
 /// (the value's <c>event</c> field, one table per event type: the same rows as by topic, split six ways), and by field with fan-out (the six tables plus one all-events table: twice the
 /// rows), timed in rotation on the same decoded batch after a warm-up that lasts until the JIT has stopped compiling;
-/// plus the split alone (<see cref="TopicRouter.Route"/>, the fastest of 20 rounds).
+/// the batch's whole CPU path in the function by topic and by field (decoding the event, then the same route and encode:
+/// what a batch costs before its requests); plus the split alone (<see cref="TopicRouter.Route"/>, the fastest of 20 rounds).
 /// </summary>
 /// <param name="WarmUpRounds">Rotated rounds run before timing (until the JIT was quiet, <see cref="RoutingCost.WarmUp"/>).</param>
 /// <param name="MethodsCompiledWhileTimed">Methods the JIT compiled during the timed repetitions: 0 when they timed steady-state code only.</param>
-internal sealed record RoutingCostResult(int Records, int EventBytes, List<double> TopicMs, List<double> FieldMs, List<double> FanOutMs, List<double> FieldRatio, List<double> FanOutRatio, double SplitByFieldUs, long RowsByTopic, long RowsByField, long RowsFanOut, int WarmUpRounds, long MethodsCompiledWhileTimed);
+/// <param name="BatchTopicMs">Decode + route + encode by topic, per repetition.</param>
+/// <param name="BatchFieldRatio">Decode + route + encode, by field / by topic, per repetition.</param>
+internal sealed record RoutingCostResult(int Records, int EventBytes, List<double> TopicMs, List<double> FieldMs, List<double> FanOutMs, List<double> FieldRatio, List<double> FanOutRatio, double SplitByFieldUs, long RowsByTopic, long RowsByField, long RowsFanOut, int WarmUpRounds, long MethodsCompiledWhileTimed, List<double> BatchTopicMs, List<double> BatchFieldMs, List<double> BatchFieldRatio);
 
 /// <summary>Section 1's row for ROUTES: what routing by a field adds to the sink's CPU path (route + encode).</summary>
 internal static class RoutingCost
@@ -33,10 +36,9 @@ internal static class RoutingCost
         var byField = Router(EventTypes, allEvents: false);
         var fanOut = Router(EventTypes, allEvents: true);
         long rowsTopic = 0, rowsField = 0, rowsFanOut = 0;
-        double Time(TopicRouter router, ref long rows)
+        static long RouteAndEncode(KafkaBatch batch, TopicRouter router)
         {
-            var w = Stopwatch.StartNew();
-            rows = 0;
+            var rows = 0L;
             foreach (var p in batch.Partitions)
             {
                 // As the sink does (RoutedUnits.Encode): every table of the partition in one pass over it, each record
@@ -50,20 +52,40 @@ internal static class RoutingCost
                 }
             }
 
+            return rows;
+        }
+
+        double Time(TopicRouter router, ref long rows)
+        {
+            var w = Stopwatch.StartNew();
+            rows = RouteAndEncode(batch, router);
             return w.Elapsed.TotalMilliseconds;
         }
 
-        double t = 0, f = 0, o = 0;
+        double TimeBatch(TopicRouter router)
+        {
+            var w = Stopwatch.StartNew();
+            using (var decoded = KafkaEventDecoder.Decode(payload))
+            {
+                RouteAndEncode(decoded, router);
+            }
+
+            return w.Elapsed.TotalMilliseconds;
+        }
+
+        double t = 0, f = 0, o = 0, bt = 0, bf = 0;
         void Round(int i)
         {
             // Rotate which goes first so that warm caches and GC favour none of them.
-            foreach (var which in Enumerable.Range(0, 3).Select(k => (k + i) % 3))
+            foreach (var which in Enumerable.Range(0, 5).Select(k => (k + i) % 5))
             {
                 switch (which)
                 {
                     case 0: t = Time(byTopic, ref rowsTopic); break;
                     case 1: f = Time(byField, ref rowsField); break;
-                    default: o = Time(fanOut, ref rowsFanOut); break;
+                    case 2: o = Time(fanOut, ref rowsFanOut); break;
+                    case 3: bt = TimeBatch(byTopic); break;
+                    default: bf = TimeBatch(byField); break;
                 }
             }
         }
@@ -74,6 +96,9 @@ internal static class RoutingCost
         var fanOutMs = new List<double>();
         var fieldRatio = new List<double>();
         var fanOutRatio = new List<double>();
+        var batchTopicMs = new List<double>();
+        var batchFieldMs = new List<double>();
+        var batchFieldRatio = new List<double>();
         var compiled = JitInfo.GetCompiledMethodCount();
         for (var i = 0; i < options.DecodeIterations; i++)
         {
@@ -83,10 +108,13 @@ internal static class RoutingCost
             fanOutMs.Add(o);
             fieldRatio.Add(f / t);
             fanOutRatio.Add(o / t);
+            batchTopicMs.Add(bt);
+            batchFieldMs.Add(bf);
+            batchFieldRatio.Add(bf / bt);
         }
 
         compiled = JitInfo.GetCompiledMethodCount() - compiled;
-        return new RoutingCostResult(workload.Records, payload.Length, topicMs, fieldMs, fanOutMs, fieldRatio, fanOutRatio, SplitAlone(batch, byField), rowsTopic, rowsField, rowsFanOut, warmUp, compiled);
+        return new RoutingCostResult(workload.Records, payload.Length, topicMs, fieldMs, fanOutMs, fieldRatio, fanOutRatio, SplitAlone(batch, byField), rowsTopic, rowsField, rowsFanOut, warmUp, compiled, batchTopicMs, batchFieldMs, batchFieldRatio);
     }
 
     /// <summary>
