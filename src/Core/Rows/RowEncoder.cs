@@ -76,7 +76,7 @@ public static class RowEncoder
         var next = new int[units.Count];
         try
         {
-            var sizes = SizesOf(batch, records, units, targets, unitOfTarget);
+            var sizes = SizesOf(batch, partition, units);
             for (var u = 0; u < units.Count; u++)
             {
                 writers[u] = new RowWriter(batch, units[u].Records, units[u].Shape, tombstones, schemas, sizes[u]);
@@ -131,29 +131,14 @@ public static class RowEncoder
         }
     }
 
-    /// <summary>Each unit's <see cref="RowSizes"/>, in one pass over the partition (not one per unit over its subset).</summary>
-    private static RowSizes[] SizesOf(KafkaBatch batch, KafkaRecord[] records, IReadOnlyList<(PartitionRecords Records, TableShape Shape)> units, RecordTargets targets, int[] unitOfTarget)
+    /// <summary>
+    /// Each unit's <see cref="RowSizes"/>: the partition's, counted in one pass, shared out by the number of records the
+    /// unit receives (<see cref="RowSizes.Share"/>) instead of a pass per unit over its subset.
+    /// </summary>
+    private static RowSizes[] SizesOf(KafkaBatch batch, PartitionRecords partition, IReadOnlyList<(PartitionRecords Records, TableShape Shape)> units)
     {
-        var sizes = new RowSizes[units.Count];
-        var headers = units.Any(u => (u.Shape.Metadata & MetadataColumns.Headers) != 0);
-        for (var i = 0; i < records.Length; i++)
-        {
-            var record = default(RowSizes);
-            record.Add(batch, in records[i], headers);
-            foreach (var t in targets.Of(i))
-            {
-                if ((uint)t < (uint)unitOfTarget.Length && unitOfTarget[t] is var u and >= 0)
-                {
-                    ref var unit = ref sizes[u];
-                    unit.Records++;
-                    unit.ValueBytes += record.ValueBytes;
-                    unit.KeyBytes += record.KeyBytes;
-                    unit.HeaderBytes += record.HeaderBytes;
-                }
-            }
-        }
-
-        return sizes;
+        var whole = RowSizes.Of(batch, partition, units.Any(u => (u.Shape.Metadata & MetadataColumns.Headers) != 0));
+        return units.Select(u => whole.Share(u.Records.Count)).ToArray();
     }
 
     /// <summary>Per record, the units whose records hold its offset (each unit's next one in order).</summary>

@@ -4,7 +4,7 @@ namespace MskClickHouse.Core.Rows;
 
 /// <summary>
 /// What the records a table receives hold, summed, for the first guess of its row buffer (<see cref="RowWriter"/>):
-/// counted in one pass over a partition for all its tables at once (<see cref="RowEncoder.EncodeRouted"/>).
+/// counted in one pass over a partition and shared out among its tables (<see cref="RowEncoder.EncodeRouted"/>).
 /// </summary>
 internal struct RowSizes
 {
@@ -23,6 +23,27 @@ internal struct RowSizes
         }
 
         return sizes;
+    }
+
+    /// <summary>
+    /// What <paramref name="records"/> of these records hold if they are average ones, an eighth more when they are a
+    /// part of them (a table may receive the larger records; a guess short of its rows costs one copy as the buffer grows).
+    /// </summary>
+    public readonly RowSizes Share(int records)
+    {
+        if (records >= Records || Records == 0)
+        {
+            return this;
+        }
+
+        var share = (double)records / Records * 1.125;
+        return new RowSizes
+        {
+            Records = records,
+            ValueBytes = (long)(ValueBytes * share),
+            KeyBytes = (long)(KeyBytes * share),
+            HeaderBytes = (long)(HeaderBytes * share),
+        };
     }
 
     public void Add(KafkaBatch batch, in KafkaRecord record, bool headers)

@@ -70,6 +70,33 @@ public sealed class EncodeRoutedTests
     }
 
     [Fact]
+    public void EncodeRouted_ATableReceivingOnlyTheLargestRecords_OutgrowsItsSharedGuess_AndGetsTheSameRows()
+    {
+        // 200 small records and 8 of 40 KB: the views table's guess (its share of the partition's bytes) is far short.
+        var records = Enumerable.Range(0, 208).Select(i => Rec(i, i % 26 == 25
+            ? $$"""{"type":"view","pad":"{{new string('v', 40_000)}}"}"""
+            : """{"type":"click"}""")).ToList();
+        using var batch = KafkaEventDecoder.Decode(KafkaEventWriter.Write(records));
+        var partition = batch.Partitions[0];
+        var router = Router();
+        var routing = router.Route(batch, partition);
+        var units = routing.Routed.Select(r => (r.Records, router.ShapeFor("events", r.Table, MetadataColumns.Offset | MetadataColumns.Key))).ToList();
+
+        var together = RowEncoder.EncodeRouted(batch, partition, units, TombstonePolicy.DeadLetter, null, routing.Targets);
+
+        var views = routing.Routed.ToList().FindIndex(r => r.Table.Table == "views");
+        Assert.Equal(8, together[views].RowCount);
+        Assert.True(together[views].Buffer.Length > 8 * 40_000);
+        for (var u = 0; u < units.Count; u++)
+        {
+            using var alone = RowEncoder.Encode(batch, units[u].Records, units[u].Item2, TombstonePolicy.DeadLetter);
+            using var one = together[u];
+            Assert.Equal(alone.Buffer.ToArray(), one.Buffer.ToArray());
+            Assert.Equal(alone.RowStarts, one.RowStarts);
+        }
+    }
+
+    [Fact]
     public void EncodeRouted_RecordsThatAreNotASubsetOfThePartitionInOrder_AreRefused()
     {
         using var batch = Batch();
