@@ -12,7 +12,7 @@ internal sealed class TextTables
     private readonly Dictionary<byte[], int[]>.AlternateLookup<ReadOnlySpan<byte>> lookup;
 
     /// <summary>The texts when all are short (<see cref="ShortTexts"/>): a lookup without hashing the text or probing; null otherwise.</summary>
-    private ShortTexts? shortTexts = ShortTexts.Create(new Dictionary<byte[], int[]>());
+    private ShortTexts? shortTexts;
 
     /// <summary>Some text holds a backslash: a raw JSON string equal to it byte for byte may be an escape, not that text.</summary>
     private bool backslashes;
