@@ -101,15 +101,7 @@ public class TopologyTests(ClickHouseFixture fixture)
         Assert.Equal(30, await h.ScalarAsync($"SELECT count() FROM {h.Database}.{topology.Landing}"));
         Assert.Equal(0, await h.ScalarAsync($"SELECT count() FROM {h.Database}.{topology.Stored}"));
 
-        // Re-batched after the failure: the first part alone, then the rest, then all of it again.
-        await h.RunAsync(Topology.FixView(topology.Name));
-        Assert.Empty(await h.InvokeAsync(records.Take(10)));
-        Assert.Empty(await h.InvokeAsync(records.Skip(10)));
-        Assert.Empty(await h.InvokeAsync(records));
-
-        Assert.Equal((30L, 30L, 30L), await h.CountsAsync(topology.Landing));
-        Assert.Equal((30L, 30L, 30L), await h.CountsAsync(topology.Stored));
-        Assert.Equal(0, h.Metrics.Sum(m => m.PossibleDuplicates));
+        await FixViewAndRedeliverRebatchedAsync(h, topology, records, landed: 30);
     }
 
     [Fact]
@@ -130,15 +122,7 @@ public class TopologyTests(ClickHouseFixture fixture)
         Assert.Equal(60, await h.ScalarAsync($"SELECT count() FROM {h.Database}.{topology.Landing}"));
         Assert.Equal(30, await h.ScalarAsync($"SELECT count() FROM {h.Database}.{topology.Stored}"));
 
-        // Re-batched after the failure: the first part alone, then the rest, then all of it again.
-        await h.RunAsync(Topology.FixView(topology.Name));
-        Assert.Empty(await h.InvokeAsync(next.Take(10)));
-        Assert.Empty(await h.InvokeAsync(next.Skip(10)));
-        Assert.Empty(await h.InvokeAsync(next));
-
-        Assert.Equal((60L, 60L, 60L), await h.CountsAsync(topology.Landing));
-        Assert.Equal((60L, 60L, 60L), await h.CountsAsync(topology.Stored));
-        Assert.Equal(0, h.Metrics.Sum(m => m.PossibleDuplicates));
+        await FixViewAndRedeliverRebatchedAsync(h, topology, next, landed: 60);
     }
 
     [Fact]
@@ -326,4 +310,20 @@ public class TopologyTests(ClickHouseFixture fixture)
     /// <summary>Makes the record at <paramref name="offset"/> one ClickHouse rejects (text in the numeric column).</summary>
     private static List<SimRecord> Bad(List<SimRecord> records, long offset) =>
         records.Select(r => r.Offset == offset ? r with { Value = System.Text.Encoding.UTF8.GetBytes("{\"id\":\"bad\",\"n\":\"not-a-number\"}") } : r).ToList();
+
+    /// <summary>
+    /// The view fixed, <paramref name="batch"/> comes back re-batched (its first ten records, the rest, then all of it),
+    /// each answered in full; then both tables hold <paramref name="landed"/> records once each, no possible duplicate counted.
+    /// </summary>
+    private static async Task FixViewAndRedeliverRebatchedAsync(TopologyHarness h, Topology topology, List<SimRecord> batch, long landed)
+    {
+        await h.RunAsync(Topology.FixView(topology.Name));
+        Assert.Empty(await h.InvokeAsync(batch.Take(10)));
+        Assert.Empty(await h.InvokeAsync(batch.Skip(10)));
+        Assert.Empty(await h.InvokeAsync(batch));
+
+        Assert.Equal((landed, landed, landed), await h.CountsAsync(topology.Landing));
+        Assert.Equal((landed, landed, landed), await h.CountsAsync(topology.Stored));
+        Assert.Equal(0, h.Metrics.Sum(m => m.PossibleDuplicates));
+    }
 }
