@@ -147,6 +147,12 @@ public class BadRowIsolationTests(ClickHouseFixture fixture)
         Assert.InRange(dryRuns, 10, 10 * 2 * 10);
     }
 
+    /// <summary>
+    /// Redeliveries allowed before the out-of-time isolation must have finished: about 5 on a quiet machine; a 2 s
+    /// redelivery on a loaded one gets less done (one fresh CI run, with the host's CPU stolen, needed more than 60).
+    /// </summary>
+    private const int MaxRedeliveries = 150;
+
     [Fact]
     public async Task Insert_IsolationOutOfTime_WritesWhatItFoundAndTheRedeliveriesFinishWithoutDuplicates()
     {
@@ -155,27 +161,19 @@ public class BadRowIsolationTests(ClickHouseFixture fixture)
         using var sink = await EngineSink.CreateAsync(fixture, new Dictionary<string, string> { ["t"] = ddl });
         var records = EngineSink.Records("t", Enumerable.Range(0, 1_500).Select(i => Row(i, bad: i % 3 != 0)));
 
-        var db = sink.Database;
         var invocations = 0;
-        var stalled = 0;
-        var settled = 0L;
         IReadOnlyList<(string, long)> failures;
         do
         {
             invocations++;
             failures = await sink.InvokeAsync(records, TimeSpan.FromSeconds(2));
-            // Each redelivery writes what its isolation found before the deadline: the rows settled (landed or
-            // dead-lettered) grow until all are. How many redeliveries that takes depends on the machine's speed.
-            var now = await sink.ScalarAsync($"SELECT count() FROM {db}.t") + await sink.ScalarAsync($"SELECT uniqExact(offset) FROM {db}.kafka_dead_letters");
-            stalled = now > settled ? 0 : stalled + 1;
-            settled = now;
         }
-        while (failures.Count > 0 && stalled < 5 && invocations < 300);
+        while (failures.Count > 0 && invocations < MaxRedeliveries);
 
         TestContext.Current.TestOutputHelper?.WriteLine($"1,000 bad of 1,500 rows with 2 s invocations: {invocations} invocations");
-        Assert.True(stalled < 5, $"five redeliveries in a row settled no row (after {invocations} invocations, {settled} of 1,500 settled)");
         Assert.Empty(failures);
         Assert.True(invocations > 1, "the invocation was expected to run out of time at least once");
+        var db = sink.Database;
         Assert.Equal(500, await sink.ScalarAsync($"SELECT count() FROM {db}.t"));
         Assert.Equal(1_000, await sink.ScalarAsync($"SELECT count() FROM {db}.kafka_dead_letters"));
         Assert.Equal(1_000, await sink.ScalarAsync($"SELECT uniqExact(offset) FROM {db}.kafka_dead_letters"));
