@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 
 namespace MskClickHouse.Core.ClickHouse;
@@ -124,10 +125,26 @@ public static class SqlIdentifier
         return s;
     }
 
+    private static readonly SearchValues<char> Escaped = SearchValues.Create("\\\0\n\r\t'`");
+
+    /// <summary>
+    /// Appends <paramref name="value"/> with backslash, NUL, newline, carriage return, tab and <paramref name="quote"/>
+    /// escaped; the runs between them are appended whole (state writes carry their rows in one long literal).
+    /// </summary>
     private static void AppendEscaped(StringBuilder sb, string value, char quote)
     {
-        foreach (var c in value)
+        var rest = value.AsSpan();
+        while (true)
         {
+            var next = rest.IndexOfAny(Escaped);
+            if (next < 0)
+            {
+                sb.Append(rest);
+                return;
+            }
+
+            sb.Append(rest[..next]);
+            var c = rest[next];
             switch (c)
             {
                 case '\\':
@@ -154,6 +171,8 @@ public static class SqlIdentifier
                     sb.Append(c);
                     break;
             }
+
+            rest = rest[(next + 1)..];
         }
     }
 }
