@@ -13,6 +13,7 @@ internal enum BenchSection
     Cost,
     Breakdown,
     Scale,
+    Routing,
 }
 
 /// <summary>Command line of ./bench.sh. Defaults are the full run; the test passes tiny sizes.</summary>
@@ -33,7 +34,7 @@ internal sealed record BenchOptions
           --aot-bootstrap PATH  use this Native AOT bootstrap instead of publishing one
           --jit-bootstrap PATH  use this bootstrap.dll instead of publishing one
           --output PATH         JSON results (default artifacts/bench/results.json)
-          --sections LIST       run only these sections: decode,e2e,cold,memory,compression,cost,breakdown,scale
+          --sections LIST       run only these sections: decode,e2e,cold,memory,compression,cost,breakdown,scale,routing
                                 (memory and cost bring e2e along, cost brings compression; default all)
           --baseline-bootstrap PATH  also run this (e.g. an older) AOT bootstrap in section 2's rotation: before/after in one run
           --bootstrap-env K=V   extra environment variable for every bootstrap process (repeatable; for experiments)
@@ -173,6 +174,7 @@ internal sealed record BenchOptions
         "cost" => BenchSection.Cost,
         "breakdown" => BenchSection.Breakdown,
         "scale" => BenchSection.Scale,
-        _ => throw new ArgumentException($"--sections: unknown section '{name}' (decode, e2e, cold, memory, compression, cost, breakdown, scale)"),
+        "routing" => BenchSection.Routing,
+        _ => throw new ArgumentException($"--sections: unknown section '{name}' (decode, e2e, cold, memory, compression, cost, breakdown, scale, routing)"),
     };
 }

@@ -25,6 +25,7 @@ public static class BenchRunner
         "## 6. Cost per million records",
         "## 7. Where the time goes (in-process handler)",
         "## 8. Scale: concurrent invocations over many partitions",
+        "## 9. ROUTES end to end: the 6 MB batch routed by field vs by topic",
     ];
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken ct)
@@ -166,6 +167,17 @@ public static class BenchRunner
                 json.Scale(scale);
                 json.Load("scale", before, BenchContext.LoadAverage());
                 checks.AddRange(scale.Landed);
+            }
+
+            if (options.Runs(BenchSection.Routing))
+            {
+                var before = BenchContext.LoadAverage();
+                var routing = await RoutingEndToEnd.RunAsync(context, workload, ct);
+                md.RoutingEndToEnd(routing);
+                md.Load(before, BenchContext.LoadAverage());
+                json.RoutingEndToEnd(routing);
+                json.Load("routing_end_to_end", before, BenchContext.LoadAverage());
+                checks.Add(routing.Landed);
             }
         }
         finally

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using MskClickHouse.Core.ClickHouse;
 using MskClickHouse.Core.Configuration;
@@ -87,6 +88,43 @@ internal sealed partial class Workload
         }
 
         return output.ToArray();
+    }
+
+    /// <summary>
+    /// The same records laid out as a topic per event type (what routing by topic needs): each record moves to the topic
+    /// named after its value's <c>event</c>, partition = the index of its original partition (0–5), keeping its offset,
+    /// timestamp, key, value and headers; each new partition holds the records of one original partition, in order.
+    /// </summary>
+    public static byte[] TopicPerType(byte[] mskEvent)
+    {
+        var root = JsonNode.Parse(mskEvent)!.AsObject();
+        var records = root["records"]!.AsObject();
+        var regrouped = new SortedDictionary<string, JsonArray>(StringComparer.Ordinal);
+        var index = 0;
+        foreach (var (_, list) in records.ToList())
+        {
+            foreach (var node in list!.AsArray().ToList())
+            {
+                var record = node!.AsObject();
+                var value = JsonNode.Parse(Convert.FromBase64String(record["value"]!.GetValue<string>()))!;
+                var topic = value["event"]!.GetValue<string>();
+                record["topic"] = topic;
+                record["partition"] = index;
+                var key = $"{topic}-{index}";
+                if (!regrouped.TryGetValue(key, out var target))
+                {
+                    regrouped[key] = target = [];
+                }
+
+                list.AsArray().Remove(record);
+                target.Add(record);
+            }
+
+            index++;
+        }
+
+        root["records"] = new JsonObject(regrouped.Select(g => KeyValuePair.Create(g.Key, (JsonNode?)g.Value)));
+        return Encoding.UTF8.GetBytes(root.ToJsonString());
     }
 
     public static byte[] Small(int seed) => MskEventGenerator.Generate(seed, 12, 450, Topics, Partitions, 0);

@@ -28,6 +28,31 @@ public sealed class BenchPiecesTests
     }
 
     [Fact]
+    public void Workload_TopicPerType_MovesEachRecordToTheTopicOfItsEventType_KeepingItsBytesAndOrder()
+    {
+        var mskEvent = new Workload(records: 90, valueBytes: 200).Event(3);
+        using var original = KafkaEventDecoder.Decode(mskEvent);
+        using var perType = KafkaEventDecoder.Decode(Workload.TopicPerType(mskEvent));
+
+        static IEnumerable<(string Type, long Offset, string Value, string Key)> Records(KafkaBatch batch) =>
+            batch.Partitions.SelectMany(p => p.Records.Select(r =>
+            {
+                var value = System.Text.Encoding.UTF8.GetString(batch.Bytes(r.Value));
+                using var doc = System.Text.Json.JsonDocument.Parse(value);
+                return (doc.RootElement.GetProperty("event").GetString()!, r.Offset, value, System.Text.Encoding.UTF8.GetString(batch.Bytes(r.Key)));
+            }).ToList());
+
+        // The same records (value, key, offset), each now on the topic named after its type.
+        Assert.Equal(Records(original).OrderBy(r => r.Value, StringComparer.Ordinal), Records(perType).OrderBy(r => r.Value, StringComparer.Ordinal));
+        Assert.All(perType.Partitions, p => Assert.All(p.Records, r => Assert.Contains($"\"event\":\"{p.Topic}\"", System.Text.Encoding.UTF8.GetString(perType.Bytes(r.Value)), StringComparison.Ordinal)));
+
+        // Each new partition holds one original partition's records, offsets ascending; at most 6 types × 6 partitions.
+        Assert.All(perType.Partitions, p => Assert.Equal(p.Records.Select(r => r.Offset).Order(), p.Records.Select(r => r.Offset)));
+        Assert.InRange(perType.Partitions.Count, RoutingCost.EventTypes.Length, RoutingCost.EventTypes.Length * Workload.Topics * Workload.Partitions);
+        Assert.All(perType.Partitions, p => Assert.Contains(p.Topic, RoutingCost.EventTypes));
+    }
+
+    [Fact]
     public void Options_UnknownSection_IsRefusedWithTheKnownNames()
     {
         var e = Assert.Throws<ArgumentException>(() => BenchOptions.Parse(["--sections", "e2e,warp"]));

@@ -24,7 +24,7 @@ public sealed class BenchRunTests(BenchBootstraps published, ClickHouseFixture c
 
             Assert.Contains("OK    every row landed exactly once", text, StringComparison.Ordinal);
             Assert.Contains("OK    scale (sink): every record landed exactly once", text, StringComparison.Ordinal);
-            foreach (var key in new[] { "machine", "decode", "end_to_end", "cold_start", "memory", "compression", "cost", "breakdown", "scale" })
+            foreach (var key in new[] { "machine", "decode", "end_to_end", "cold_start", "memory", "compression", "cost", "breakdown", "scale", "routing_end_to_end" })
             {
                 Assert.True(doc.RootElement.TryGetProperty(key, out _), $"results.json has no '{key}':\n{doc.RootElement}");
             }
@@ -115,6 +115,27 @@ public sealed class BenchRunTests(BenchBootstraps published, ClickHouseFixture c
             }
 
             Assert.True(scale.GetProperty("samples").GetArrayLength() >= 2);
+        }
+    }
+
+    [Fact]
+    public async Task Routing_TinySize_LandsEveryRecordOnceInEachSetup_AndReportsTheRatiosPerRepetition()
+    {
+        var (code, text, doc) = await RunAsync("--sections", "routing", "--repetitions", "2", "--records", "48");
+        using (doc)
+        {
+            Assert.True(code == 0, text);
+            Assert.Contains(BenchRunner.Sections[8], text, StringComparison.Ordinal);
+
+            // 3 batches (one warm-up) × 48 records, in each of the three set-ups.
+            Assert.Contains("OK    routing: every record landed exactly once in one table by topic (144), in the table of its type by topic (144) and by field (144; expected 144 each)", text, StringComparison.Ordinal);
+            Assert.Contains("| **by field / by topic, the same six tables** |", text, StringComparison.Ordinal);
+            var routing = doc.RootElement.GetProperty("routing_end_to_end");
+            Assert.Equal(3, routing.GetProperty("setups").GetArrayLength());
+            Assert.All(routing.GetProperty("setups").EnumerateArray(), s => Assert.Equal(2, s.GetProperty("cpu_ms").GetArrayLength()));
+            Assert.Equal(2, routing.GetProperty("ratio_field_over_topic_same_tables_cpu").GetArrayLength());
+            Assert.True(doc.RootElement.GetProperty("load_average").TryGetProperty("routing_end_to_end", out _));
+            Assert.False(doc.RootElement.TryGetProperty("end_to_end", out _), "--sections routing ran section 2 too");
         }
     }
 

@@ -17,6 +17,8 @@ public sealed class RoutingCostTests
         Assert.Equal(60, r.RowsByTopic);
         Assert.Equal(r.RowsByTopic, r.RowsByField);
         Assert.Equal(2 * r.RowsByTopic, r.RowsFanOut);
+        Assert.Equal(r.RowsByTopic, r.RowsTopicPerType);
+        Assert.Single(r.FieldOverTopicPerTypeRatio);
         Assert.Single(r.TopicMs);
         Assert.Single(r.FieldRatio);
         Assert.Single(r.BatchFieldRatio);

@@ -68,6 +68,9 @@ internal sealed class JsonReport
         ["batch_path_by_field_ms_median"] = Stats.Median(r.BatchFieldMs),
         ["ratio_batch_path_by_field_over_by_topic_median"] = Stats.Median(r.BatchFieldRatio),
         ["ratio_batch_path_by_field_over_by_topic_of_minima"] = r.BatchFieldMs.Min() / r.BatchTopicMs.Min(),
+        ["topic_per_type_ms_median"] = Stats.Median(r.TopicPerTypeMs),
+        ["ratio_by_field_over_topic_per_type_median"] = Stats.Median(r.FieldOverTopicPerTypeRatio),
+        ["ratio_by_field_over_topic_per_type_of_minima"] = r.FieldBesidePerTypeMs.Min() / r.TopicPerTypeMs.Min(),
         ["warm_up_rounds"] = r.WarmUpRounds,
         ["methods_compiled_while_timed"] = r.MethodsCompiledWhileTimed,
     };
@@ -277,6 +280,26 @@ internal sealed class JsonReport
     }
 
     /// <summary>A load average reading (e.g. "start": "1.2 0.9 0.7", or a section's before/after) under "load_average".</summary>
+    public void RoutingEndToEnd(RoutingEndToEndResult r) => _json["routing_end_to_end"] = new JsonObject
+    {
+        ["records"] = r.Records,
+        ["event_bytes"] = r.EventBytes,
+        ["topic_per_type_event_bytes"] = r.TopicPerTypeEventBytes,
+        ["setups"] = new JsonArray([.. new[] { r.TopicPerType, r.ByField, r.OneTable }.Select(s => (JsonNode?)new JsonObject
+        {
+            ["name"] = s.Name,
+            ["ms"] = Arr(s.Ms),
+            ["cpu_ms"] = Arr(s.CpuMs),
+        })]),
+        ["ratio_field_over_topic_same_tables_ms"] = Arr(r.FieldOverTopicMs),
+        ["ratio_field_over_topic_same_tables_cpu"] = Arr(r.FieldOverTopicCpu),
+        ["ratio_field_over_topic_same_tables_ms_median"] = Stats.Median(r.FieldOverTopicMs),
+        ["ratio_field_over_topic_same_tables_cpu_median"] = Stats.Median(r.FieldOverTopicCpu),
+        ["ratio_field_over_one_table_ms_median"] = Stats.Median(r.FieldOverOneTableMs),
+        ["ratio_field_over_one_table_cpu_median"] = Stats.Median(r.FieldOverOneTableCpu),
+        ["landed"] = r.Landed.Ok,
+    };
+
     public void Load(string key, string value) => LoadAverages()[key] = value;
 
     public void Load(string section, string before, string after) => LoadAverages()[section] = new JsonObject { ["before"] = before, ["after"] = after };

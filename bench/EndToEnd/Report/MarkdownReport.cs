@@ -44,13 +44,14 @@ internal sealed class MarkdownReport(TextWriter output)
 
     public void RoutingCost(RoutingCostResult r)
     {
-        Line($"ROUTES: route + RowEncoder.Encode of every partition of the end-to-end batch ({r.Records:N0} records, event {r.EventBytes / 1e6:0.00} MB, decoded once), in rotation, timed after {r.WarmUpRounds} warm-up rounds (until the JIT compiled nothing for {Sections.RoutingCost.QuietRounds} rounds and {Sections.RoutingCost.QuietTime.TotalMilliseconds:0} ms; methods compiled while timed: {r.MethodsCompiledWhileTimed}); ratios per repetition, and of the fastest repetitions (the steadier figure on a loaded machine). By topic: one table ({r.RowsByTopic:N0} rows). By field: the value's `event` field, one table per type ({r.RowsByField:N0} rows, the same split six ways). Fan-out: those six tables plus an all-events table ({r.RowsFanOut:N0} rows). Split alone = TopicRouter.Route by field over every partition, without encoding. The batch's CPU path = decoding the event, then the same route and encode: what the function spends on the batch before its requests.");
+        Line($"ROUTES: route + RowEncoder.Encode of every partition of the end-to-end batch ({r.Records:N0} records, event {r.EventBytes / 1e6:0.00} MB, decoded once), in rotation, timed after {r.WarmUpRounds} warm-up rounds (until the JIT compiled nothing for {Sections.RoutingCost.QuietRounds} rounds and {Sections.RoutingCost.QuietTime.TotalMilliseconds:0} ms; methods compiled while timed: {r.MethodsCompiledWhileTimed}); ratios per repetition, and of the fastest repetitions (the steadier figure on a loaded machine). By topic: one table ({r.RowsByTopic:N0} rows). By field: the value's `event` field, one table per type ({r.RowsByField:N0} rows, the same split six ways). Fan-out: those six tables plus an all-events table ({r.RowsFanOut:N0} rows). By topic into six tables: the same records on a topic per type (36 partitions; {r.RowsTopicPerType:N0} rows), each topic into the table by field gives its type: a second decoded batch, timed alternating with by field after the rotation. Split alone = TopicRouter.Route by field over every partition, without encoding. The batch's CPU path = decoding the event, then the same route and encode: what the function spends on the batch before its requests.");
         Line();
         Line("| routing | route + encode ms | / by topic | min / min of by topic | split alone per batch (min of 20) |");
         Line("|---|---:|---:|---:|---:|");
         Line($"| by topic | {Stats.Range(r.TopicMs, "0.00")} | 1 | 1 | 0 |");
         Line($"| by field | {Stats.Range(r.FieldMs, "0.00")} | **{Stats.Range(r.FieldRatio, "0.000")}** | {r.FieldMs.Min() / r.TopicMs.Min():0.000} | {F(r.SplitByFieldUs, "0")} µs |");
         Line($"| by field + all-events fan-out | {Stats.Range(r.FanOutMs, "0.00")} | {Stats.Range(r.FanOutRatio, "0.000")} | {r.FanOutMs.Min() / r.TopicMs.Min():0.000} | |");
+        Line($"| by topic into the six tables of by field (the records on a topic per type) | {Stats.Range(r.TopicPerTypeMs, "0.00")} | by field / this: **{Stats.Range(r.FieldOverTopicPerTypeRatio, "0.000")}** | by field / this: {r.FieldBesidePerTypeMs.Min() / r.TopicPerTypeMs.Min():0.000} | |");
         Line($"| the batch's CPU path by topic (decode + route + encode) | {Stats.Range(r.BatchTopicMs, "0.00")} | 1 | 1 | |");
         Line($"| the batch's CPU path by field (decode + route + encode) | {Stats.Range(r.BatchFieldMs, "0.00")} | **{Stats.Range(r.BatchFieldRatio, "0.000")}** | {r.BatchFieldMs.Min() / r.BatchTopicMs.Min():0.000} | |");
         Line();
@@ -254,6 +255,27 @@ internal sealed class MarkdownReport(TextWriter output)
         {
             CheckLine(check);
         }
+    }
+
+    public void RoutingEndToEnd(RoutingEndToEndResult r)
+    {
+        Line(BenchRunner.Sections[8]);
+        Line($"Three AOT bootstraps, each into its own database, get the same {r.Records:N0} records in every repetition (fresh offsets; one warm-up, then {r.Repetitions}), in rotating order. By field: the bench batch (event {r.EventBytes / 1e6:0.00} MB, 6 partitions), ROUTES by the value's `event` field into a table per event type. By topic, six tables: the same records on a topic per type (event {r.TopicPerTypeEventBytes / 1e6:0.00} MB, 36 partitions, each one original partition's records of that type), TOPIC_TABLES into the same six tables: same rows, tables, inserts (one per table) and state rows as by field, so by field / this is what reading the field costs. By topic, one table: the bench batch into one table (section 2's set-up): by field / this adds what six tables cost over one (six inserts, queued behind each other on the embedded engine, which runs one request at a time). Latency = Runtime API /next served → response posted; CPU = the bootstrap's user + system time (its CPU-time clock) during the invocation.");
+        Line();
+        Line("| routing | invocation ms | CPU ms |");
+        Line("|---|---:|---:|");
+        foreach (var s in new[] { r.TopicPerType, r.ByField, r.OneTable })
+        {
+            Line($"| {s.Name} | {Stats.Range(s.Ms)} | {Stats.Range(s.CpuMs)} |");
+        }
+
+        Line();
+        Line("| ratio, per repetition | invocation | CPU |");
+        Line("|---|---:|---:|");
+        Line($"| **by field / by topic, the same six tables** | **{Stats.Range(r.FieldOverTopicMs, "0.000")}** | **{Stats.Range(r.FieldOverTopicCpu, "0.000")}** |");
+        Line($"| by field, six tables / by topic, one table | {Stats.Range(r.FieldOverOneTableMs, "0.000")} | {Stats.Range(r.FieldOverOneTableCpu, "0.000")} |");
+        Line();
+        CheckLine(r.Landed);
     }
 
     /// <summary>The machine's load around a section's figures (they move with it more than with most changes).</summary>

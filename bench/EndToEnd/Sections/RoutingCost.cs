@@ -19,12 +19,16 @@ namespace MskClickHouse.Bench.EndToEnd.Sections;
 /// <param name="MethodsCompiledWhileTimed">Methods the JIT compiled during the timed repetitions: 0 when they timed steady-state code only.</param>
 /// <param name="BatchTopicMs">Decode + route + encode by topic, per repetition.</param>
 /// <param name="BatchFieldRatio">Decode + route + encode, by field / by topic, per repetition.</param>
-internal sealed record RoutingCostResult(int Records, int EventBytes, List<double> TopicMs, List<double> FieldMs, List<double> FanOutMs, List<double> FieldRatio, List<double> FanOutRatio, double SplitByFieldUs, long RowsByTopic, long RowsByField, long RowsFanOut, int WarmUpRounds, long MethodsCompiledWhileTimed, List<double> BatchTopicMs, List<double> BatchFieldMs, List<double> BatchFieldRatio);
+/// <param name="TopicPerTypeMs">Route + encode by topic into the six tables of by field: the same records on a topic per type (<see cref="Workload.TopicPerType"/>).</param>
+/// <param name="FieldBesidePerTypeMs">Route + encode by field, timed alternating with <paramref name="TopicPerTypeMs"/>.</param>
+/// <param name="FieldOverTopicPerTypeRatio">By field / by topic into the same six tables, per repetition.</param>
+internal sealed record RoutingCostResult(int Records, int EventBytes, List<double> TopicMs, List<double> FieldMs, List<double> FanOutMs, List<double> FieldRatio, List<double> FanOutRatio, double SplitByFieldUs, long RowsByTopic, long RowsByField, long RowsFanOut, int WarmUpRounds, long MethodsCompiledWhileTimed, List<double> BatchTopicMs, List<double> BatchFieldMs, List<double> BatchFieldRatio, List<double> TopicPerTypeMs, List<double> FieldBesidePerTypeMs, List<double> FieldOverTopicPerTypeRatio, long RowsTopicPerType);
 
 /// <summary>Section 1's row for ROUTES: what routing by a field adds to the sink's CPU path (route + encode).</summary>
 internal static class RoutingCost
 {
-    private static readonly string[] EventTypes = ["page_view", "click", "purchase", "signup", "logout", "search"];
+    /// <summary>The generated values' <c>event</c> types (tools/EventGenerator).</summary>
+    internal static readonly string[] EventTypes = ["page_view", "click", "purchase", "signup", "logout", "search"];
 
     public static RoutingCostResult Run(BenchOptions options, Workload workload)
     {
@@ -32,10 +36,12 @@ internal static class RoutingCost
         ArgumentNullException.ThrowIfNull(workload);
         var payload = workload.Event(0);
         using var batch = KafkaEventDecoder.Decode(payload);
+        using var perTypeBatch = KafkaEventDecoder.Decode(Workload.TopicPerType(payload));
         var byTopic = Router(null, allEvents: false);
+        var byTopicPerType = TopicPerTypeRouter();
         var byField = Router(EventTypes, allEvents: false);
         var fanOut = Router(EventTypes, allEvents: true);
-        long rowsTopic = 0, rowsField = 0, rowsFanOut = 0;
+        long rowsTopic = 0, rowsField = 0, rowsFanOut = 0, rowsPerType = 0;
         static long RouteAndEncode(KafkaBatch batch, TopicRouter router)
         {
             var rows = 0L;
@@ -55,10 +61,10 @@ internal static class RoutingCost
             return rows;
         }
 
-        double Time(TopicRouter router, ref long rows)
+        double Time(TopicRouter router, ref long rows, KafkaBatch? other = null)
         {
             var w = Stopwatch.StartNew();
-            rows = RouteAndEncode(batch, router);
+            rows = RouteAndEncode(other ?? batch, router);
             return w.Elapsed.TotalMilliseconds;
         }
 
@@ -94,6 +100,9 @@ internal static class RoutingCost
         var fanOutMs = new List<double>();
         var fieldRatio = new List<double>();
         var fanOutRatio = new List<double>();
+        var perTypeMs = new List<double>();
+        var fieldBesidePerType = new List<double>();
+        var fieldOverPerType = new List<double>();
         var compiled = JitInfo.GetCompiledMethodCount();
         for (var i = 0; i < options.DecodeIterations; i++)
         {
@@ -106,6 +115,30 @@ internal static class RoutingCost
         }
 
         compiled = JitInfo.GetCompiledMethodCount() - compiled;
+
+        // By field against by topic into the same six tables, alternating, after the rows above: the per-type batch is
+        // a second decoded arena, kept out of the rotation above as the batch path's is.
+        for (var i = -BatchWarmUpRounds; i < options.DecodeIterations; i++)
+        {
+            double y, fy;
+            if (i % 2 == 0)
+            {
+                y = Time(byTopicPerType, ref rowsPerType, perTypeBatch);
+                fy = Time(byField, ref rowsField);
+            }
+            else
+            {
+                fy = Time(byField, ref rowsField);
+                y = Time(byTopicPerType, ref rowsPerType, perTypeBatch);
+            }
+
+            if (i >= 0)
+            {
+                perTypeMs.Add(y);
+                fieldBesidePerType.Add(fy);
+                fieldOverPerType.Add(fy / y);
+            }
+        }
 
         // The batch's whole path apart, after the rows above: its decode fills another arena, which would push the
         // decoded batch out of the caches for the timings above.
@@ -134,7 +167,7 @@ internal static class RoutingCost
             }
         }
 
-        return new RoutingCostResult(workload.Records, payload.Length, topicMs, fieldMs, fanOutMs, fieldRatio, fanOutRatio, SplitAlone(batch, byField), rowsTopic, rowsField, rowsFanOut, warmUp, compiled, batchTopicMs, batchFieldMs, batchFieldRatio);
+        return new RoutingCostResult(workload.Records, payload.Length, topicMs, fieldMs, fanOutMs, fieldRatio, fanOutRatio, SplitAlone(batch, byField), rowsTopic, rowsField, rowsFanOut, warmUp, compiled, batchTopicMs, batchFieldMs, batchFieldRatio, perTypeMs, fieldBesidePerType, fieldOverPerType, rowsPerType);
     }
 
     /// <summary>
@@ -206,6 +239,20 @@ internal static class RoutingCost
     /// <summary>Both topics of the workload into one table (types null), or by the <c>event</c> field into a table per type.</summary>
     internal static TopicRouter Router(string[]? types, bool allEvents)
     {
+        var env = new Dictionary<string, string?> { ["CLICKHOUSE_URL"] = "https://bench.invalid", ["SINK_ID"] = "bench", ["ROUTES"] = RoutesJson(types, allEvents) };
+        return new TopicRouter(SinkOptionsParser.Parse(env));
+    }
+
+    /// <summary>The records of <see cref="Workload.TopicPerType"/> by topic: each type's topic into the table by field gives it.</summary>
+    internal static TopicRouter TopicPerTypeRouter()
+    {
+        var env = new Dictionary<string, string?> { ["CLICKHOUSE_URL"] = "https://bench.invalid", ["SINK_ID"] = "bench", ["TOPIC_TABLES"] = string.Join(',', EventTypes.Select(t => $"{t}=events_{t}")) };
+        return new TopicRouter(SinkOptionsParser.Parse(env));
+    }
+
+    /// <summary>ROUTES for <see cref="Router"/>: per topic of the workload, one rule per type (or one rule without a condition), plus an all-events rule.</summary>
+    internal static string RoutesJson(string[]? types, bool allEvents)
+    {
         var rules = new List<string>();
         foreach (var topic in new[] { "topic-a", "topic-b" })
         {
@@ -218,7 +265,6 @@ internal static class RoutingCost
             }
         }
 
-        var env = new Dictionary<string, string?> { ["CLICKHOUSE_URL"] = "https://bench.invalid", ["SINK_ID"] = "bench", ["ROUTES"] = "[" + string.Join(',', rules) + "]" };
-        return new TopicRouter(SinkOptionsParser.Parse(env));
+        return "[" + string.Join(',', rules) + "]";
     }
 }
