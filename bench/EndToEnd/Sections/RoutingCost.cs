@@ -12,6 +12,7 @@ namespace MskClickHouse.Bench.EndToEnd.Sections;
 /// partition (<see cref="RowEncoder.EncodeRouted"/>, the sink's encode step) routed by topic (one table), by field
 /// (the value's <c>event</c> field, one table per event type: the same rows as by topic, split six ways), and by field with fan-out (the six tables plus one all-events table: twice the
 /// rows), timed in rotation on the same decoded batch after a warm-up that lasts until the JIT has stopped compiling;
+/// by topic into the same six tables as by field (the records on a topic per type), alternating with by field;
 /// the batch's whole CPU path in the function by topic and by field (decoding the event, then the same route and encode:
 /// what a batch costs before its requests); plus the split alone (<see cref="TopicRouter.Route"/>, the fastest of 20 rounds).
 /// </summary>
@@ -246,9 +247,12 @@ internal static class RoutingCost
     /// <summary>The records of <see cref="Workload.TopicPerType"/> by topic: each type's topic into the table by field gives it.</summary>
     internal static TopicRouter TopicPerTypeRouter()
     {
-        var env = new Dictionary<string, string?> { ["CLICKHOUSE_URL"] = "https://bench.invalid", ["SINK_ID"] = "bench", ["TOPIC_TABLES"] = string.Join(',', EventTypes.Select(t => $"{t}=events_{t}")) };
+        var env = new Dictionary<string, string?> { ["CLICKHOUSE_URL"] = "https://bench.invalid", ["SINK_ID"] = "bench", ["TOPIC_TABLES"] = TopicTablesPerType };
         return new TopicRouter(SinkOptionsParser.Parse(env));
     }
+
+    /// <summary>TOPIC_TABLES for <see cref="Workload.TopicPerType"/>: each type's topic into <c>events_TYPE</c>, the table by field sends that type to.</summary>
+    internal static string TopicTablesPerType => string.Join(',', EventTypes.Select(t => $"{t}=events_{t}"));
 
     /// <summary>ROUTES for <see cref="Router"/>: per topic of the workload, one rule per type (or one rule without a condition), plus an all-events rule.</summary>
     internal static string RoutesJson(string[]? types, bool allEvents)

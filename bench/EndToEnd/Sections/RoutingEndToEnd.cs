@@ -50,7 +50,7 @@ internal static class RoutingEndToEnd
         }
 
         var topicEnv = context.Env(engine.Url, topicDb, "none");
-        topicEnv["TOPIC_TABLES"] = string.Join(',', RoutingCost.EventTypes.Select(t => $"{t}=events_{t}"));
+        topicEnv["TOPIC_TABLES"] = RoutingCost.TopicTablesPerType;
         var fieldEnv = context.Env(engine.Url, fieldDb, "none");
         fieldEnv["TOPIC_TABLES"] = null;
         fieldEnv["ROUTES"] = RoutingCost.RoutesJson(RoutingCost.EventTypes, allEvents: false);
